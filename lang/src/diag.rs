@@ -1,0 +1,172 @@
+//! Diagnostics: a message, where it points, a hint; rendered as
+//! `FILE:LINE:COL: error: message`, the source line, a caret and the hint.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// A source file the compiler read (the main file and every include).
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path as given or as resolved from the including file.
+    pub path: Arc<str>,
+    pub text: Arc<str>,
+}
+
+/// Index into `Sources::files`.
+pub type FileId = u16;
+
+/// All files of one compilation, so diagnostics can show source lines.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: &str, text: &str) -> FileId {
+        self.files.push(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        });
+        (self.files.len() - 1) as FileId
+    }
+
+    /// Line `line` (1-based) of a file, without its line ending.
+    pub fn line(&self, file: FileId, line: u32) -> Option<&str> {
+        let f = self.files.get(file as usize)?;
+        f.text
+            .split('\n')
+            .nth(line.checked_sub(1)? as usize)
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+    }
+}
+
+/// A position in an original source file; line and column are 1-based, columns count chars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Loc {
+    pub file: FileId,
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One diagnostic. `len` is how many columns the caret underlines (at least 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    pub loc: Option<Loc>,
+    pub len: u32,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(loc: Option<Loc>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            loc,
+            len: 1,
+            hint: None,
+        }
+    }
+
+    pub fn warning(loc: Option<Loc>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Self::error(loc, message)
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_len(mut self, len: u32) -> Self {
+        self.len = len.max(1);
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Renders the diagnostic with its source line and caret.
+    pub fn render(&self, sources: &Sources) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut out = String::new();
+        match self.loc {
+            Some(loc) => {
+                let path = sources
+                    .files
+                    .get(loc.file as usize)
+                    .map(|f| &*f.path)
+                    .unwrap_or("?");
+                let _ = writeln!(
+                    out,
+                    "{path}:{}:{}: {sev}: {}",
+                    loc.line, loc.col, self.message
+                );
+                if let Some(src) = sources.line(loc.file, loc.line) {
+                    let num = loc.line.to_string();
+                    let pad = " ".repeat(num.len());
+                    let _ = writeln!(out, " {num} | {}", src.replace('\t', " "));
+                    let lead = " ".repeat(loc.col.saturating_sub(1) as usize);
+                    let carets = "^".repeat(self.len.max(1) as usize);
+                    let _ = writeln!(out, " {pad} | {lead}{carets}");
+                    if let Some(h) = &self.hint {
+                        let _ = writeln!(out, " {pad} = hint: {h}");
+                    }
+                    return out;
+                }
+            }
+            None => {
+                let _ = writeln!(out, "{sev}: {}", self.message);
+            }
+        }
+        if let Some(h) = &self.hint {
+            let _ = writeln!(out, "  = hint: {h}");
+        }
+        out
+    }
+}
+
+/// Renders every diagnostic, in order.
+pub fn render_all(diags: &[Diagnostic], sources: &Sources) -> String {
+    diags.iter().map(|d| d.render(sources)).collect()
+}
+
+/// The closest candidate by edit distance, for "did you mean" hints.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase());
+        let limit = (word.len().max(c.len()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

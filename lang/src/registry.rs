@@ -1,0 +1,248 @@
+//! What the language can call: native functions, module parameters, pseudo-variables and
+//! global parameters, as declared by sipvm's built-in modules (in `sipvm-proxy`).
+//! `lang` checks every call and name against it at compile time.
+
+use sipvm_vm::RouteKind;
+
+/// Route types a native may run in. Bit values are Kamailio's (`route_struct.h`), so module
+/// exports can be transcribed as they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteMask(pub u32);
+
+impl RouteMask {
+    pub const REQUEST: RouteMask = RouteMask(1);
+    pub const FAILURE: RouteMask = RouteMask(2);
+    pub const TM_ONREPLY: RouteMask = RouteMask(4);
+    pub const BRANCH: RouteMask = RouteMask(8);
+    pub const ONSEND: RouteMask = RouteMask(16);
+    pub const ERROR: RouteMask = RouteMask(32);
+    pub const LOCAL: RouteMask = RouteMask(64);
+    pub const CORE_ONREPLY: RouteMask = RouteMask(128);
+    pub const BRANCH_FAILURE: RouteMask = RouteMask(256);
+    pub const ONREPLY: RouteMask = RouteMask(4 | 128);
+    /// Kamailio runs most event routes as request routes.
+    pub const EVENT: RouteMask = RouteMask(1);
+    pub const ANY: RouteMask = RouteMask(u32::MAX);
+
+    pub const fn or(self, o: RouteMask) -> RouteMask {
+        RouteMask(self.0 | o.0)
+    }
+
+    pub const fn contains(self, o: RouteMask) -> bool {
+        self.0 & o.0 == o.0
+    }
+
+    /// The bit of a route kind (`Sub` has none: it is checked with its callers' kinds).
+    pub fn of(kind: RouteKind) -> RouteMask {
+        match kind {
+            RouteKind::Request | RouteKind::Event => Self::REQUEST,
+            RouteKind::Sub => RouteMask(0),
+            RouteKind::Reply => Self::CORE_ONREPLY,
+            RouteKind::OnReply => Self::TM_ONREPLY,
+            RouteKind::Failure => Self::FAILURE,
+            RouteKind::Branch => Self::BRANCH,
+            RouteKind::OnSend => Self::ONSEND,
+        }
+    }
+}
+
+/// What a native argument must be; checked, and fixed up, at compile time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgKind {
+    /// A literal string, used as written (no pseudo-variables).
+    Str,
+    /// An integer literal (or a string literal holding one).
+    Int,
+    /// A string in which pseudo-variables are expanded at each call.
+    Fmt,
+    /// An integer, or a string with pseudo-variables that must give one at run time.
+    IntFmt,
+    /// A regular expression, compiled at compile time (extended, case-insensitive).
+    Regex,
+    /// The name of a route of this kind, which must exist.
+    Route(RouteKind),
+    /// A writable pseudo-variable.
+    Pv,
+    /// A log level: `L_ALERT`, `L_BUG`, `L_CRIT`, `L_ERR`, `L_WARN`, `L_NOTICE`, `L_INFO`, `L_DBG`
+    /// or an integer, possibly with a facility prefix as Kamailio's xlog takes it.
+    LogLevel,
+    /// `host[:port]`, checked at compile time unless it holds pseudo-variables.
+    HostPort,
+    /// A SIP URI, checked at compile time unless it holds pseudo-variables.
+    Uri,
+    /// A `|`-separated list of SIP method names.
+    Methods,
+    /// A flag number 0..=31 or a flag name.
+    Flag,
+    /// A SIP reply code 100..=699 (or pseudo-variables giving one).
+    Code,
+}
+
+/// A native function as a module declares it.
+#[derive(Clone, Copy, Debug)]
+pub struct FnDecl {
+    pub name: &'static str,
+    /// Kinds of every parameter it can take; the first `min_args` are required.
+    pub args: &'static [ArgKind],
+    pub min_args: u8,
+    /// Where it may be called.
+    pub routes: RouteMask,
+    /// False while only declared: a call compiles but fails at run time with a clear error.
+    pub implemented: bool,
+}
+
+/// Types of module and global parameter values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamType {
+    Int,
+    Str,
+    /// Either an integer or a string.
+    Any,
+}
+
+/// A module parameter (`modparam("mod", "name", value)`).
+#[derive(Clone, Copy, Debug)]
+pub struct ParamDecl {
+    pub name: &'static str,
+    pub ty: ParamType,
+}
+
+/// How a pseudo-variable class is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PvForm {
+    /// `$ru`
+    Plain,
+    /// `$hdr(Name)`: the inner name is required.
+    Named,
+}
+
+/// A pseudo-variable class (`ru`, `hdr`, `sht`, `T_reply_code`...).
+#[derive(Clone, Copy, Debug)]
+pub struct PvDecl {
+    pub name: &'static str,
+    pub form: PvForm,
+    /// Whether the script may assign it.
+    pub writable: bool,
+}
+
+/// A built-in module: `loadmodule "NAME.so"` makes its functions, parameters and
+/// pseudo-variables available.
+#[derive(Clone, Copy, Debug)]
+pub struct ModuleDecl {
+    pub name: &'static str,
+    pub functions: &'static [FnDecl],
+    pub params: &'static [ParamDecl],
+    pub pvs: &'static [PvDecl],
+}
+
+/// What a global parameter's value must look like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlobalKind {
+    Int,
+    Str,
+    /// `yes`/`no`/`on`/`off`/`true`/`false`/`1`/`0`.
+    Bool,
+    /// `[proto:]addr[:port] [advertise host:port] [name "n"]`.
+    Listen,
+    /// A host name or address, optionally `proto:` and `:port` (`alias`).
+    Alias,
+    /// Anything: accepted as written.
+    Any,
+}
+
+/// A core parameter (`children=4`).
+#[derive(Clone, Copy, Debug)]
+pub struct GlobalDecl {
+    pub name: &'static str,
+    pub kind: GlobalKind,
+    /// May be given several times (`listen`, `alias`).
+    pub repeatable: bool,
+    /// Changing it needs a restart (a reload that changes it is refused).
+    pub restart_only: bool,
+}
+
+/// The whole registry: the core plus every built-in module.
+#[derive(Debug)]
+pub struct Registry {
+    /// The core "module": functions, pseudo-variables always present.
+    pub core: &'static ModuleDecl,
+    pub modules: Vec<&'static ModuleDecl>,
+    pub globals: &'static [GlobalDecl],
+    /// Modules sipvm accepts but serves itself (xhttp, jsonrpcs, ctl, ...): they declare
+    /// parameters and functions like the others.
+    natives: Vec<(u16, &'static FnDecl)>,
+    pvs: Vec<(u16, &'static PvDecl)>,
+}
+
+/// Module index 0 is the core.
+pub const CORE_MODULE: u16 = 0;
+
+impl Registry {
+    pub fn new(
+        core: &'static ModuleDecl,
+        modules: Vec<&'static ModuleDecl>,
+        globals: &'static [GlobalDecl],
+    ) -> Self {
+        let mut natives = Vec::new();
+        let mut pvs = Vec::new();
+        for (mi, m) in std::iter::once(core).chain(modules.iter().copied()).enumerate() {
+            for f in m.functions {
+                natives.push((mi as u16, f));
+            }
+            for p in m.pvs {
+                pvs.push((mi as u16, p));
+            }
+        }
+        Registry {
+            core,
+            modules,
+            globals,
+            natives,
+            pvs,
+        }
+    }
+
+    /// Module by its name (`"tm"` for `tm.so`); 0 is the core.
+    pub fn module_index(&self, name: &str) -> Option<u16> {
+        self.modules
+            .iter()
+            .position(|m| m.name == name)
+            .map(|i| (i + 1) as u16)
+    }
+
+    pub fn module(&self, index: u16) -> &'static ModuleDecl {
+        if index == CORE_MODULE {
+            self.core
+        } else {
+            self.modules[index as usize - 1]
+        }
+    }
+
+    /// Every native: `(id, module index, declaration)`; `id` is what `NativeRef::id` holds.
+    pub fn natives(&self) -> impl Iterator<Item = (u16, u16, &'static FnDecl)> + '_ {
+        self.natives
+            .iter()
+            .enumerate()
+            .map(|(i, (m, f))| (i as u16, *m, *f))
+    }
+
+    pub fn native(&self, id: u16) -> Option<(u16, &'static FnDecl)> {
+        self.natives.get(id as usize).copied()
+    }
+
+    /// Every pseudo-variable class: `(id, module index, declaration)`; `id` is `PvRef::class`.
+    pub fn pv_classes(&self) -> impl Iterator<Item = (u16, u16, &'static PvDecl)> + '_ {
+        self.pvs
+            .iter()
+            .enumerate()
+            .map(|(i, (m, p))| (i as u16, *m, *p))
+    }
+
+    pub fn pv_class(&self, id: u16) -> Option<(u16, &'static PvDecl)> {
+        self.pvs.get(id as usize).copied()
+    }
+
+    pub fn global(&self, name: &str) -> Option<&'static GlobalDecl> {
+        self.globals.iter().find(|g| g.name == name)
+    }
+}

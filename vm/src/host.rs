@@ -1,0 +1,55 @@
+//! The boundary between the VM and the world: pseudo-variables and native functions.
+
+use crate::op::{NativeIdx, PvIdx};
+use crate::program::Program;
+use crate::value::Value;
+use regex::Regex;
+
+/// A pseudo-variable access after the VM resolved its dynamic parts.
+#[derive(Clone, Copy, Debug)]
+pub struct PvKey<'a> {
+    pub pv: PvIdx,
+    /// The inner name (`Via` in `$hdr(Via)`), expanded when dynamic.
+    pub name: Option<&'a str>,
+    /// The index, resolved: `Some(Index::At(n))`, `Some(Index::All)` or `None`.
+    pub index: Option<Index>,
+}
+
+/// A resolved pseudo-variable index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Index {
+    At(i64),
+    All,
+}
+
+/// A native argument as the host receives it.
+#[derive(Clone, Debug)]
+pub enum ArgValue<'a> {
+    /// A literal, or a format string already expanded.
+    Val(Value),
+    Regex(&'a Regex),
+    Route(crate::op::RouteIdx),
+    Pv(PvIdx),
+}
+
+/// An error raised by the host; the VM turns it into a `VmError::Host` with the source position.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+#[error("{0}")]
+pub struct HostError(pub String);
+
+/// What the VM needs from its environment. Implemented by the SIP worker and by `TestHost`.
+pub trait Host {
+    /// Read a pseudo-variable the VM does not keep itself (all but `$var`, `$rc`, `$null`).
+    fn get_pv(&mut self, prog: &Program, key: PvKey<'_>) -> Result<Value, HostError>;
+    /// Write a pseudo-variable; `Value::Null` deletes where that makes sense.
+    fn set_pv(&mut self, prog: &Program, key: PvKey<'_>, v: Value) -> Result<(), HostError>;
+    /// Run a native; its integer result is the return code (>0 true, <0 false, 0 ends the script).
+    fn call(
+        &mut self,
+        prog: &Program,
+        native: NativeIdx,
+        args: &[ArgValue<'_>],
+    ) -> Result<i64, HostError>;
+    /// `uri == myself`: whether the URI names this server (its listen addresses and aliases).
+    fn is_myself(&mut self, uri: &str) -> bool;
+}
