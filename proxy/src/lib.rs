@@ -1,1 +1,5 @@
-//! sipvm proxy
+//! sipvm's SIP server: built-in modules (each declares its natives, parameters and
+//! pseudo-variables), and reports for the command line.
+
+pub mod modules;
+pub mod report;

@@ -1,1 +1,101 @@
-fn main() {}
+//! The `sipvm` command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sipvm_lang::{compile_file, CompileOptions};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "sipvm", version, about = "A SIP server that runs kamailio.cfg on a bytecode VM")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args)]
+struct FileArgs {
+    /// The configuration file.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: String,
+    /// Define a preprocessor name, as `#!define NAME [VALUE]` would.
+    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
+    defines: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Compile only: exit 0, or print every diagnostic and exit 1.
+    Check {
+        #[command(flatten)]
+        f: FileArgs,
+        /// Also list the functions the file calls that sipvm declares but does not implement yet.
+        #[arg(long)]
+        unimplemented: bool,
+    },
+    /// Print the bytecode listing of a configuration.
+    Disasm {
+        #[command(flatten)]
+        f: FileArgs,
+    },
+}
+
+fn options(f: &FileArgs) -> CompileOptions {
+    let mut o = CompileOptions::default();
+    o.pp.defines = f
+        .defines
+        .iter()
+        .map(|d| match d.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (d.clone(), None),
+        })
+        .collect();
+    o
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sipvm: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let reg = sipvm_proxy::modules::registry();
+    match cli.cmd {
+        Cmd::Check { f, unimplemented } => {
+            std::fs::metadata(&f.file).with_context(|| format!("cannot read {}", f.file))?;
+            match compile_file(&f.file, &options(&f), reg) {
+                Ok(c) => {
+                    eprint!("{}", sipvm_lang::diag::render_all(&c.warnings, &c.sources));
+                    if unimplemented {
+                        print!("{}", sipvm_proxy::report::unimplemented(&c.program));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(failed) => {
+                    eprint!("{}", failed.render());
+                    let n = failed.diagnostics.iter().filter(|d| d.is_error()).count();
+                    eprintln!("{n} error{} in {}", if n == 1 { "" } else { "s" }, f.file);
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Cmd::Disasm { f } => {
+            std::fs::metadata(&f.file).with_context(|| format!("cannot read {}", f.file))?;
+            match compile_file(&f.file, &options(&f), reg) {
+                Ok(c) => {
+                    print!("{}", sipvm_vm::disasm::disassemble(&c.program));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(failed) => {
+                    eprint!("{}", failed.render());
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}

@@ -132,7 +132,11 @@ pub enum Op {
     /// `if !truth(R[cond]) pc := target`
     JumpIfNot { cond: Reg, target: Pc },
     /// `R[dst] := N[native](A[args])`; `$rc := R[dst]`; a 0 result ends the script.
-    Call { dst: Reg, native: NativeIdx, args: ArgsIdx },
+    Call {
+        dst: Reg,
+        native: NativeIdx,
+        args: ArgsIdx,
+    },
     /// `R[dst] := route(RT[route])`; `$rc := R[dst]`; a 0 result ends the script.
     CallRoute { dst: Reg, route: RouteIdx },
     /// Return `R[src]` from the current route; `$rc := R[src]`; 0 ends the script.

@@ -192,6 +192,17 @@ impl Program {
     /// The source position of an instruction.
     pub fn span(&self, pc: Pc) -> Option<(&str, Span)> {
         let s = *self.spans.get(pc.ix())?;
-        Some((self.files.get(s.file as usize).map(|f| &**f).unwrap_or("?"), s))
+        Some((
+            self.files.get(s.file as usize).map(|f| &**f).unwrap_or("?"),
+            s,
+        ))
     }
 }
+
+/// `PvRef::class` of `$var(name)` inside a format string or index; `index` holds
+/// `PvIndex::Int(slot)` with the `$var` slot (expressions use `GetVar` instead).
+pub const PV_CLASS_VAR: u16 = u16::MAX;
+/// `PvRef::class` of `$rc` / `$retcode` / `$?` inside a format string.
+pub const PV_CLASS_RC: u16 = u16::MAX - 1;
+/// `PvRef::class` of `$null` inside a format string.
+pub const PV_CLASS_NULL: u16 = u16::MAX - 2;

@@ -1,0 +1,35 @@
+//! `debugger`: declarations mirroring Kamailio 5.6's debugger module: config debugger and tracing.
+
+use sipvm_lang::registry::ArgKind::{Int, LogLevel, Str};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
+
+#[rustfmt::skip]
+pub static MODULE: ModuleDecl = ModuleDecl {
+    name: "debugger",
+    functions: &[
+        FnDecl { name: "dbg_breakpoint", args: &[Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "dbg_pv_dump", args: &[Int, LogLevel], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "dbg_sip_msg", args: &[LogLevel, Str], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY), implemented: false },
+    ],
+    params: &[
+        ParamDecl { name: "cfgtrace", ty: ParamType::Int },
+        ParamDecl { name: "cfgtrace_format", ty: ParamType::Int },
+        ParamDecl { name: "breakpoint", ty: ParamType::Int },
+        ParamDecl { name: "log_level", ty: ParamType::Int },
+        ParamDecl { name: "log_facility", ty: ParamType::Str },
+        ParamDecl { name: "log_prefix", ty: ParamType::Str },
+        ParamDecl { name: "log_level_name", ty: ParamType::Str },
+        ParamDecl { name: "log_assign", ty: ParamType::Int },
+        ParamDecl { name: "step_usleep", ty: ParamType::Int },
+        ParamDecl { name: "step_loops", ty: ParamType::Int },
+        ParamDecl { name: "mod_hash_size", ty: ParamType::Int },
+        ParamDecl { name: "mod_level_mode", ty: ParamType::Int },
+        ParamDecl { name: "mod_level", ty: ParamType::Str },
+        ParamDecl { name: "mod_facility_mode", ty: ParamType::Int },
+        ParamDecl { name: "mod_facility", ty: ParamType::Str },
+        ParamDecl { name: "reset_msgid", ty: ParamType::Int },
+        ParamDecl { name: "cfgpkgcheck", ty: ParamType::Int },
+        ParamDecl { name: "cfgtest", ty: ParamType::Int },
+    ],
+    pvs: &[],
+};

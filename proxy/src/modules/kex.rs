@@ -1,0 +1,29 @@
+//! `kex`: declarations mirroring Kamailio 5.6's kex module: core extensions (flags, debug, printf).
+
+use sipvm_lang::registry::ArgKind::{Flag, Fmt, IntFmt, Pv, Uri};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, PvDecl, PvForm, RouteMask};
+
+#[rustfmt::skip]
+pub static MODULE: ModuleDecl = ModuleDecl {
+    name: "kex",
+    functions: &[
+        FnDecl { name: "setsflag", args: &[Flag], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "resetsflag", args: &[Flag], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "issflagset", args: &[Flag], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "setbflag", args: &[Flag, IntFmt], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "resetbflag", args: &[Flag, IntFmt], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "isbflagset", args: &[Flag, IntFmt], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "setdsturi", args: &[Uri], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "resetdsturi", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "isdsturiset", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "pv_printf", args: &[Pv, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "avp_printf", args: &[Pv, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "is_myself", args: &[Fmt], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "setdebug", args: &[IntFmt], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "resetdebug", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+    ],
+    params: &[],
+    pvs: &[
+        PvDecl { name: "sruid", form: PvForm::Plain, writable: false },
+    ],
+};

@@ -1,0 +1,61 @@
+//! `presence`: declarations mirroring Kamailio 5.6's presence module: presence server (transcribed from the 5.6.3 source).
+
+use sipvm_lang::registry::ArgKind::{Fmt, IntFmt};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
+
+#[rustfmt::skip]
+pub static MODULE: ModuleDecl = ModuleDecl {
+    name: "presence",
+    functions: &[
+        FnDecl { name: "handle_publish", args: &[Fmt], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
+        FnDecl { name: "handle_subscribe", args: &[Fmt], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
+        FnDecl { name: "pres_auth_status", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST, implemented: false },
+        FnDecl { name: "pres_refresh_watchers", args: &[Fmt, Fmt, IntFmt, Fmt, Fmt], min_args: 3, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "pres_update_watchers", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "pres_has_subscribers", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
+    ],
+    params: &[
+        ParamDecl { name: "db_url", ty: ParamType::Str },
+        ParamDecl { name: "presentity_table", ty: ParamType::Str },
+        ParamDecl { name: "active_watchers_table", ty: ParamType::Str },
+        ParamDecl { name: "watchers_table", ty: ParamType::Str },
+        ParamDecl { name: "clean_period", ty: ParamType::Int },
+        ParamDecl { name: "db_update_period", ty: ParamType::Int },
+        ParamDecl { name: "waitn_time", ty: ParamType::Int },
+        ParamDecl { name: "notifier_poll_rate", ty: ParamType::Int },
+        ParamDecl { name: "notifier_processes", ty: ParamType::Int },
+        ParamDecl { name: "force_delete", ty: ParamType::Int },
+        ParamDecl { name: "startup_mode", ty: ParamType::Int },
+        ParamDecl { name: "expires_offset", ty: ParamType::Int },
+        ParamDecl { name: "max_expires", ty: ParamType::Int },
+        ParamDecl { name: "min_expires", ty: ParamType::Int },
+        ParamDecl { name: "min_expires_action", ty: ParamType::Int },
+        ParamDecl { name: "server_address", ty: ParamType::Str },
+        ParamDecl { name: "subs_htable_size", ty: ParamType::Int },
+        ParamDecl { name: "pres_htable_size", ty: ParamType::Int },
+        ParamDecl { name: "subs_db_mode", ty: ParamType::Int },
+        ParamDecl { name: "publ_cache", ty: ParamType::Int },
+        ParamDecl { name: "enable_sphere_check", ty: ParamType::Int },
+        ParamDecl { name: "timeout_rm_subs", ty: ParamType::Int },
+        ParamDecl { name: "send_fast_notify", ty: ParamType::Int },
+        ParamDecl { name: "fetch_rows", ty: ParamType::Int },
+        ParamDecl { name: "db_table_lock_type", ty: ParamType::Int },
+        ParamDecl { name: "local_log_level", ty: ParamType::Int },
+        ParamDecl { name: "local_log_facility", ty: ParamType::Str },
+        ParamDecl { name: "subs_remove_match", ty: ParamType::Int },
+        ParamDecl { name: "xavp_cfg", ty: ParamType::Str },
+        ParamDecl { name: "retrieve_order", ty: ParamType::Int },
+        ParamDecl { name: "retrieve_order_by", ty: ParamType::Str },
+        ParamDecl { name: "sip_uri_match", ty: ParamType::Int },
+        ParamDecl { name: "cseq_offset", ty: ParamType::Int },
+        ParamDecl { name: "enable_dmq", ty: ParamType::Int },
+        ParamDecl { name: "pres_subs_mode", ty: ParamType::Int },
+        ParamDecl { name: "delete_same_subs", ty: ParamType::Int },
+        ParamDecl { name: "timer_mode", ty: ParamType::Int },
+        ParamDecl { name: "subs_respond_200", ty: ParamType::Int },
+    ],
+    pvs: &[
+        PvDecl { name: "subs", form: PvForm::Named, writable: false },
+        PvDecl { name: "notify_reply", form: PvForm::Named, writable: false },
+    ],
+};

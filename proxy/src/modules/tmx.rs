@@ -1,0 +1,40 @@
+//! `tmx`: declarations mirroring Kamailio 5.6's tmx module: tm extensions (sipvm serves them from `tm`; the module name stays loadable).
+
+use sipvm_lang::registry::ArgKind::{Code, Fmt, IntFmt, Str};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
+
+#[rustfmt::skip]
+pub static MODULE: ModuleDecl = ModuleDecl {
+    name: "tmx",
+    functions: &[
+        FnDecl { name: "t_cancel_branches", args: &[Str], min_args: 1, routes: RouteMask::ONREPLY, implemented: false },
+        FnDecl { name: "t_cancel_callid", args: &[Fmt, Fmt, IntFmt, IntFmt], min_args: 3, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_reply_callid", args: &[Fmt, Fmt, Code, Fmt], min_args: 4, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_flush_flags", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_flush_xflags", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_is_failure_route", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_is_branch_route", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_is_reply_route", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_is_request_route", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_suspend", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_continue", args: &[IntFmt, IntFmt, Fmt], min_args: 3, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "t_reuse_branch", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(super::ONEVENT), implemented: false },
+        FnDecl { name: "t_precheck_trans", args: &[], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
+        FnDecl { name: "t_drop", args: &[IntFmt], min_args: 0, routes: RouteMask::ANY, implemented: false },
+    ],
+    params: &[
+        ParamDecl { name: "precheck_trans", ty: ParamType::Int },
+    ],
+    pvs: &[
+        PvDecl { name: "T_branch_idx", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_reply_ruid", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_reply_code", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_reply_reason", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_reply_last", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_inv", form: PvForm::Named, writable: false },
+        PvDecl { name: "T_req", form: PvForm::Named, writable: false },
+        PvDecl { name: "T_rpl", form: PvForm::Named, writable: false },
+        PvDecl { name: "T", form: PvForm::Named, writable: false },
+        PvDecl { name: "T_branch", form: PvForm::Named, writable: false },
+    ],
+};
