@@ -14,6 +14,8 @@ pub enum LexError {
     BadNumber,
 }
 
+// Clippy takes logos' two `skip(..., allow_greedy = true)` attributes for duplicates.
+#[allow(clippy::duplicated_attributes)]
 #[derive(Logos, Clone, Debug, PartialEq)]
 #[logos(error = LexError)]
 #[logos(skip r"[ \t\r\n\f]+")]
@@ -346,7 +348,8 @@ fn group_globals(src: &str, raw: Vec<Spanned>) -> Vec<Spanned> {
         if depth == 0 {
             if let Some((s, Tok::Ident(name), e)) = tok(i) {
                 let (mut name, mut name_end, mut j) = (name.clone(), *e, i + 1);
-                if let (Some((_, Tok::Dot, _)), Some((_, Tok::Ident(n2), e2))) = (tok(j), tok(j + 1))
+                if let (Some((_, Tok::Dot, _)), Some((_, Tok::Ident(n2), e2))) =
+                    (tok(j), tok(j + 1))
                 {
                     name = format!("{name}.{n2}");
                     name_end = *e2;

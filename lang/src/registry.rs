@@ -185,7 +185,10 @@ impl Registry {
     ) -> Self {
         let mut natives = Vec::new();
         let mut pvs = Vec::new();
-        for (mi, m) in std::iter::once(core).chain(modules.iter().copied()).enumerate() {
+        for (mi, m) in std::iter::once(core)
+            .chain(modules.iter().copied())
+            .enumerate()
+        {
             for f in m.functions {
                 natives.push((mi as u16, f));
             }

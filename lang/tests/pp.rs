@@ -479,6 +479,44 @@ fn include_errors_and_cycles() {
 }
 
 #[test]
+fn unterminated_comment_in_include() {
+    let mem = Mem::with(&[
+        ("cfg/c.cfg", "a\nb /* open\nc\n"),
+        ("cfg/s.cfg", "x = \"abc\n"),
+    ]);
+    let (out, diags, _) = run_opts(
+        "include_file \"c.cfg\"\ninclude_file \"s.cfg\"\nafter\n",
+        &mem,
+        &PpOptions::default(),
+    );
+    let got: Vec<(String, u16, u32, u32)> = diags
+        .iter()
+        .map(|d| {
+            let l = d.loc.unwrap();
+            (d.message.clone(), l.file, l.line, l.col)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "unterminated block comment at the end of an included file".to_string(),
+                1,
+                2,
+                3
+            ),
+            (
+                "unterminated string at the end of an included file".to_string(),
+                2,
+                1,
+                5
+            ),
+        ]
+    );
+    assert!(out.text.ends_with("after\n"));
+}
+
+#[test]
 fn conditionals_span_includes_like_kamailio() {
     let mem = Mem::with(&[("cfg/open.cfg", "#!ifdef NOPE\n")]);
     let (out, diags, _) = run_opts(

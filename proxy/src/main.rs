@@ -6,7 +6,11 @@ use sipvm_lang::{compile_file, CompileOptions};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "sipvm", version, about = "A SIP server that runs kamailio.cfg on a bytecode VM")]
+#[command(
+    name = "sipvm",
+    version,
+    about = "A SIP server that runs kamailio.cfg on a bytecode VM"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

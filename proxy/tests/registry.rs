@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use sipvm_lang::registry::{PvForm, Registry};
+use sipvm_lang::registry::{ArgKind, PvForm, Registry};
 use sipvm_proxy::modules::{globals::GLOBALS, registry, MODULES, RIGHT_ALIGNED};
 
 const EXAMPLES_DIR: &str = "/work/shared/examples";
@@ -520,6 +520,25 @@ fn no_duplicates() {
     for name in RIGHT_ALIGNED {
         if !function_declared(reg, name) {
             problems.push(format!("RIGHT_ALIGNED names undeclared {name}"));
+        }
+    }
+    // The compiler matches a function's arguments from the right when it has optional
+    // arguments and a `LogLevel` one: exactly the RIGHT_ALIGNED functions must look so.
+    for (_, m, f) in reg.natives() {
+        let looks_right_aligned =
+            usize::from(f.min_args) < f.args.len() && f.args.contains(&ArgKind::LogLevel);
+        if looks_right_aligned != RIGHT_ALIGNED.contains(&f.name) {
+            problems.push(format!(
+                "{}: {} has optional arguments and {} LogLevel one, but is {} RIGHT_ALIGNED",
+                reg.module(m).name,
+                f.name,
+                if looks_right_aligned { "a" } else { "no" },
+                if RIGHT_ALIGNED.contains(&f.name) {
+                    "in"
+                } else {
+                    "not in"
+                },
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

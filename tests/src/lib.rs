@@ -1,1 +1,5 @@
-//! placeholder
+//! sipvm end-to-end and golden tests: shared helpers for the integration tests in `tests/`.
+
+#[cfg(has_gen)]
+pub mod gen;
+pub mod golden;

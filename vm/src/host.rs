@@ -52,4 +52,9 @@ pub trait Host {
     ) -> Result<i64, HostError>;
     /// `uri == myself`: whether the URI names this server (its listen addresses and aliases).
     fn is_myself(&mut self, uri: &str) -> bool;
+    /// Whether this host answers every native itself, implemented or not (a test double).
+    /// The real host says no, so a declared-but-unimplemented native is a clear VM error.
+    fn stands_in_for_natives(&self) -> bool {
+        false
+    }
 }

@@ -38,11 +38,19 @@ pub struct TestHost {
     pub writes: Vec<(String, String, Value)>,
     /// Hosts that `uri == myself` accepts.
     pub myself: Vec<String>,
+    /// When set, natives sipvm does not implement yet fail as on the real host.
+    pub strict: bool,
 }
 
 impl TestHost {
     pub fn new() -> TestHost {
         TestHost::default()
+    }
+
+    /// A host that, like the real one, refuses natives sipvm does not implement yet.
+    pub fn strict(&mut self) -> &mut Self {
+        self.strict = true;
+        self
     }
 
     /// Make native `name` (or `module.name`) return `rc`.
@@ -134,6 +142,10 @@ impl Host for TestHost {
             .get(&*n.name)
             .or_else(|| self.returns.get(&full))
             .unwrap_or(&1))
+    }
+
+    fn stands_in_for_natives(&self) -> bool {
+        !self.strict
     }
 
     fn is_myself(&mut self, uri: &str) -> bool {

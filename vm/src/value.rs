@@ -133,6 +133,7 @@ impl Value {
     }
 
     /// A value stored into `$var`: null becomes 0 (N6).
+    #[inline]
     pub fn for_var(self) -> Value {
         match self {
             Value::Null => Value::Int(0),
@@ -218,6 +219,33 @@ impl Value {
                 }
             }
         })
+    }
+
+    /// `binop` on two integers, for every operator but `Div`, `Mod` and `MatchDyn` (the VM's
+    /// fast path; same results as `binop`).
+    #[inline]
+    pub fn int_binop(op: BinOp, x: i64, y: i64) -> Value {
+        let b = |c: bool| Value::Int(c as i64);
+        match op {
+            BinOp::Add => Value::Int(w32(x.wrapping_add(y))),
+            BinOp::Sub => Value::Int(w32(x.wrapping_sub(y))),
+            BinOp::Mul => Value::Int(w32(x.wrapping_mul(y))),
+            BinOp::Eq => b(x == y),
+            BinOp::Ne => b(x != y),
+            BinOp::Lt => b(x < y),
+            BinOp::Le => b(x <= y),
+            BinOp::Gt => b(x > y),
+            BinOp::Ge => b(x >= y),
+            BinOp::BitAnd => Value::Int(x & y),
+            BinOp::BitOr => Value::Int(x | y),
+            BinOp::BitXor => Value::Int(x ^ y),
+            BinOp::Shl => Value::Int((x as i32).wrapping_shl(y as u32) as i64),
+            BinOp::Shr => Value::Int((x as i32).wrapping_shr(y as u32) as i64),
+            BinOp::EqNoCase => b(x == y),
+            BinOp::Div | BinOp::Mod | BinOp::MatchDyn => {
+                Value::binop(op, &Value::Int(x), &Value::Int(y)).unwrap_or(Value::Null)
+            }
+        }
     }
 
     /// A unary operator (N12, N13, N14).

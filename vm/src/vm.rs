@@ -1,17 +1,18 @@
 //! The per-worker interpreter: register windows, `$var` slots, `$rc`, the step budget.
 
-use crate::host::{ArgValue, Host, HostError, Index, PvKey};
+mod access;
+
+use crate::host::{Host, HostError};
 use crate::op::*;
-use crate::program::{Arg, FmtPart, Program, PvIndex, PvName, TransArg};
-use crate::trans;
-use crate::value::{compile_regex, Value, ValueError};
+use crate::program::Program;
+use crate::value::{Value, ValueError};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Instructions one message may execute before the VM gives up.
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
-/// Nested `route()` calls allowed (Kamailio's `max_recursive_level` default).
+/// Nested `route()` calls allowed.
 pub const MAX_DEPTH: usize = 100;
 /// Nesting allowed when a pseudo-variable's name, index or transformation reads another one.
 const MAX_PV_NESTING: u32 = 8;
@@ -85,6 +86,12 @@ impl VmError {
             None => format!("pc {:04}: {self}", self.pc().0),
         }
     }
+}
+
+/// Operators `Value::int_binop` handles without allocation or failure.
+#[inline(always)]
+fn fast_int(op: BinOp) -> bool {
+    !matches!(op, BinOp::Div | BinOp::Mod | BinOp::MatchDyn)
 }
 
 fn bad(pc: usize, what: &'static str) -> VmError {
@@ -328,6 +335,9 @@ impl Vm {
                 Op::Bin { op, dst, a, b } => {
                     let (x, y) = (get!(self, base, cur, a), get!(self, base, cur, b));
                     let v = match (op, x, y) {
+                        (_, Value::Int(x), Value::Int(y)) if fast_int(op) => {
+                            Value::int_binop(op, *x, *y)
+                        }
                         (BinOp::MatchDyn, x, y) => {
                             let (x, y) = (x.clone(), y.clone());
                             Value::Int(self.match_dyn(&x, &y, cur)? as i64)
@@ -436,260 +446,5 @@ impl Vm {
                 }
             }
         }
-    }
-
-    /// `=~` with a run-time pattern; the last compiled pattern is cached.
-    fn match_dyn(&mut self, x: &Value, pat: &Value, cur: usize) -> Result<bool, VmError> {
-        let p = pat.to_str();
-        let hit = matches!(&self.dyn_re, Some((q, _)) if **q == *p);
-        if !hit {
-            let re = compile_regex(&p).map_err(|err| VmError::Value {
-                pc: Pc(cur as u32),
-                err,
-            })?;
-            self.dyn_re = Some((Arc::from(&*p), re));
-        }
-        let re = &self.dyn_re.as_ref().expect("just set").1;
-        Ok(re.is_match(&x.to_str()))
-    }
-
-    fn call<H: Host + ?Sized>(
-        &mut self,
-        prog: &Program,
-        host: &mut H,
-        native: NativeIdx,
-        args: ArgsIdx,
-        cur: usize,
-    ) -> Result<i64, VmError> {
-        let n = prog
-            .natives
-            .get(native.ix())
-            .ok_or_else(|| bad(cur, "native"))?;
-        if !n.implemented {
-            let (module, name) = (n.module.clone(), n.name.clone());
-            return Err(VmError::Unimplemented {
-                pc: Pc(cur as u32),
-                module,
-                name,
-            });
-        }
-        let list = prog
-            .arglists
-            .get(args.ix())
-            .ok_or_else(|| bad(cur, "argument list"))?;
-        let host_err = |err| VmError::Host {
-            pc: Pc(cur as u32),
-            err,
-        };
-        if list.len() <= INLINE_ARGS {
-            let mut vals: [ArgValue<'_>; INLINE_ARGS] =
-                std::array::from_fn(|_| ArgValue::Val(Value::Null));
-            for (slot, a) in vals.iter_mut().zip(list.iter()) {
-                *slot = self.arg(prog, host, a, cur)?;
-            }
-            host.call(prog, native, &vals[..list.len()])
-                .map_err(host_err)
-        } else {
-            let mut vals = Vec::with_capacity(list.len());
-            for a in list.iter() {
-                vals.push(self.arg(prog, host, a, cur)?);
-            }
-            host.call(prog, native, &vals).map_err(host_err)
-        }
-    }
-
-    fn arg<'p, H: Host + ?Sized>(
-        &mut self,
-        prog: &'p Program,
-        host: &mut H,
-        a: &Arg,
-        cur: usize,
-    ) -> Result<ArgValue<'p>, VmError> {
-        Ok(match a {
-            Arg::Val(v) => ArgValue::Val(v.clone()),
-            Arg::Fmt(f) => ArgValue::Val(Value::Str(self.format(prog, host, *f, cur, 0)?)),
-            Arg::Regex(r) => {
-                ArgValue::Regex(prog.regexes.get(r.ix()).ok_or_else(|| bad(cur, "regex"))?)
-            }
-            Arg::Route(r) => ArgValue::Route(*r),
-            Arg::Pv(p) => ArgValue::Pv(*p),
-        })
-    }
-
-    /// Expand a format string; a null pseudo-variable prints as `<null>` (N16).
-    fn format<H: Host + ?Sized>(
-        &mut self,
-        prog: &Program,
-        host: &mut H,
-        f: FmtIdx,
-        cur: usize,
-        depth: u32,
-    ) -> Result<Arc<str>, VmError> {
-        let fmt = prog.fmts.get(f.ix()).ok_or_else(|| bad(cur, "format"))?;
-        if let [FmtPart::Lit(s)] = &fmt.parts[..] {
-            return Ok(s.clone());
-        }
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        for part in fmt.parts.iter() {
-            match part {
-                FmtPart::Lit(s) => buf.push_str(s),
-                FmtPart::Pv(p) => match self.read_pv(prog, host, *p, cur, depth + 1) {
-                    Ok(v) => v.write_xlog(&mut buf),
-                    Err(e) => {
-                        self.buf = buf;
-                        return Err(e);
-                    }
-                },
-            }
-        }
-        let s = Arc::from(&*buf);
-        self.buf = buf;
-        Ok(s)
-    }
-
-    /// The inner name of a pseudo-variable, expanded when dynamic.
-    fn pv_name<H: Host + ?Sized>(
-        &mut self,
-        prog: &Program,
-        host: &mut H,
-        name: &PvName,
-        cur: usize,
-        depth: u32,
-    ) -> Result<Option<Arc<str>>, VmError> {
-        Ok(match name {
-            PvName::None => None,
-            PvName::Static(s) => Some(s.clone()),
-            PvName::Dyn(f) => Some(self.format(prog, host, *f, cur, depth + 1)?),
-        })
-    }
-
-    fn pv_index<H: Host + ?Sized>(
-        &mut self,
-        prog: &Program,
-        host: &mut H,
-        index: PvIndex,
-        cur: usize,
-        depth: u32,
-    ) -> Result<Option<Index>, VmError> {
-        Ok(match index {
-            PvIndex::None => None,
-            PvIndex::Int(i) => Some(Index::At(i as i64)),
-            PvIndex::All => Some(Index::All),
-            PvIndex::Dyn(p) => Some(Index::At(
-                self.read_pv(prog, host, p, cur, depth + 1)?.to_int(),
-            )),
-        })
-    }
-
-    /// Read a pseudo-variable: `$var`, `$rc`/`$retcode`/`$?` and `$null` here, the rest
-    /// through the host; then its transformations.
-    fn read_pv<H: Host + ?Sized>(
-        &mut self,
-        prog: &Program,
-        host: &mut H,
-        pv: PvIdx,
-        cur: usize,
-        depth: u32,
-    ) -> Result<Value, VmError> {
-        if depth > MAX_PV_NESTING {
-            return Err(bad(cur, "pseudo-variables nested too deep"));
-        }
-        let r = prog
-            .pvs
-            .get(pv.ix())
-            .ok_or_else(|| bad(cur, "pseudo-variable"))?;
-        let name = self.pv_name(prog, host, &r.name, cur, depth)?;
-        let v = match &*r.class_name {
-            "var" => {
-                let n = name.as_deref().unwrap_or("");
-                self.var(n).cloned().unwrap_or(Value::Int(0))
-            }
-            "rc" | "retcode" | "?" => Value::Int(self.rc),
-            "null" => Value::Null,
-            _ => {
-                let index = self.pv_index(prog, host, r.index, cur, depth)?;
-                let key = PvKey {
-                    pv,
-                    name: name.as_deref(),
-                    index,
-                };
-                host.get_pv(prog, key).map_err(|err| VmError::Host {
-                    pc: Pc(cur as u32),
-                    err,
-                })?
-            }
-        };
-        match r.trans {
-            Some(t) => self.transform(prog, host, t, v, cur, depth),
-            None => Ok(v),
-        }
-    }
-
-    fn write_pv<H: Host + ?Sized>(
-        &mut self,
-        prog: &Program,
-        host: &mut H,
-        pv: PvIdx,
-        v: Value,
-        cur: usize,
-    ) -> Result<(), VmError> {
-        let r = prog
-            .pvs
-            .get(pv.ix())
-            .ok_or_else(|| bad(cur, "pseudo-variable"))?;
-        let name = self.pv_name(prog, host, &r.name, cur, 0)?;
-        match &*r.class_name {
-            "var" => {
-                self.set_var(name.as_deref().unwrap_or(""), v);
-                Ok(())
-            }
-            "rc" | "retcode" | "?" | "null" => Err(bad(cur, "read-only pseudo-variable")),
-            _ => {
-                let index = self.pv_index(prog, host, r.index, cur, 0)?;
-                let key = PvKey {
-                    pv,
-                    name: name.as_deref(),
-                    index,
-                };
-                host.set_pv(prog, key, v).map_err(|err| VmError::Host {
-                    pc: Pc(cur as u32),
-                    err,
-                })
-            }
-        }
-    }
-
-    /// Apply a chain of transformations; a failing step makes the value null (T1).
-    fn transform<H: Host + ?Sized>(
-        &mut self,
-        prog: &Program,
-        host: &mut H,
-        t: TransIdx,
-        mut v: Value,
-        cur: usize,
-        depth: u32,
-    ) -> Result<Value, VmError> {
-        let steps = prog
-            .transforms
-            .get(t.ix())
-            .ok_or_else(|| bad(cur, "transformation"))?;
-        for step in steps.iter() {
-            let mut args: [Value; 4] = Default::default();
-            if step.args.len() > args.len() {
-                return Err(bad(cur, "too many transformation arguments"));
-            }
-            for (slot, a) in args.iter_mut().zip(step.args.iter()) {
-                *slot = match a {
-                    TransArg::Val(x) => x.clone(),
-                    TransArg::Pv(p) => self.read_pv(prog, host, *p, cur, depth + 1)?,
-                };
-            }
-            match trans::apply(step, &v, &args[..step.args.len()]) {
-                Ok(x) => v = x,
-                Err(_) => return Ok(Value::Null),
-            }
-        }
-        Ok(v)
     }
 }

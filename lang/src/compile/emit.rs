@@ -33,7 +33,11 @@ impl Ctx<'_> {
     /// Sets the source position for the instructions that follow.
     pub(super) fn at(&mut self, span: Span) {
         let l = self.loc.loc(span.0);
-        self.em.span = sipvm_vm::Span { file: l.file, line: l.line, col: l.col };
+        self.em.span = sipvm_vm::Span {
+            file: l.file,
+            line: l.line,
+            col: l.col,
+        };
     }
 
     pub(super) fn emit(&mut self, op: Op) -> usize {
@@ -49,9 +53,9 @@ impl Ctx<'_> {
     /// Points the jump at `at` to `target`.
     pub(super) fn patch(&mut self, at: usize, target: Pc) {
         match &mut self.prog.code[at] {
-            Op::Jump { target: t } | Op::JumpIf { target: t, .. } | Op::JumpIfNot { target: t, .. } => {
-                *t = target
-            }
+            Op::Jump { target: t }
+            | Op::JumpIf { target: t, .. }
+            | Op::JumpIfNot { target: t, .. } => *t = target,
             other => unreachable!("patching a non-jump {other:?}"),
         }
     }

@@ -29,6 +29,83 @@ fn is_legacy(e: &Expr, name: &str) -> bool {
     matches!(&e.kind, ExprKind::Ident(n) if n == name)
 }
 
+fn is_call(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Call { .. } | ExprKind::RouteCall { .. })
+}
+
+fn is_logic(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Binary {
+            op: BinaryOp::And | BinaryOp::Or,
+            ..
+        }
+    )
+}
+
+/// Expressions whose value is already 0 or 1.
+fn is_boolean(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Binary { op, .. } => !matches!(
+            op,
+            BinaryOp::Add
+                | BinaryOp::Sub
+                | BinaryOp::Mul
+                | BinaryOp::Div
+                | BinaryOp::Mod
+                | BinaryOp::BitAnd
+                | BinaryOp::BitOr
+                | BinaryOp::BitXor
+                | BinaryOp::Shl
+                | BinaryOp::Shr
+        ),
+        ExprKind::Unary { op, .. } => {
+            matches!(op, UnaryOp::Not | UnaryOp::StrEmpty | UnaryOp::Defined)
+        }
+        _ => false,
+    }
+}
+
+/// Kamailio reads `!uri == myself` and `!method == "X"` as `!(uri == myself)`: its grammar
+/// negates the whole legacy comparison. Rewrites such a tree, or gives `None`.
+fn legacy_not(e: &Expr) -> Option<Expr> {
+    let ExprKind::Binary { op, l, r } = &e.kind else {
+        return None;
+    };
+    if !matches!(
+        op,
+        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Match | BinaryOp::NotMatch
+    ) {
+        return None;
+    }
+    let ExprKind::Unary {
+        op: UnaryOp::Not,
+        e: inner,
+    } = &l.kind
+    else {
+        return None;
+    };
+    let legacy = matches!(&inner.kind, ExprKind::Ident(n) if legacy_pv(n).is_some());
+    if !legacy && !matches!(r.kind, ExprKind::Myself) {
+        return None;
+    }
+    let cmp = Expr::new(
+        ExprKind::Binary {
+            op: *op,
+            l: inner.clone(),
+            r: r.clone(),
+        },
+        (inner.span.0, e.span.1),
+    );
+    Some(Expr::new(
+        ExprKind::Unary {
+            op: UnaryOp::Not,
+            e: Box::new(cmp),
+        },
+        e.span,
+    ))
+}
+
 fn bin(op: BinaryOp) -> Option<BinOp> {
     Some(match op {
         BinaryOp::Add => BinOp::Add,
@@ -51,75 +128,42 @@ fn bin(op: BinaryOp) -> Option<BinOp> {
     })
 }
 
-/// Folds integer and string constants where the result cannot depend on run-time
-/// conversions (same-typed operands, or a string on the left of `+`).
+/// Folds constant operands through the VM's own operators, so a folded result is exactly
+/// what the VM would compute (32-bit wrapping, Kamailio's typing). Errors (division by zero)
+/// are left for run time, where they carry a position.
 pub(super) fn fold(e: &Expr) -> Option<Value> {
     match &e.kind {
         ExprKind::Int(i) => Some(Value::Int(*i)),
         ExprKind::Str(s) | ExprKind::Ip(s) => Some(Value::Str(Arc::from(s.as_str()))),
         ExprKind::Unary { op, e } => {
             let v = fold(e)?;
-            match (op, v) {
-                (UnaryOp::Neg, Value::Int(i)) => Some(Value::Int(i.wrapping_neg())),
-                (UnaryOp::BitNot, Value::Int(i)) => Some(Value::Int(!i)),
-                (UnaryOp::Not, Value::Int(i)) => Some(Value::Int((i == 0) as i64)),
-                (UnaryOp::Strlen, Value::Str(s)) => Some(Value::Int(s.len() as i64)),
-                (UnaryOp::StrEmpty, Value::Str(s)) => Some(Value::Int(s.is_empty() as i64)),
-                (UnaryOp::IntCast, Value::Int(i)) => Some(Value::Int(i)),
-                (UnaryOp::StrCast, Value::Int(i)) => Some(Value::Str(Arc::from(i.to_string()))),
-                (UnaryOp::StrCast, v @ Value::Str(_)) => Some(v),
-                _ => None,
-            }
+            let op = match op {
+                UnaryOp::Not => UnOp::Not,
+                UnaryOp::Neg => UnOp::Neg,
+                UnaryOp::BitNot => UnOp::BitNot,
+                UnaryOp::Strlen => UnOp::Strlen,
+                UnaryOp::StrEmpty => UnOp::StrEmpty,
+                UnaryOp::IntCast => UnOp::ToInt,
+                UnaryOp::StrCast => UnOp::ToStr,
+                UnaryOp::Defined => return None,
+            };
+            Some(Value::unop(op, &v))
         }
         ExprKind::Binary { op, l, r } => {
             let (a, b) = (fold(l)?, fold(r)?);
-            match (a, b) {
-                (Value::Int(a), Value::Int(b)) => fold_int(*op, a, b).map(Value::Int),
-                (Value::Str(a), Value::Str(b)) => fold_str(*op, &a, &b),
-                (Value::Str(a), Value::Int(b)) if *op == BinaryOp::Add => {
-                    Some(Value::Str(Arc::from(format!("{a}{b}"))))
+            match op {
+                BinaryOp::And | BinaryOp::Or => {
+                    let (x, y) = (a.try_int()?, b.try_int()?);
+                    let v = if *op == BinaryOp::And {
+                        x != 0 && y != 0
+                    } else {
+                        x != 0 || y != 0
+                    };
+                    Some(Value::Int(v as i64))
                 }
-                _ => None,
+                _ => Value::binop(bin(*op)?, &a, &b).ok(),
             }
         }
-        _ => None,
-    }
-}
-
-fn fold_int(op: BinaryOp, a: i64, b: i64) -> Option<i64> {
-    Some(match op {
-        BinaryOp::Add => a.wrapping_add(b),
-        BinaryOp::Sub => a.wrapping_sub(b),
-        BinaryOp::Mul => a.wrapping_mul(b),
-        BinaryOp::Div if b != 0 => a.wrapping_div(b),
-        BinaryOp::Mod if b != 0 => a.wrapping_rem(b),
-        BinaryOp::BitAnd => a & b,
-        BinaryOp::BitOr => a | b,
-        BinaryOp::BitXor => a ^ b,
-        BinaryOp::Shl => a.wrapping_shl(b as u32),
-        BinaryOp::Shr => a.wrapping_shr(b as u32),
-        BinaryOp::Eq => (a == b) as i64,
-        BinaryOp::Ne => (a != b) as i64,
-        BinaryOp::Lt => (a < b) as i64,
-        BinaryOp::Le => (a <= b) as i64,
-        BinaryOp::Gt => (a > b) as i64,
-        BinaryOp::Ge => (a >= b) as i64,
-        BinaryOp::And => (a != 0 && b != 0) as i64,
-        BinaryOp::Or => (a != 0 || b != 0) as i64,
-        _ => return None,
-    })
-}
-
-fn fold_str(op: BinaryOp, a: &str, b: &str) -> Option<Value> {
-    let i = |x: bool| Some(Value::Int(x as i64));
-    match op {
-        BinaryOp::Add => Some(Value::Str(Arc::from(format!("{a}{b}")))),
-        BinaryOp::Eq => i(a == b),
-        BinaryOp::Ne => i(a != b),
-        BinaryOp::Lt => i(a < b),
-        BinaryOp::Le => i(a <= b),
-        BinaryOp::Gt => i(a > b),
-        BinaryOp::Ge => i(a >= b),
         _ => None,
     }
 }
@@ -134,6 +178,9 @@ impl Ctx<'_> {
 
     /// Compiles `e` into `dst`.
     pub(super) fn expr(&mut self, e: &Expr, dst: Reg) {
+        if let Some(n) = legacy_not(e) {
+            return self.expr(&n, dst);
+        }
         if let Some(v) = fold(e) {
             return self.load(dst, &v);
         }
@@ -152,7 +199,11 @@ impl Ctx<'_> {
                     .with_len(6);
                 self.diags.push(d);
             }
-            ExprKind::Call { name, name_span, args } => {
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            } => {
                 self.at(e.span);
                 self.call(name, *name_span, args, e.span, dst);
             }
@@ -177,7 +228,9 @@ impl Ctx<'_> {
     }
 
     fn pv_get(&mut self, text: &str, span: Span, dst: Reg) {
-        let Some(u) = self.pv_use(text, span) else { return };
+        let Some(u) = self.pv_use(text, span) else {
+            return;
+        };
         self.at(span);
         let t = match u {
             PvUse::Var(slot, t) => {
@@ -222,7 +275,11 @@ impl Ctx<'_> {
         }
         self.expr(e, dst);
         self.at(span);
-        self.emit(Op::Un { op: uop, dst, a: dst });
+        self.emit(Op::Un {
+            op: uop,
+            dst,
+            a: dst,
+        });
     }
 
     fn binary(&mut self, op: BinaryOp, l: &Expr, r: &Expr, span: Span, dst: Reg) {
@@ -232,7 +289,11 @@ impl Ctx<'_> {
                 self.load(dst, &Value::Int(0));
                 let mut f = Vec::new();
                 let whole = Expr::new(
-                    ExprKind::Binary { op, l: Box::new(l.clone()), r: Box::new(r.clone()) },
+                    ExprKind::Binary {
+                        op,
+                        l: Box::new(l.clone()),
+                        r: Box::new(r.clone()),
+                    },
                     span,
                 );
                 self.cond_false(&whole, &mut f);
@@ -240,13 +301,23 @@ impl Ctx<'_> {
                 self.patch_here(&f);
                 return;
             }
-            BinaryOp::Eq | BinaryOp::Ne if matches!(r.kind, ExprKind::Myself) || matches!(l.kind, ExprKind::Myself) => {
-                let other = if matches!(r.kind, ExprKind::Myself) { l } else { r };
+            BinaryOp::Eq | BinaryOp::Ne
+                if matches!(r.kind, ExprKind::Myself) || matches!(l.kind, ExprKind::Myself) =>
+            {
+                let other = if matches!(r.kind, ExprKind::Myself) {
+                    l
+                } else {
+                    r
+                };
                 self.expr(other, dst);
                 self.at(span);
                 self.emit(Op::Myself { dst, a: dst });
                 if op == BinaryOp::Ne {
-                    self.emit(Op::Un { op: UnOp::Not, dst, a: dst });
+                    self.emit(Op::Un {
+                        op: UnOp::Not,
+                        dst,
+                        a: dst,
+                    });
                 }
                 return;
             }
@@ -262,11 +333,20 @@ impl Ctx<'_> {
                     _ => {
                         let t = self.expr_tmp(r);
                         self.at(span);
-                        self.emit(Op::Bin { op: BinOp::MatchDyn, dst, a: dst, b: t });
+                        self.emit(Op::Bin {
+                            op: BinOp::MatchDyn,
+                            dst,
+                            a: dst,
+                            b: t,
+                        });
                     }
                 }
                 if op == BinaryOp::NotMatch {
-                    self.emit(Op::Un { op: UnOp::Not, dst, a: dst });
+                    self.emit(Op::Un {
+                        op: UnOp::Not,
+                        dst,
+                        a: dst,
+                    });
                 }
                 return;
             }
@@ -287,9 +367,18 @@ impl Ctx<'_> {
             _ => self.expr_tmp(r),
         };
         self.at(span);
-        self.emit(Op::Bin { op: bop, dst, a: dst, b: t });
+        self.emit(Op::Bin {
+            op: bop,
+            dst,
+            a: dst,
+            b: t,
+        });
         if bop == BinOp::EqNoCase && op == BinaryOp::Ne {
-            self.emit(Op::Un { op: UnOp::Not, dst, a: dst });
+            self.emit(Op::Un {
+                op: UnOp::Not,
+                dst,
+                a: dst,
+            });
         }
     }
 
@@ -302,9 +391,19 @@ impl Ctx<'_> {
             }
             Err(e) => {
                 let msg = e.to_string();
-                let last = msg.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+                let last = msg
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
                 let d = self
-                    .err(span, format!("invalid regular expression: {}", last.trim().trim_start_matches("error: ")))
+                    .err(
+                        span,
+                        format!(
+                            "invalid regular expression: {}",
+                            last.trim().trim_start_matches("error: ")
+                        ),
+                    )
                     .with_len(self.loc.width(span));
                 self.diags.push(d);
                 None
@@ -314,61 +413,73 @@ impl Ctx<'_> {
 
     /// Emits jumps taken when `e` is false; their addresses go to `out`.
     pub(super) fn cond_false(&mut self, e: &Expr, out: &mut Vec<usize>) {
-        match &e.kind {
-            ExprKind::Unary { op: UnaryOp::Not, e: inner } => self.cond_true(inner, out),
-            ExprKind::Binary { op: BinaryOp::And, l, r } => {
-                self.cond_false(l, out);
-                self.cond_false(r, out);
-            }
-            ExprKind::Binary { op: BinaryOp::Or, l, r } => {
-                let mut t = Vec::new();
-                self.cond_true(l, &mut t);
-                self.cond_false(r, out);
-                self.patch_here(&t);
-            }
-            _ => {
-                if let Some(Value::Int(i)) = fold(e) {
-                    if i == 0 {
-                        self.at(e.span);
-                        out.push(self.emit(Op::Jump { target: sipvm_vm::Pc(0) }));
-                    }
-                    return;
-                }
-                let mark = self.mark();
-                let r = self.expr_tmp(e);
-                self.at(e.span);
-                out.push(self.emit(Op::JumpIfNot { cond: r, target: sipvm_vm::Pc(0) }));
-                self.release(mark);
-            }
-        }
+        self.cond(e, false, false, out)
     }
 
-    /// Emits jumps taken when `e` is true.
-    pub(super) fn cond_true(&mut self, e: &Expr, out: &mut Vec<usize>) {
+    /// Emits jumps taken when the truth of `e` equals `when`. Kamailio's truth depends on
+    /// context (docs/semantics.md N2, N23): a lone value is true when > 0, a call when it
+    /// returns > 0 (also under `!`), but a plain value inside `||`/`&&` is true when non-zero,
+    /// and `!` over a plain value is C's `!`.
+    fn cond(&mut self, e: &Expr, when: bool, in_logic: bool, out: &mut Vec<usize>) {
+        if let Some(n) = legacy_not(e) {
+            return self.cond(&n, when, in_logic, out);
+        }
         match &e.kind {
-            ExprKind::Unary { op: UnaryOp::Not, e: inner } => self.cond_false(inner, out),
-            ExprKind::Binary { op: BinaryOp::Or, l, r } => {
-                self.cond_true(l, out);
-                self.cond_true(r, out);
-            }
-            ExprKind::Binary { op: BinaryOp::And, l, r } => {
-                let mut f = Vec::new();
-                self.cond_false(l, &mut f);
-                self.cond_true(r, out);
-                self.patch_here(&f);
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                e: inner,
+            } if is_call(inner) || is_logic(inner) => self.cond(inner, !when, in_logic, out),
+            ExprKind::Binary {
+                op: op @ (BinaryOp::And | BinaryOp::Or),
+                l,
+                r,
+            } => {
+                // `a && b` jumps on false when either is false; on true only when both are.
+                let short = (*op == BinaryOp::And) != when;
+                if short {
+                    self.cond(l, when, true, out);
+                    self.cond(r, when, true, out);
+                } else {
+                    let mut skip = Vec::new();
+                    self.cond(l, !when, true, &mut skip);
+                    self.cond(r, when, true, out);
+                    self.patch_here(&skip);
+                }
             }
             _ => {
                 if let Some(Value::Int(i)) = fold(e) {
-                    if i != 0 {
+                    let truth = if in_logic { i != 0 } else { i > 0 };
+                    if truth == when {
                         self.at(e.span);
-                        out.push(self.emit(Op::Jump { target: sipvm_vm::Pc(0) }));
+                        out.push(self.emit(Op::Jump {
+                            target: sipvm_vm::Pc(0),
+                        }));
                     }
                     return;
                 }
                 let mark = self.mark();
                 let r = self.expr_tmp(e);
                 self.at(e.span);
-                out.push(self.emit(Op::JumpIf { cond: r, target: sipvm_vm::Pc(0) }));
+                let target = sipvm_vm::Pc(0);
+                if in_logic && !is_call(e) && !is_boolean(e) {
+                    // Non-zero truth: test `!x`, which is 1 exactly when x == 0.
+                    self.emit(Op::Un {
+                        op: UnOp::Not,
+                        dst: r,
+                        a: r,
+                    });
+                    out.push(if when {
+                        self.emit(Op::JumpIfNot { cond: r, target })
+                    } else {
+                        self.emit(Op::JumpIf { cond: r, target })
+                    });
+                } else {
+                    out.push(if when {
+                        self.emit(Op::JumpIf { cond: r, target })
+                    } else {
+                        self.emit(Op::JumpIfNot { cond: r, target })
+                    });
+                }
                 self.release(mark);
             }
         }

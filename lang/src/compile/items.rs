@@ -66,15 +66,23 @@ impl Ctx<'_> {
                         value_span,
                         format!("bad value for custom parameter `{group}.{name}`"),
                     )
-                    .with_hint("a custom parameter is `group.name = \"text\"|number [desc \"text\"]`");
+                    .with_hint(
+                        "a custom parameter is `group.name = \"text\"|number [desc \"text\"]`",
+                    );
                 return self.diags.push(d);
             }
         };
-        if self.custom.iter().any(|c| c.group == group && c.name == name) {
-            let d = self.err(
-                name_span,
-                format!("custom parameter `{group}.{name}` declared twice"),
-            );
+        if self
+            .custom
+            .iter()
+            .any(|c| c.group == group && c.name == name)
+        {
+            let d = self
+                .err(
+                    name_span,
+                    format!("custom parameter `{group}.{name}` declared twice"),
+                )
+                .with_len(self.loc.width(name_span));
             return self.diags.push(d);
         }
         self.custom.push(CustomParam {
@@ -101,7 +109,10 @@ impl Ctx<'_> {
                     .err(span, format!("unknown module `{name}`"))
                     .with_len(self.loc.width(span));
                 d = match did_you_mean(name, names.iter().copied()) {
-                    Some(m) => d.with_hint(format!("did you mean `{m}`? sipvm has: {}", names.join(", "))),
+                    Some(m) => d.with_hint(format!(
+                        "did you mean `{m}`? sipvm has: {}",
+                        names.join(", ")
+                    )),
                     None => d.with_hint(format!("sipvm has: {}", names.join(", "))),
                 };
                 self.diags.push(d);
@@ -115,15 +126,79 @@ impl Ctx<'_> {
         param: &(String, Span),
         value: &(Lit, Span),
     ) {
+        // Like Kamailio, a module name that is not a plain name is an extended,
+        // case-insensitive regular expression matched against the loaded modules
+        // (`modparam("nathelper|registrar", "received_avp", ...)`).
+        if !module
+            .0
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return self.modparam_regex(module, param, value);
+        }
         let Some(mi) = self.reg.module_index(&module.0) else {
             let d = self
-                .err(module.1, format!("modparam for unknown module `{}`", module.0))
+                .err(
+                    module.1,
+                    format!("modparam for unknown module `{}`", module.0),
+                )
                 .with_len(self.loc.width(module.1));
             return self.diags.push(d);
         };
+        self.modparam_in(mi, module, param, value);
+    }
+
+    fn modparam_regex(
+        &mut self,
+        module: &(String, Span),
+        param: &(String, Span),
+        value: &(Lit, Span),
+    ) {
+        let re = match regex::RegexBuilder::new(&format!("^({})$", module.0))
+            .case_insensitive(true)
+            .build()
+        {
+            Ok(re) => re,
+            Err(_) => {
+                let d = self
+                    .err(module.1, format!("modparam: `{}` is neither a module name nor a valid regular expression", module.0))
+                    .with_len(self.loc.width(module.1));
+                return self.diags.push(d);
+            }
+        };
+        let matched: Vec<u16> = self
+            .loaded
+            .iter()
+            .copied()
+            .filter(|&m| re.is_match(self.reg.module(m).name))
+            .collect();
+        if matched.is_empty() {
+            let d = self
+                .err(module.1, format!("modparam: no loaded module matches `{}`", module.0))
+                .with_len(self.loc.width(module.1))
+                .with_hint("a module name with `|` or other regex characters is matched against the modules loaded before this line");
+            return self.diags.push(d);
+        }
+        for mi in matched {
+            let name = self.reg.module(mi).name.to_string();
+            self.modparam_in(mi, &(name, module.1), param, value);
+        }
+    }
+
+    /// A modparam for the module `mi`, named `module.0` in messages.
+    fn modparam_in(
+        &mut self,
+        mi: u16,
+        module: &(String, Span),
+        param: &(String, Span),
+        value: &(Lit, Span),
+    ) {
         if !self.loaded.contains(&mi) {
             let d = self
-                .err(module.1, format!("modparam for module `{}`, which is not loaded", module.0))
+                .err(
+                    module.1,
+                    format!("modparam for module `{}`, which is not loaded", module.0),
+                )
                 .with_len(self.loc.width(module.1))
                 .with_hint(format!("add loadmodule \"{}.so\" before it", module.0));
             return self.diags.push(d);
@@ -144,7 +219,10 @@ impl Ctx<'_> {
         let v = match (&value.0, p.ty) {
             (Lit::Word(w), _) => {
                 let d = self
-                    .err(value.1, format!("unexpected word `{w}` as a parameter value"))
+                    .err(
+                        value.1,
+                        format!("unexpected word `{w}` as a parameter value"),
+                    )
                     .with_len(self.loc.width(value.1))
                     .with_hint("quote strings; is a #!define missing?");
                 return self.diags.push(d);
@@ -229,7 +307,7 @@ fn split_desc(raw: &str) -> (&str, Option<String>) {
             }
         } else if c == b'"' || c == b'\'' {
             q = c;
-        } else if raw[i..].starts_with("desc") && i > 0 && bytes[i - 1].is_ascii_whitespace() {
+        } else if bytes[i..].starts_with(b"desc") && i > 0 && bytes[i - 1].is_ascii_whitespace() {
             let d = raw[i + 4..].trim();
             return (raw[..i].trim(), Some(unquote(d).unwrap_or(d).to_string()));
         }
@@ -320,13 +398,21 @@ fn check_socket(s: &str, allow_proto: bool) -> Result<(), String> {
         }
     }
     let (host, port) = if let Some(r) = rest.strip_prefix('[') {
-        let (h, after) = r.split_once(']').ok_or_else(|| format!("unclosed `[` in `{s}`"))?;
+        let (h, after) = r
+            .split_once(']')
+            .ok_or_else(|| format!("unclosed `[` in `{s}`"))?;
         if h.parse::<std::net::Ipv6Addr>().is_err() {
             return Err(format!("`{h}` is not an IPv6 address"));
         }
         match after {
             "" => (h, None),
-            a => (h, Some(a.strip_prefix(':').ok_or_else(|| format!("bad port in `{s}`"))?)),
+            a => (
+                h,
+                Some(
+                    a.strip_prefix(':')
+                        .ok_or_else(|| format!("bad port in `{s}`"))?,
+                ),
+            ),
         }
     } else {
         match rest.rsplit_once(':') {

@@ -117,19 +117,28 @@ pub fn compile_with(
         None => pp::preprocess(name, &mut sources, &opts.pp, loader),
     };
     if diags.iter().any(Diagnostic::is_error) && out.lines.is_empty() {
-        return Err(Failed { diagnostics: diags, sources });
+        return Err(Failed {
+            diagnostics: diags,
+            sources,
+        });
     }
     let loc = Locator::new(&out);
     let toks = crate::lexer::lex(&out.text);
     let mut recovered = Vec::new();
     let parsed = crate::grammar::ConfigParser::new().parse(&out.text, &mut recovered, toks.clone());
-    for r in &recovered {
+    for (i, r) in recovered.iter().enumerate() {
+        // A stray '}' right after a recovered error is that error's echo, not a new one.
+        if i > 0 && syntax::is_cascade(&r.error) {
+            continue;
+        }
         diags.push(syntax::to_diag(&r.error, &loc, &toks));
     }
     let config = match parsed {
         Ok(c) => Some(c),
         Err(e) => {
-            diags.push(syntax::to_diag(&e, &loc, &toks));
+            if recovered.is_empty() || !syntax::is_cascade(&e) {
+                diags.push(syntax::to_diag(&e, &loc, &toks));
+            }
             None
         }
     };
@@ -140,7 +149,10 @@ pub fn compile_with(
     diags.append(&mut ctx.diags);
     dedup_sorted(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
-        return Err(Failed { diagnostics: diags, sources });
+        return Err(Failed {
+            diagnostics: diags,
+            sources,
+        });
     }
     let Ctx {
         mut prog,
@@ -155,14 +167,20 @@ pub fn compile_with(
     prog.vars = var_names
         .into_iter()
         .zip(var_init)
-        .map(|(name, init)| VarInfo { name: Arc::from(name.as_str()), init })
+        .map(|(name, init)| VarInfo {
+            name: Arc::from(name.as_str()),
+            init,
+        })
         .collect();
     prog.files = sources.files.iter().map(|f| f.path.clone()).collect();
     Ok(Compiled {
         program: prog,
         globals,
         custom,
-        modules: loaded.iter().map(|&m| reg.module(m).name.to_string()).collect(),
+        modules: loaded
+            .iter()
+            .map(|&m| reg.module(m).name.to_string())
+            .collect(),
         modparams,
         warnings: diags,
         sources,
@@ -245,11 +263,18 @@ impl<'a> Ctx<'a> {
         // after every module is loaded.
         for it in items {
             match it {
-                Item::Global { name, name_span, value_span } => {
-                    self.global(name, *name_span, *value_span)
-                }
+                Item::Global {
+                    name,
+                    name_span,
+                    value_span,
+                } => self.global(name, *name_span, *value_span),
                 Item::LoadModule { path, span } => self.loadmodule(path, *span),
-                Item::ModParam { module, param, value, .. } => self.modparam(module, param, value),
+                Item::ModParam {
+                    module,
+                    param,
+                    value,
+                    ..
+                } => self.modparam(module, param, value),
                 Item::LoadPath { .. } | Item::Route(_) => {}
             }
         }
@@ -274,7 +299,10 @@ impl<'a> Ctx<'a> {
         for (g, n, span) in std::mem::take(&mut self.selects) {
             let known = self.custom.iter().any(|c| c.group == g && c.name == n)
                 || g == "core"
-                || self.reg.module_index(&g).is_some_and(|m| self.loaded.contains(&m));
+                || self
+                    .reg
+                    .module_index(&g)
+                    .is_some_and(|m| self.loaded.contains(&m));
             if !known {
                 let d = self
                     .err(span, format!("unknown cfg parameter `{g}.{n}`"))

@@ -5,7 +5,7 @@ use super::expr::fold;
 use super::routes::describe;
 use super::Ctx;
 use crate::ast::{Expr, ExprKind, Span};
-use crate::diag::did_you_mean;
+use crate::diag::{did_you_mean, Diagnostic};
 use crate::registry::{ArgKind, FnDecl, RouteMask, CORE_MODULE};
 use sipvm_vm::{Arg, ArgsIdx, NativeIdx, NativeRef, Op, Reg, Value};
 use std::sync::Arc;
@@ -65,7 +65,14 @@ impl Ctx<'_> {
         None
     }
 
-    pub(super) fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span, dst: Reg) {
+    pub(super) fn call(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        args: &[Expr],
+        span: Span,
+        dst: Reg,
+    ) {
         let Some((id, mi, decl)) = self.find_native(name, name_span) else {
             // Check the arguments anyway, for their own errors.
             for a in args {
@@ -135,24 +142,54 @@ impl Ctx<'_> {
         }
         let bit = 1u32 << bad.trailing_zeros();
         let here = &self.prog.routes[cur.ix()];
-        let mut msg = format!("`{name}()` cannot be used in {}", mask_name(bit));
-        if here.kind == sipvm_vm::RouteKind::Sub {
-            msg = format!("`{name}()` cannot be used in {}", describe(here.kind, &here.name));
-            let via = origin
-                .filter(|o| RouteMask::of(self.prog.routes[o.ix()].kind).0 & bit != 0)
-                .map(|o| describe(self.prog.routes[o.ix()].kind, &self.prog.routes[o.ix()].name))
-                .unwrap_or_else(|| mask_name(bit).to_string());
-            msg.push_str(&format!(", which runs from {via}"));
-        }
         let allowed: Vec<&str> = (0..9)
             .map(|b| 1u32 << b)
             .filter(|b| decl.routes.0 & b != 0)
             .map(mask_name)
             .collect();
-        let d = self
-            .err(span, msg)
-            .with_len(self.loc.width(span))
-            .with_hint(format!("`{name}()` is allowed in: {}", allowed.join(", ")));
+        let allowed = format!("`{name}()` is allowed in: {}", allowed.join(", "));
+        if here.kind != sipvm_vm::RouteKind::Sub {
+            let d = self
+                .err(
+                    span,
+                    format!("`{name}()` cannot be used in {}", mask_name(bit)),
+                )
+                .with_len(self.loc.width(span))
+                .with_hint(allowed);
+            return self.diags.push(d);
+        }
+        let sub = describe(here.kind, &here.name);
+        let via = origin
+            .filter(|o| RouteMask::of(self.prog.routes[o.ix()].kind).0 & bit != 0)
+            .map(|o| {
+                describe(
+                    self.prog.routes[o.ix()].kind,
+                    &self.prog.routes[o.ix()].name,
+                )
+            })
+            .unwrap_or_else(|| mask_name(bit).to_string());
+        if mask.0 & decl.routes.0 == 0 {
+            // Every route type that reaches the sub-route forbids the call: it can never work.
+            let d = self
+                .err(
+                    span,
+                    format!("`{name}()` cannot be used in {sub}, which runs from {via}"),
+                )
+                .with_len(self.loc.width(span))
+                .with_hint(allowed);
+            return self.diags.push(d);
+        }
+        // Reached from allowed and forbidden route types alike: the call is usually guarded
+        // at run time (`if (is_request())`), as Kamailio's own configs do. Kamailio does not
+        // check sub-routes at all; warn only.
+        let d = Diagnostic::warning(
+            Some(self.loc.loc(span.0)),
+            format!("`{name}()` in {sub} may run from {via}, where it cannot be used"),
+        )
+        .with_len(self.loc.width(span))
+        .with_hint(format!(
+            "{allowed}; make sure a run-time check keeps it from {via}"
+        ));
         self.diags.push(d);
     }
 
@@ -189,20 +226,30 @@ impl Ctx<'_> {
                 Some(s) => Some(Arg::Val(Value::Str(Arc::from(s.as_str())))),
                 None => self.arg_err(f, i, a, "a string literal"),
             },
-            ArgKind::Int | ArgKind::Flag => match (&c, s.as_deref().map(str::trim).map(str::parse::<i64>)) {
-                (_, Some(Ok(n))) => {
-                    if kind == ArgKind::Flag && !(0..=63).contains(&n) {
-                        return self.arg_err(f, i, a, "a flag number from 0 to 63");
+            ArgKind::Int | ArgKind::Flag => {
+                match (&c, s.as_deref().map(str::trim).map(str::parse::<i64>)) {
+                    (_, Some(Ok(n))) => {
+                        if kind == ArgKind::Flag && !(0..=63).contains(&n) {
+                            return self.arg_err(f, i, a, "a flag number from 0 to 63");
+                        }
+                        Some(Arg::Val(Value::Int(n)))
                     }
-                    Some(Arg::Val(Value::Int(n)))
+                    _ if kind == ArgKind::Flag && pv_text.is_none() => {
+                        self.arg_err(f, i, a, "a flag number")
+                    }
+                    _ => match pv_text {
+                        Some(p) => self.fmt(&p, a.span).map(Arg::Fmt),
+                        None => self.arg_err(f, i, a, "an integer"),
+                    },
                 }
-                _ if kind == ArgKind::Flag && pv_text.is_none() => self.arg_err(f, i, a, "a flag number"),
-                _ => match pv_text {
-                    Some(p) => self.fmt(&p, a.span).map(Arg::Fmt),
-                    None => self.arg_err(f, i, a, "an integer"),
-                },
-            },
-            ArgKind::Fmt | ArgKind::IntFmt | ArgKind::Methods | ArgKind::HostPort | ArgKind::Uri | ArgKind::Code | ArgKind::LogLevel => {
+            }
+            ArgKind::Fmt
+            | ArgKind::IntFmt
+            | ArgKind::Methods
+            | ArgKind::HostPort
+            | ArgKind::Uri
+            | ArgKind::Code
+            | ArgKind::LogLevel => {
                 let Some(s) = s.or(pv_text) else {
                     return self.arg_err(f, i, a, "a string or a pseudo-variable");
                 };
@@ -267,8 +314,14 @@ fn check_literal(kind: ArgKind, s: &str) -> Result<(), String> {
         }
         ArgKind::Methods => {
             for m in s.split('|') {
-                if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'-') {
-                    return Err(format!("\"{s}\" is not a list of methods like \"INVITE|BYE\""));
+                if m.is_empty()
+                    || !m
+                        .bytes()
+                        .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'-')
+                {
+                    return Err(format!(
+                        "\"{s}\" is not a list of methods like \"INVITE|BYE\""
+                    ));
                 }
             }
             Ok(())

@@ -31,7 +31,12 @@ struct Parts<'a> {
 fn split_parts(text: &str) -> Option<Parts<'_>> {
     let body = text.strip_prefix('$')?;
     if body == "?" {
-        return Some(Parts { name: "?", inner: None, index: None, trans: vec![] });
+        return Some(Parts {
+            name: "?",
+            inner: None,
+            index: None,
+            trans: vec![],
+        });
     }
     if let Some(b) = body.strip_prefix('(') {
         // $(name(inner)[idx]{t1}{t2})
@@ -76,7 +81,12 @@ fn split_plain(b: &str) -> Option<Parts<'_>> {
     if !rest.is_empty() {
         return None;
     }
-    Some(Parts { name, inner, index, trans: vec![] })
+    Some(Parts {
+        name,
+        inner,
+        index,
+        trans: vec![],
+    })
 }
 
 /// Index of the closer matching an already-consumed opener, honouring nesting.
@@ -180,7 +190,10 @@ impl Ctx<'_> {
             Some(i) if !i.is_empty() => Some(i),
             _ => {
                 let d = self
-                    .err(span, format!("`$${}` needs a name: `$${}(name)`", p.name, p.name))
+                    .err(
+                        span,
+                        format!("`$${}` needs a name: `$${}(name)`", p.name, p.name),
+                    )
                     .with_len(self.loc.width(span));
                 let _ = text;
                 self.diags.push(d);
@@ -279,7 +292,10 @@ impl Ctx<'_> {
             return self.diags.push(d);
         };
         let Some((g, n)) = rest.split_once('.') else {
-            let d = self.err(span, format!("bad select `{inner}`: expected cfg_get.GROUP.NAME"));
+            let d = self.err(
+                span,
+                format!("bad select `{inner}`: expected cfg_get.GROUP.NAME"),
+            );
             return self.diags.push(d);
         };
         self.selects.push((g.to_string(), n.to_string(), span));
@@ -301,11 +317,23 @@ impl Ctx<'_> {
             let nargs = args.len() - 1;
             match sipvm_vm::trans::lookup(class, op) {
                 Some(sig) if (sig.min_args as usize..=sig.max_args as usize).contains(&nargs) => {}
-                Some(_) => {
-                    let d = self.err(
-                        span,
-                        format!("transformation `{{{class}.{op}}}` does not take {nargs} arguments"),
-                    );
+                Some(sig) => {
+                    let (lo, hi) = (sig.min_args, sig.max_args);
+                    let want = match (lo, hi) {
+                        (0, 0) => "no arguments".to_string(),
+                        (a, b) if a == b => {
+                            format!("{a} argument{}", if a == 1 { "" } else { "s" })
+                        }
+                        (a, b) => format!("{a} to {b} arguments"),
+                    };
+                    let d = self
+                        .err(
+                            span,
+                            format!(
+                                "transformation `{{{class}.{op}}}` takes {want}, {nargs} given"
+                            ),
+                        )
+                        .with_len(self.loc.width(span));
                     self.diags.push(d);
                     return None;
                 }
@@ -319,13 +347,13 @@ impl Ctx<'_> {
             }
             let mut targs = Vec::new();
             for a in &args[1..] {
-                let a = a.trim();
-                targs.push(if a.starts_with('$') {
-                    TransArg::Pv(self.pv_ref(a, span)?)
-                } else if let Ok(n) = a.parse::<i64>() {
+                // Not trimmed: `{s.select,0, }` uses a space as its separator.
+                targs.push(if a.trim_start().starts_with('$') {
+                    TransArg::Pv(self.pv_ref(a.trim(), span)?)
+                } else if let Ok(n) = a.trim().parse::<i64>() {
                     TransArg::Val(Value::Int(n))
                 } else {
-                    TransArg::Val(Value::Str(Arc::from(a)))
+                    TransArg::Val(Value::Str(Arc::from(*a)))
                 });
             }
             out.push(TransStep {
@@ -355,9 +383,10 @@ impl Ctx<'_> {
 
     /// Whether a string holds pseudo-variables (and so needs a format).
     pub(super) fn has_pv(s: &str) -> bool {
-        s.as_bytes()
-            .windows(2)
-            .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'(' || w[1] == b'?' || w[1] == b'_'))
+        s.as_bytes().windows(2).any(|w| {
+            w[0] == b'$'
+                && (w[1].is_ascii_alphabetic() || w[1] == b'(' || w[1] == b'?' || w[1] == b'_')
+        })
     }
 
     fn fmt_parts(&mut self, s: &str, span: Span) -> Option<Vec<FmtPart>> {
@@ -366,6 +395,10 @@ impl Ctx<'_> {
         let b = s.as_bytes();
         let mut i = 0;
         let mut ok = true;
+        // Where in the source text of `span` the search for the next pseudo-variable starts,
+        // so that a diagnostic points at the pseudo-variable inside a string literal.
+        let src = self.loc.text(span);
+        let mut cursor = 0;
         while i < b.len() {
             if b[i] == b'$' && i + 1 < b.len() {
                 if let Some(end) = pv_extent(s, i) {
@@ -373,7 +406,14 @@ impl Ctx<'_> {
                     if !lit.is_empty() {
                         parts.push(FmtPart::Lit(Arc::from(std::mem::take(&mut lit).as_str())));
                     }
-                    match self.pv_ref(text, span) {
+                    let at = match src.get(cursor..).and_then(|r| r.find(text)) {
+                        Some(o) => {
+                            cursor += o + text.len();
+                            (span.0 + cursor - text.len(), span.0 + cursor)
+                        }
+                        None => span,
+                    };
+                    match self.pv_ref(text, at) {
                         Some(p) => parts.push(FmtPart::Pv(p)),
                         None => ok = false,
                     }

@@ -96,7 +96,12 @@ impl Ctx<'_> {
             let span = b.name.as_ref().map(|n| n.1).unwrap_or(b.span);
             if let Some(prev) = self.prog.route(kind, &name) {
                 let first = self.loc.loc(self.routes.decl[prev.ix()].0);
-                let file = self.sources.files.get(first.file as usize).map(|f| &*f.path).unwrap_or("?");
+                let file = self
+                    .sources
+                    .files
+                    .get(first.file as usize)
+                    .map(|f| &*f.path)
+                    .unwrap_or("?");
                 let d = self
                     .err(span, format!("duplicate {}", describe(kind, &name)))
                     .with_len(self.loc.width(span))
@@ -117,7 +122,9 @@ impl Ctx<'_> {
         }
         // The call graph; undefined targets are reported where codegen meets them.
         for (bi, b) in blocks.iter().enumerate() {
-            let Some(from) = self.routes.block_route[bi] else { continue };
+            let Some(from) = self.routes.block_route[bi] else {
+                continue;
+            };
             let mut calls = Vec::new();
             collect_calls(&b.body, &mut calls);
             for (name, _) in calls {
@@ -132,7 +139,12 @@ impl Ctx<'_> {
             .routes
             .iter()
             .enumerate()
-            .map(|(i, r)| (RouteMask::of(r.kind), (r.kind != RouteKind::Sub).then_some(RouteIdx(i as u16))))
+            .map(|(i, r)| {
+                (
+                    RouteMask::of(r.kind),
+                    (r.kind != RouteKind::Sub).then_some(RouteIdx(i as u16)),
+                )
+            })
             .collect();
         // Propagate to a fixpoint: at most n rounds over the edges.
         for _ in 0..n {
@@ -176,12 +188,26 @@ impl Ctx<'_> {
     }
 
     /// Checks a route named by a native argument (`t_on_failure("X")`).
-    pub(super) fn named_route(&mut self, kind: RouteKind, name: &str, span: Span) -> Option<RouteIdx> {
+    pub(super) fn named_route(
+        &mut self,
+        kind: RouteKind,
+        name: &str,
+        span: Span,
+    ) -> Option<RouteIdx> {
         let r = self.prog.route(kind, name);
         if r.is_none() {
-            let d = self
+            let mut d = self
                 .err(span, format!("{} is not defined", describe(kind, name)))
                 .with_len(self.loc.width(span));
+            let names = self
+                .prog
+                .routes
+                .iter()
+                .filter(|r| r.kind == kind)
+                .map(|r| &*r.name);
+            if let Some(m) = crate::diag::did_you_mean(name, names) {
+                d = d.with_hint(format!("did you mean `{m}`?"));
+            }
             self.diags.push(d);
         }
         r

@@ -18,7 +18,10 @@ impl Ctx<'_> {
         self.load(r, &Value::Int(1));
         self.emit(Op::Return { src: r });
         if self.em.reg_overflow {
-            let d = self.err(b.span, "route needs more than 256 registers: split its expressions");
+            let d = self.err(
+                b.span,
+                "route needs more than 256 registers: split its expressions",
+            );
             self.diags.push(d);
             self.em.reg_overflow = false;
         }
@@ -91,7 +94,9 @@ impl Ctx<'_> {
                     }
                 }
                 None => {
-                    let d = self.err(s.span, "`break` outside of a switch or while").with_len(5);
+                    let d = self
+                        .err(s.span, "`break` outside of a switch or while")
+                        .with_len(5);
                     self.diags.push(d);
                 }
             },
@@ -123,7 +128,12 @@ impl Ctx<'_> {
                 }
                 let t = self.expr_tmp(value);
                 self.at(span);
-                self.emit(Op::Bin { op: BinOp::Add, dst: r, a: r, b: t });
+                self.emit(Op::Bin {
+                    op: BinOp::Add,
+                    dst: r,
+                    a: r,
+                    b: t,
+                });
             }
         }
         self.at(span);
@@ -135,9 +145,15 @@ impl Ctx<'_> {
                 let class = self.prog.pvs[pv.ix()].class;
                 let writable = self.reg.pv_class(class).is_some_and(|(_, d)| d.writable);
                 if !writable || self.prog.pvs[pv.ix()].trans.is_some() {
+                    let why = if writable {
+                        "a value with a transformation is read-only"
+                    } else {
+                        "it is read-only; keep the value in a $var(...) instead"
+                    };
                     let d = self
                         .err(span, format!("`{target}` cannot be assigned"))
-                        .with_len(self.loc.width(span));
+                        .with_len(self.loc.width(span))
+                        .with_hint(why);
                     self.diags.push(d);
                     return;
                 }
@@ -154,14 +170,23 @@ impl Ctx<'_> {
 
     fn switch(&mut self, subject: &Expr, cases: &[crate::ast::Case]) {
         // Int cases and string/regex cases may not be mixed (Kamailio refuses it too).
-        let first_int = cases.iter().find(|c| matches!(c.label, Some(CaseLabel::Int(_))));
+        let first_int = cases
+            .iter()
+            .find(|c| matches!(c.label, Some(CaseLabel::Int(_))));
         let first_str = cases
             .iter()
             .find(|c| matches!(c.label, Some(CaseLabel::Str(_) | CaseLabel::Regex(_))));
         if let (Some(a), Some(b)) = (first_int, first_str) {
-            let (later, kind) = if a.span.0 > b.span.0 { (a, "an integer") } else { (b, "a string") };
+            let (later, kind) = if a.span.0 > b.span.0 {
+                (a, "an integer")
+            } else {
+                (b, "a string")
+            };
             let d = self
-                .err(later.span, format!("switch mixes integer and string cases: this is {kind} case"))
+                .err(
+                    later.span,
+                    format!("switch mixes integer and string cases: this is {kind} case"),
+                )
                 .with_len(self.loc.width(later.span))
                 .with_hint("use only integer cases or only string/regex cases in one switch");
             self.diags.push(d);
@@ -169,44 +194,81 @@ impl Ctx<'_> {
         }
         let string_switch = first_str.is_some();
         let s = self.expr_tmp(subject);
-        self.emit(Op::Un { op: if string_switch { UnOp::ToStr } else { UnOp::ToInt }, dst: s, a: s });
+        self.emit(Op::Un {
+            op: if string_switch {
+                UnOp::ToStr
+            } else {
+                UnOp::ToInt
+            },
+            dst: s,
+            a: s,
+        });
         let t = self.alloc();
-        let mut seen: Vec<&CaseLabel> = Vec::new();
+        let mut seen: Vec<(&CaseLabel, Span)> = Vec::new();
         let mut tests: Vec<(usize, usize)> = Vec::new(); // (jump, case index)
         let mut default = None;
         for (ci, c) in cases.iter().enumerate() {
             self.at(c.span);
             let Some(label) = &c.label else {
                 if default.is_some() {
-                    let d = self.err(c.span, "switch has two `default` cases").with_len(7);
+                    let d = self
+                        .err(c.span, "switch has two `default` cases")
+                        .with_len(7);
                     self.diags.push(d);
                 }
                 default = Some(ci);
                 continue;
             };
-            if seen.contains(&label) {
+            if let Some((_, first)) = seen.iter().find(|(l, _)| *l == label) {
+                let value = match label {
+                    CaseLabel::Int(i) => i.to_string(),
+                    CaseLabel::Str(s) => format!("\"{s}\""),
+                    CaseLabel::Regex(s) => format!("/\"{s}\""),
+                };
+                let line = self.loc.loc(first.0).line;
                 let d = self
-                    .err(c.span, "duplicate case value")
-                    .with_len(self.loc.width(c.span));
+                    .err(c.span, format!("duplicate case {value}"))
+                    .with_len(self.loc.width(c.span))
+                    .with_hint(format!(
+                        "the case on line {line} already matches it; this one is never reached"
+                    ));
                 self.diags.push(d);
                 continue;
             }
-            seen.push(label);
+            seen.push((label, c.span));
             match label {
                 CaseLabel::Int(i) => {
                     self.load(t, &Value::Int(*i));
-                    self.emit(Op::Bin { op: BinOp::Eq, dst: t, a: s, b: t });
+                    self.emit(Op::Bin {
+                        op: BinOp::Eq,
+                        dst: t,
+                        a: s,
+                        b: t,
+                    });
                 }
                 CaseLabel::Str(v) => {
                     self.load(t, &Value::Str(Arc::from(v.as_str())));
-                    self.emit(Op::Bin { op: BinOp::Eq, dst: t, a: s, b: t });
+                    self.emit(Op::Bin {
+                        op: BinOp::Eq,
+                        dst: t,
+                        a: s,
+                        b: t,
+                    });
                 }
                 CaseLabel::Regex(p) => {
-                    let Some(re) = self.regex(p, c.span) else { continue };
+                    let Some(re) = self.regex(p, c.span) else {
+                        continue;
+                    };
                     self.emit(Op::MatchRe { dst: t, a: s, re });
                 }
             }
-            tests.push((self.emit(Op::JumpIf { cond: t, target: Pc(0) }), ci));
+            tests.push((
+                self.emit(Op::JumpIf {
+                    cond: t,
+                    target: Pc(0),
+                }),
+                ci,
+            ));
         }
         let to_default = self.emit(Op::Jump { target: Pc(0) });
         self.em.breaks.push(Vec::new());

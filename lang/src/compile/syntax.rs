@@ -117,8 +117,41 @@ pub fn to_diag(e: &PErr, loc: &Locator, toks: &[Spanned]) -> Diagnostic {
                 return Diagnostic::error(Some(loc.loc(*s)), "typographic quote")
                     .with_hint("use plain ASCII double quotes (\") around strings");
             }
-            let wants_semi = expected.iter().any(|x| x == "\";\"");
-            // A missing ';' is best shown right after the previous token.
+            let has = |w: &str| expected.iter().any(|x| x == w);
+            let prev = prev_token(toks, *s);
+            // `name = value` inside a route: only pseudo-variables can be assigned.
+            if matches!(t, Tok::Assign | Tok::PlusAssign) {
+                if let Some((ps, Tok::Ident(name), pe)) = prev {
+                    return Diagnostic::error(
+                        Some(loc.loc(ps)),
+                        format!("cannot assign to `{name}`: only pseudo-variables can be assigned"),
+                    )
+                    .with_len(loc.width((ps, pe)))
+                    .with_hint(format!("a script variable is written `$var({name})`"));
+                }
+            }
+            if *t == Tok::Else {
+                return Diagnostic::error(Some(loc.loc(*s)), "`else` without a matching `if`")
+                    .with_len(4)
+                    .with_hint("`else` must directly follow the statement or block of an `if`; is there a stray ';' or '}' before it?");
+            }
+            // `route[NAME] {` where a statement is expected: the block before it is not closed.
+            if *t == Tok::LBracket {
+                if let Some((ps, pt, pe)) = prev {
+                    if is_route_keyword(pt) && !has("\"if\"") {
+                        return Diagnostic::error(
+                            Some(loc.loc(ps)),
+                            format!("`{}` block inside another block", describe_kw(pt)),
+                        )
+                        .with_len(loc.width((ps, pe)))
+                        .with_hint("a '}' is missing before it");
+                    }
+                }
+            }
+            // A missing ';' is best shown right after the previous token. When a statement
+            // could start here, the previous one is complete and ';' is not what is missing.
+            let wants_semi =
+                has("\";\"") && !has("\"if\"") && !matches!(prev, Some((_, Tok::Semi, _)));
             if wants_semi && *t != Tok::Semi {
                 if let Some(prev_end) = prev_token_end(toks, *s) {
                     return Diagnostic::error(
@@ -128,22 +161,64 @@ pub fn to_diag(e: &PErr, loc: &Locator, toks: &[Spanned]) -> Diagnostic {
                     .with_hint("statements end with ';'");
                 }
             }
-            let mut d = Diagnostic::error(
-                Some(loc.loc(*s)),
-                format!("unexpected {}", describe(t)),
-            )
-            .with_len(loc.width((*s, *e)));
-            if let Some(h) = expected_hint(expected) {
+            let mut d = Diagnostic::error(Some(loc.loc(*s)), format!("unexpected {}", describe(t)))
+                .with_len(loc.width((*s, *e)));
+            let top_level = has("\"request_route\"");
+            if let (true, Some((ps, Tok::RBrace, _))) = (top_level, prev) {
+                let line = loc.loc(ps).line;
+                d = d.with_hint(format!(
+                    "the '}}' on line {line} closes the route block: one '}}' too many?"
+                ));
+            } else if has("\")\"") && matches!(t, Tok::LBrace | Tok::Semi) {
+                d = d.with_hint("missing ')'?");
+            } else if let Some(h) = expected_hint(expected) {
                 d = d.with_hint(h);
             }
             d
         }
-        ParseError::ExtraToken { token: (s, t, e) } => Diagnostic::error(
-            Some(loc.loc(*s)),
-            format!("unexpected {}", describe(t)),
-        )
-        .with_len(loc.width((*s, *e))),
+        ParseError::ExtraToken { token: (s, t, e) } => {
+            Diagnostic::error(Some(loc.loc(*s)), format!("unexpected {}", describe(t)))
+                .with_len(loc.width((*s, *e)))
+        }
     }
+}
+
+/// Whether a token starts a route block.
+fn is_route_keyword(t: &Tok) -> bool {
+    matches!(
+        t,
+        Tok::RequestRoute
+            | Tok::Route
+            | Tok::ReplyRoute
+            | Tok::OnReplyRoute
+            | Tok::FailureRoute
+            | Tok::BranchRoute
+            | Tok::OnSendRoute
+            | Tok::EventRoute
+    )
+}
+
+fn describe_kw(t: &Tok) -> &'static str {
+    keyword(t).unwrap_or("route")
+}
+
+/// The token before the one starting at `start`, if it lexed cleanly.
+fn prev_token(toks: &[Spanned], start: usize) -> Option<(usize, &Tok, usize)> {
+    let i = toks.partition_point(|t| match t {
+        Ok((s, _, _)) => *s < start,
+        Err(e) => e.start < start,
+    });
+    match toks.get(i.checked_sub(1)?)? {
+        Ok((s, t, e)) => Some((*s, t, *e)),
+        Err(_) => None,
+    }
+}
+
+/// Whether a parse error is most likely a consequence of an earlier one: a '}' at top level
+/// after a recovered error is the end of the block the recovery already closed.
+pub fn is_cascade(e: &PErr) -> bool {
+    matches!(e, ParseError::UnrecognizedToken { token: (_, Tok::RBrace, _), expected }
+        if expected.iter().any(|x| x == "\"request_route\""))
 }
 
 fn prev_token_end(toks: &[Spanned], start: usize) -> Option<usize> {
@@ -180,9 +255,7 @@ fn expected_hint(expected: &[String]) -> Option<String> {
     }
     if names.len() > 6 {
         if expected.iter().any(|x| x == "\"request_route\"") {
-            return Some(
-                "expected a parameter, loadmodule, modparam or a route block".to_string(),
-            );
+            return Some("expected a parameter, loadmodule, modparam or a route block".to_string());
         }
         if expected.iter().any(|x| x == "Pv") && expected.iter().any(|x| x == "\"(\"") {
             return Some("expected an expression".to_string());
@@ -195,8 +268,9 @@ fn expected_hint(expected: &[String]) -> Option<String> {
 pub fn lex_diag(e: &LexErr, loc: &Locator) -> Diagnostic {
     let at = Some(loc.loc(e.start));
     match e.kind {
-        LexError::UnterminatedString => Diagnostic::error(at, "unterminated string")
-            .with_hint("add the closing quote"),
+        LexError::UnterminatedString => {
+            Diagnostic::error(at, "unterminated string").with_hint("add the closing quote")
+        }
         LexError::UnterminatedComment => Diagnostic::error(at, "unterminated comment")
             .with_len(2)
             .with_hint("close it with */"),

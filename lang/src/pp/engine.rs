@@ -80,6 +80,7 @@ pub(super) fn run_str(
         conds: Vec::new(),
         out: PpOutput::default(),
         diags: Vec::new(),
+        open_at: (0, 0),
     };
     for (n, v) in &opts.defines {
         pp.defines.insert(n.clone(), v.clone());
@@ -201,6 +202,8 @@ struct Pp<'a> {
     conds: Vec<Cond>,
     out: PpOutput,
     diags: Vec<Diagnostic>,
+    /// Line and 0-based column where the last string or block comment opened.
+    open_at: (u32, u32),
 }
 
 fn is_id_start(b: u8) -> bool {
@@ -638,6 +641,25 @@ impl Pp<'_> {
         }
         if let Some((name, value, kind, at)) = cont.take() {
             self.finish_define(name, value, kind, at);
+        }
+        // The main file's unclosed string or comment is the lexer's to report; an included
+        // file's would silently swallow the includer's text, so report it here.
+        if depth > 0 && lex != Lex::Code {
+            let what = match lex {
+                Lex::Block(_) => "block comment",
+                _ => "string",
+            };
+            let (l, c) = self.open_at;
+            self.err(
+                file,
+                l,
+                c,
+                2,
+                format!("unterminated {what} at the end of an included file"),
+            )
+            .hint = Some(
+                "Kamailio stops at the end of each included file too (\"unexpected EOF\")".into(),
+            );
         }
     }
 
@@ -1157,6 +1179,7 @@ impl Pp<'_> {
                         break;
                     }
                     if c == b'/' && b.get(i + 1) == Some(&b'*') {
+                        self.open_at = (no, cc.at(i));
                         *lex = Lex::Block(1);
                         i += 2;
                     } else if c == b'"' || c == b'\'' {
@@ -1175,6 +1198,7 @@ impl Pp<'_> {
                             j += 1;
                         }
                         if !closed {
+                            self.open_at = (no, cc.at(start));
                             *lex = if c == b'"' { Lex::Dq } else { Lex::Sq };
                             i = b.len();
                             continue;

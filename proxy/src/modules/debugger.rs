@@ -1,6 +1,12 @@
 //! `debugger`: declarations mirroring Kamailio 5.6's debugger module: config debugger and tracing.
+//!
+//! `dbg_pv_dump([mask[, level]])` and `dbg_sip_msg([level[, facility]])` take a log level
+//! (`L_INFO`...), but their short forms drop trailing arguments, and the compiler treats a
+//! function with a `LogLevel` argument and optional arguments as xlog-style (short forms drop
+//! leading ones, see `super::RIGHT_ALIGNED`): so the level is declared `Str` here and is to be
+//! checked by the implementation.
 
-use sipvm_lang::registry::ArgKind::{Int, LogLevel, Str};
+use sipvm_lang::registry::ArgKind::{Int, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 
 #[rustfmt::skip]
@@ -8,8 +14,8 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     name: "debugger",
     functions: &[
         FnDecl { name: "dbg_breakpoint", args: &[Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "dbg_pv_dump", args: &[Int, LogLevel], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "dbg_sip_msg", args: &[LogLevel, Str], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY), implemented: false },
+        FnDecl { name: "dbg_pv_dump", args: &[Int, Str], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "dbg_sip_msg", args: &[Str, Str], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY), implemented: false },
     ],
     params: &[
         ParamDecl { name: "cfgtrace", ty: ParamType::Int },

@@ -68,7 +68,9 @@ pub const ONEVENT: RouteMask = RouteMask(1 << 9);
 /// Functions whose shorter forms drop arguments from the front, not the back: the last
 /// argument is always the message (`xlog(fmt)`, `xlog(level, fmt)`,
 /// `xlog(facility, level, fmt)`; core `log(msg)`, `log(level, msg)`). Their `args` are the
-/// longest form's kinds, to be matched from the right.
+/// longest form's kinds, to be matched from the right. The compiler recognises them as the
+/// functions with optional arguments and a `LogLevel` one; the registry test keeps this list
+/// and that rule in agreement.
 pub const RIGHT_ALIGNED: &[&str] = &["log", "xlog", "xlogl"];
 
 /// Every module, in registry order (module index `i + 1`; the core is index 0).

@@ -1,13 +1,13 @@
 //! `registrar`: declarations mirroring Kamailio 5.6's registrar module: REGISTER handling and location lookup.
 
-use sipvm_lang::registry::ArgKind::{Fmt, IntFmt, Str};
+use sipvm_lang::registry::ArgKind::{Fmt, Int, IntFmt, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
 
 #[rustfmt::skip]
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "registrar",
     functions: &[
-        FnDecl { name: "save", args: &[Str, IntFmt, Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::ONREPLY), implemented: false },
+        FnDecl { name: "save", args: &[Str, Int, Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::ONREPLY), implemented: false },
         FnDecl { name: "lookup", args: &[Str, Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE), implemented: false },
         FnDecl { name: "lookup_to_dset", args: &[Str, Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE), implemented: false },
         FnDecl { name: "registered", args: &[Str, Fmt, IntFmt, IntFmt], min_args: 1, routes: RouteMask::ANY, implemented: false },

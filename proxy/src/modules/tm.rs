@@ -1,7 +1,8 @@
-//! `tm`: declarations mirroring Kamailio 5.6's tm module: transaction management.
+//! `tm`: declarations mirroring Kamailio 5.6's tm module: transaction management, plus the
+//! pseudo-variables of Kamailio's tmx module, which sipvm merges into tm (see `tmx.rs`).
 
 use sipvm_lang::registry::ArgKind::{Code, Fmt, HostPort, Int, IntFmt, Regex, Route, Str};
-use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
 use sipvm_vm::RouteKind;
 
 #[rustfmt::skip]
@@ -131,5 +132,17 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "reply_relay_mode", ty: ParamType::Int },
         ParamDecl { name: "enable_uac_fr", ty: ParamType::Int },
     ],
-    pvs: &[],
+    // Kamailio's tmx module exports these; sipvm serves them from tm (see `tmx.rs`).
+    pvs: &[
+        PvDecl { name: "T_branch_idx", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_reply_ruid", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_reply_code", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_reply_reason", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_reply_last", form: PvForm::Plain, writable: false },
+        PvDecl { name: "T_inv", form: PvForm::Named, writable: false },
+        PvDecl { name: "T_req", form: PvForm::Named, writable: false },
+        PvDecl { name: "T_rpl", form: PvForm::Named, writable: false },
+        PvDecl { name: "T", form: PvForm::Named, writable: false },
+        PvDecl { name: "T_branch", form: PvForm::Named, writable: false },
+    ],
 };

@@ -1,7 +1,12 @@
-//! `tmx`: declarations mirroring Kamailio 5.6's tmx module: tm extensions (sipvm serves them from `tm`; the module name stays loadable).
+//! `tmx`: declarations mirroring Kamailio 5.6's tmx module: tm extensions.
+//!
+//! sipvm merges tmx into tm: `loadmodule "tmx.so"` stays accepted and brings these functions
+//! and the `precheck_trans` parameter, but tmx's pseudo-variables (`$T_branch_idx`,
+//! `$T_reply_code`, `$T_req(..)`...) are declared by `tm` (see `tm.rs`), so loading tm alone
+//! provides them (Kamailio's tmx cannot be loaded without tm anyway).
 
 use sipvm_lang::registry::ArgKind::{Code, Fmt, IntFmt, Str};
-use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 
 #[rustfmt::skip]
 pub static MODULE: ModuleDecl = ModuleDecl {
@@ -25,16 +30,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     params: &[
         ParamDecl { name: "precheck_trans", ty: ParamType::Int },
     ],
-    pvs: &[
-        PvDecl { name: "T_branch_idx", form: PvForm::Plain, writable: false },
-        PvDecl { name: "T_reply_ruid", form: PvForm::Plain, writable: false },
-        PvDecl { name: "T_reply_code", form: PvForm::Plain, writable: false },
-        PvDecl { name: "T_reply_reason", form: PvForm::Plain, writable: false },
-        PvDecl { name: "T_reply_last", form: PvForm::Plain, writable: false },
-        PvDecl { name: "T_inv", form: PvForm::Named, writable: false },
-        PvDecl { name: "T_req", form: PvForm::Named, writable: false },
-        PvDecl { name: "T_rpl", form: PvForm::Named, writable: false },
-        PvDecl { name: "T", form: PvForm::Named, writable: false },
-        PvDecl { name: "T_branch", form: PvForm::Named, writable: false },
-    ],
+    pvs: &[],
 };
