@@ -15,20 +15,3 @@ pub mod lexer;
 mod grammar {
     include!(concat!(env!("OUT_DIR"), "/grammar.rs"));
 }
-
-/// Parses preprocessed text; syntax errors recovered from come back in the second value.
-pub fn parse_raw(
-    src: &str,
-) -> (
-    Option<ast::Config>,
-    Vec<lalrpop_util::ErrorRecovery<usize, lexer::Tok, lexer::LexErr>>,
-    Option<lalrpop_util::ParseError<usize, lexer::Tok, lexer::LexErr>>,
-) {
-    let toks = lexer::lex(src);
-    let mut errors = Vec::new();
-    let r = grammar::ConfigParser::new().parse(src, &mut errors, toks);
-    match r {
-        Ok(c) => (Some(c), errors, None),
-        Err(e) => (None, errors, Some(e)),
-    }
-}
