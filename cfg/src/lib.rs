@@ -27,7 +27,9 @@ pub struct Snapshot {
 impl Snapshot {
     /// The value of a custom parameter `group.name`.
     pub fn custom(&self, group: &str, name: &str) -> Option<&CustomParam> {
-        self.custom.iter().find(|c| c.group == group && c.name == name)
+        self.custom
+            .iter()
+            .find(|c| c.group == group && c.name == name)
     }
 
     /// Every value of a core parameter, in file order (`listen` may repeat).
@@ -88,11 +90,16 @@ impl Live {
     pub fn reload(&self, file: Option<&str>) -> Result<Arc<Snapshot>, LoadError> {
         let _serial = self.reload_lock.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.current.load_full();
-        let path = file.map(str::to_string).unwrap_or_else(|| old.file.to_string());
+        let path = file
+            .map(str::to_string)
+            .unwrap_or_else(|| old.file.to_string());
         let next = compile(&path, &self.options, self.registry, old.generation + 1)?;
         let changed = restart_only_changes(self.registry, &old, &next);
         if !changed.is_empty() {
-            return Err(LoadError::NeedsRestart { file: path, params: changed });
+            return Err(LoadError::NeedsRestart {
+                file: path,
+                params: changed,
+            });
         }
         let next = Arc::new(next);
         self.current.store(next.clone());
@@ -126,7 +133,12 @@ fn restart_only_changes(reg: &Registry, old: &Snapshot, new: &Snapshot) -> Vec<S
     let values = |s: &Snapshot, name: &str| -> Vec<String> {
         s.global(name).map(|g| g.raw.clone()).collect()
     };
-    let mut names: Vec<&str> = old.globals.iter().chain(new.globals.iter()).map(|g| g.name.as_str()).collect();
+    let mut names: Vec<&str> = old
+        .globals
+        .iter()
+        .chain(new.globals.iter())
+        .map(|g| g.name.as_str())
+        .collect();
     names.sort_unstable();
     names.dedup();
     names

@@ -45,7 +45,11 @@ fn write(d: &tempdir::Dir, name: &str, text: &str) -> String {
 fn first_reply_code(live: &Live) -> String {
     let s = live.current();
     let listing = sipvm_vm::disasm::disassemble(&s.program);
-    listing.lines().find(|l| l.contains("sl_send_reply")).unwrap_or_default().to_string()
+    listing
+        .lines()
+        .find(|l| l.contains("sl_send_reply"))
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -54,7 +58,12 @@ fn reload_swaps_generations_and_refuses_bad_files() {
     let a = write(&d, "a.cfg", A);
     let b = write(&d, "b.cfg", B);
     let broken = write(&d, "broken.cfg", BROKEN);
-    let live = Live::load(&a, CompileOptions::default(), sipvm_proxy::modules::registry()).unwrap();
+    let live = Live::load(
+        &a,
+        CompileOptions::default(),
+        sipvm_proxy::modules::registry(),
+    )
+    .unwrap();
     assert_eq!(live.current().generation, 1);
     assert!(first_reply_code(&live).contains("200"));
 
@@ -68,7 +77,11 @@ fn reload_swaps_generations_and_refuses_bad_files() {
         }
         other => panic!("expected a compile error, got {other:?}"),
     }
-    assert_eq!(live.current().generation, 2, "a failed reload changes nothing");
+    assert_eq!(
+        live.current().generation,
+        2,
+        "a failed reload changes nothing"
+    );
     assert!(first_reply_code(&live).contains("202"));
 
     // Reload of the running file (b) again.
@@ -80,7 +93,12 @@ fn restart_only_parameters_are_refused() {
     let d = dir();
     let a = write(&d, "a.cfg", A);
     let moved = write(&d, "moved.cfg", OTHER_PORT);
-    let live = Live::load(&a, CompileOptions::default(), sipvm_proxy::modules::registry()).unwrap();
+    let live = Live::load(
+        &a,
+        CompileOptions::default(),
+        sipvm_proxy::modules::registry(),
+    )
+    .unwrap();
     match live.reload(Some(&moved)) {
         Err(LoadError::NeedsRestart { params, .. }) => assert_eq!(params, vec!["listen"]),
         other => panic!("expected a refusal, got {other:?}"),
@@ -93,7 +111,12 @@ fn a_worker_cache_sees_the_swap() {
     let d = dir();
     let a = write(&d, "a.cfg", A);
     let b = write(&d, "b.cfg", B);
-    let live = Live::load(&a, CompileOptions::default(), sipvm_proxy::modules::registry()).unwrap();
+    let live = Live::load(
+        &a,
+        CompileOptions::default(),
+        sipvm_proxy::modules::registry(),
+    )
+    .unwrap();
     let mut cache = live.cache();
     assert_eq!(cache.load().generation, 1);
     live.reload(Some(&b)).unwrap();

@@ -286,7 +286,7 @@ fn section_while(n: usize, k: usize, rng: &mut Rng, v: &mut Vec<String>) {
     let limit = 2 + rng.below(8);
     let sep = rng.pick(&["-", ".", ":", "_"]);
     v.extend([
-        format!("\t$var(i) = 0;"),
+        "\t$var(i) = 0;".to_string(),
         format!("\t$var(acc{k}) = \"r{n}\";"),
         format!("\twhile ($var(i) < {limit}) {{"),
         format!("\t\t$var(acc{k}) = $var(acc{k}) + \"{sep}\" + $var(i);"),
@@ -323,7 +323,7 @@ fn section_if_chain(n: usize, k: usize, rng: &mut Rng, v: &mut Vec<String>) {
                     "\t\t$var(score) = $var(score) + {};",
                     1 + rng.below(9)
                 ));
-                v.push(format!("\t\tsetflag(FLT_ACC);"));
+                v.push("\t\tsetflag(FLT_ACC);".into());
             }
             2 => {
                 v.push(format!(

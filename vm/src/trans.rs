@@ -1,5 +1,5 @@
 //! Transformations (`$(ru{uri.user})`, `{s.substr,1,3}`) as pure string functions, following
-//! Kamailio 5.6's pv module. Observed behaviour is in `docs/_vm-notes.md` (T1..).
+//! Kamailio 5.6's pv module. Observed behaviour is in `docs/semantics.md` (T1..).
 
 use crate::program::TransStep;
 use crate::value::{parse_int, Value};

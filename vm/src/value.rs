@@ -1,5 +1,5 @@
 //! Script values: null, integers and shared strings, with Kamailio 5.6's conversion and
-//! operator rules. Each rule was observed on kamailio 5.6.3; see `docs/_vm-notes.md` (N1..).
+//! operator rules. Each rule was observed on kamailio 5.6.3; see `docs/semantics.md` (N1..).
 
 use crate::op::{BinOp, UnOp};
 use regex::{Regex, RegexBuilder};

@@ -1,4 +1,4 @@
-//! Every value rule observed on kamailio 5.6.3 (docs/_vm-notes.md).
+//! Every value rule observed on kamailio 5.6.3 (docs/semantics.md).
 
 mod common;
 use common::s;

@@ -351,14 +351,19 @@ pub(super) fn check_global_value(kind: GlobalKind, raw: &str) -> Result<Value, S
             .ok_or_else(|| format!("expected yes or no, found `{raw}`")),
         GlobalKind::Str => Ok(Value::Str(Arc::from(unquote(raw).unwrap_or(raw)))),
         GlobalKind::Listen => {
+            // Kamailio takes quoted parts too (`listen=udp:"10.0.0.1":5060`, typically from a
+            // `#!define ADDR "10.0.0.1"`); the quotes only delimit, so drop them.
+            let unquoted = |s: &str| s.replace(['"', '\''], "");
             let mut words = raw.split_whitespace();
             let sock = words.next().unwrap_or("");
-            check_socket(unquote(sock).unwrap_or(sock), true)?;
+            let clean_sock = unquoted(sock);
+            check_socket(&clean_sock, true)?;
+            let after_sock = raw.get(sock.len()..).unwrap_or("");
             while let Some(w) = words.next() {
                 match w {
                     "advertise" | "ADVERTISE" => {
                         let a = words.next().ok_or("`advertise` needs host:port")?;
-                        check_socket(a, false)?;
+                        check_socket(&unquoted(a), false)?;
                     }
                     "name" | "NAME" => {
                         let n = words.next().ok_or("`name` needs a quoted name")?;
@@ -368,7 +373,7 @@ pub(super) fn check_global_value(kind: GlobalKind, raw: &str) -> Result<Value, S
                     other => return Err(format!("unexpected `{other}`")),
                 }
             }
-            Ok(Value::Str(Arc::from(raw)))
+            Ok(Value::Str(Arc::from(format!("{clean_sock}{after_sock}"))))
         }
         GlobalKind::Alias => {
             let a = unquote(raw).unwrap_or(raw);

@@ -161,6 +161,7 @@ impl Ctx<'_> {
         let sub = describe(here.kind, &here.name);
         let via = origin
             .filter(|o| RouteMask::of(self.prog.routes[o.ix()].kind).0 & bit != 0)
+            .or_else(|| self.top_route_reaching(cur, bit))
             .map(|o| {
                 describe(
                     self.prog.routes[o.ix()].kind,
@@ -191,6 +192,34 @@ impl Ctx<'_> {
             "{allowed}; make sure a run-time check keeps it from {via}"
         ));
         self.diags.push(d);
+    }
+
+    /// A top-level route whose type has `bit` and that calls `target`, directly or not.
+    fn top_route_reaching(
+        &self,
+        target: sipvm_vm::RouteIdx,
+        bit: u32,
+    ) -> Option<sipvm_vm::RouteIdx> {
+        let n = self.prog.routes.len();
+        (0..n).map(|i| sipvm_vm::RouteIdx(i as u16)).find(|&start| {
+            let r = &self.prog.routes[start.ix()];
+            if r.kind == sipvm_vm::RouteKind::Sub || RouteMask::of(r.kind).0 & bit == 0 {
+                return false;
+            }
+            let mut seen = vec![false; n];
+            let mut stack = vec![start];
+            while let Some(x) = stack.pop() {
+                if x == target {
+                    return true;
+                }
+                if std::mem::replace(&mut seen[x.ix()], true) {
+                    continue;
+                }
+                let next = self.routes.calls.iter().filter(|(f, _)| *f == x);
+                stack.extend(next.map(|(_, t)| *t));
+            }
+            false
+        })
     }
 
     fn arg_err(&mut self, f: &str, i: usize, a: &Expr, what: &str) -> Option<Arg> {

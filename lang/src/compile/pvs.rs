@@ -288,6 +288,7 @@ impl Ctx<'_> {
         let Some(rest) = inner.strip_prefix("cfg_get.") else {
             let d = self
                 .err(span, format!("unsupported select `{inner}`"))
+                .with_len(self.loc.width(span))
                 .with_hint("sipvm supports $sel(cfg_get.GROUP.NAME)");
             return self.diags.push(d);
         };
