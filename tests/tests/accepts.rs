@@ -69,3 +69,10 @@ fn guarded_call_in_a_sub_route_shared_by_route_types_is_a_warning() {
         ["`sl_reply_error()` in route[RELAY] may run from failure_route[RETRY], where it cannot be used"]
     );
 }
+
+#[test]
+fn hex_integer_in_a_string_argument() {
+    // registrar's save() flags, as Kamailio's documentation writes them.
+    let cfg = "loadmodule \"tm.so\"\nloadmodule \"usrloc.so\"\nloadmodule \"registrar.so\"\nrequest_route {\n    save(\"location\", \"0x04\");\n}\n";
+    assert_eq!(warnings_of(cfg), Vec::<String>::new());
+}

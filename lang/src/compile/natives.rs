@@ -256,8 +256,8 @@ impl Ctx<'_> {
                 None => self.arg_err(f, i, a, "a string literal"),
             },
             ArgKind::Int | ArgKind::Flag => {
-                match (&c, s.as_deref().map(str::trim).map(str::parse::<i64>)) {
-                    (_, Some(Ok(n))) => {
+                match (&c, s.as_deref().map(int_literal)) {
+                    (_, Some(Some(n))) => {
                         if kind == ArgKind::Flag && !(0..=63).contains(&n) {
                             return self.arg_err(f, i, a, "a flag number from 0 to 63");
                         }
@@ -291,7 +291,7 @@ impl Ctx<'_> {
                         return None;
                     }
                     if matches!(kind, ArgKind::IntFmt | ArgKind::Code) {
-                        if let Ok(n) = s.trim().parse::<i64>() {
+                        if let Some(n) = int_literal(&s) {
                             return Some(Arg::Val(Value::Int(n)));
                         }
                     }
@@ -321,13 +321,22 @@ impl Ctx<'_> {
     }
 }
 
+/// An integer written in a string argument: decimal, or `0x` hex as Kamailio's
+/// `str2int`-based fixups take it (`save("location", "0x04")`).
+fn int_literal(s: &str) -> Option<i64> {
+    let t = s.trim();
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => i64::from_str_radix(h, 16).ok(),
+        None => t.parse().ok(),
+    }
+}
+
 /// Compile-time checks of literal arguments.
 fn check_literal(kind: ArgKind, s: &str) -> Result<(), String> {
     match kind {
-        ArgKind::IntFmt => s
-            .trim()
-            .parse::<i64>()
+        ArgKind::IntFmt => int_literal(s)
             .map(|_| ())
+            .ok_or(())
             .map_err(|_| format!("expected an integer, found \"{s}\"")),
         ArgKind::Code => match s.trim().parse::<i64>() {
             Ok(n) if (100..=699).contains(&n) => Ok(()),

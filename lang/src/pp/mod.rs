@@ -105,7 +105,12 @@ impl PpOutput {
     }
 }
 
+mod directives;
 mod engine;
+mod expand;
+mod include;
+mod subst;
+mod text;
 
 /// Preprocesses the file at `path`, registering it and every include in `sources`.
 pub fn preprocess(
