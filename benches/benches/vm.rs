@@ -59,8 +59,8 @@ fn round_robin(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("rr_stateful");
     g.sample_size(50)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500));
     g.bench_function("test_host", |b| {
         b.iter(|| {
             host.reset();
@@ -83,8 +83,8 @@ fn script(body: &str) -> Program {
 fn dispatch(c: &mut Criterion) {
     let mut g = c.benchmark_group("dispatch");
     g.sample_size(50)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500));
     let mut vm = Vm::new();
     let mut host = TestHost::new();
 
@@ -136,5 +136,9 @@ fn dispatch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, round_robin, dispatch);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = round_robin, dispatch
+}
 criterion_main!(benches);

@@ -39,6 +39,9 @@ impl Snapshot {
     }
 }
 
+/// What a worker keeps to load the current snapshot cheaply.
+pub type SnapshotCache = Cache<Arc<ArcSwap<Snapshot>>, Arc<Snapshot>>;
+
 /// Why a load or reload failed. The running snapshot is untouched.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -52,7 +55,7 @@ pub enum LoadError {
 
 /// The handle workers and the control surface share.
 pub struct Live {
-    current: ArcSwap<Snapshot>,
+    current: Arc<ArcSwap<Snapshot>>,
     reload_lock: Mutex<()>,
     registry: &'static Registry,
     options: CompileOptions,
@@ -67,7 +70,7 @@ impl Live {
     ) -> Result<Live, LoadError> {
         let snap = compile(file, &options, registry, 1)?;
         Ok(Live {
-            current: ArcSwap::from_pointee(snap),
+            current: Arc::new(ArcSwap::from_pointee(snap)),
             reload_lock: Mutex::new(()),
             registry,
             options,
@@ -80,8 +83,9 @@ impl Live {
     }
 
     /// A per-worker cache: loading it is a pointer comparison unless a reload happened.
-    pub fn cache(&self) -> Cache<&ArcSwap<Snapshot>, Arc<Snapshot>> {
-        Cache::new(&self.current)
+    /// It owns a handle on the swap, so a worker thread can keep it.
+    pub fn cache(&self) -> SnapshotCache {
+        Cache::new(self.current.clone())
     }
 
     /// Recompiles the running file, or `file`, and swaps it in. Serialised with other reloads;

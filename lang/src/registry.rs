@@ -87,8 +87,6 @@ pub struct FnDecl {
     pub min_args: u8,
     /// Where it may be called.
     pub routes: RouteMask,
-    /// False while only declared: a call compiles but fails at run time with a clear error.
-    pub implemented: bool,
 }
 
 /// Types of module and global parameter values.
@@ -172,6 +170,8 @@ pub struct Registry {
     /// parameters and functions like the others.
     natives: Vec<(u16, &'static FnDecl)>,
     pvs: Vec<(u16, &'static PvDecl)>,
+    /// By native id: whether sipvm has an implementation (set by whoever provides them).
+    implemented: Vec<bool>,
 }
 
 /// Module index 0 is the core.
@@ -196,13 +196,29 @@ impl Registry {
                 pvs.push((mi as u16, p));
             }
         }
+        let implemented = vec![false; natives.len()];
         Registry {
             core,
             modules,
             globals,
             natives,
             pvs,
+            implemented,
         }
+    }
+
+    /// Marks which natives have an implementation: `has(module, function)`. A declared
+    /// native without one compiles, and fails at run time with a clear error.
+    pub fn with_implemented(mut self, has: impl Fn(&str, &str) -> bool) -> Self {
+        for (i, (m, f)) in self.natives.iter().enumerate() {
+            self.implemented[i] = has(self.module(*m).name, f.name);
+        }
+        self
+    }
+
+    /// Whether the native with this id has an implementation.
+    pub fn is_implemented(&self, id: u16) -> bool {
+        self.implemented.get(id as usize).copied().unwrap_or(false)
     }
 
     /// Module by its name (`"tm"` for `tm.so`); 0 is the core.

@@ -28,6 +28,14 @@ struct FileArgs {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run the SIP server in the foreground; logs go to stderr. Stops on SIGTERM/SIGINT.
+    Run {
+        #[command(flatten)]
+        f: FileArgs,
+        /// JSON-RPC listen address (default 127.0.0.1:5065 or the `rpc_listen` parameter).
+        #[arg(long, value_name = "ADDR")]
+        rpc: Option<String>,
+    },
     /// Compile only: exit 0, or print every diagnostic and exit 1.
     Check {
         #[command(flatten)]
@@ -70,6 +78,9 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let reg = sipvm_proxy::modules::registry();
     match cli.cmd {
+        Cmd::Run { f, rpc } => {
+            sipvm_proxy::run::run(&f.file, options(&f), rpc.as_deref()).map(|()| ExitCode::SUCCESS)
+        }
         Cmd::Check { f, unimplemented } => {
             std::fs::metadata(&f.file).with_context(|| format!("cannot read {}", f.file))?;
             match compile_file(&f.file, &options(&f), reg) {

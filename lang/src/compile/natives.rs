@@ -128,7 +128,7 @@ impl Ctx<'_> {
             id,
             module: Arc::from(self.reg.module(mi).name),
             name: Arc::from(decl.name),
-            implemented: decl.implemented,
+            implemented: self.reg.is_implemented(id),
         });
         NativeIdx(self.prog.natives.len() as u16 - 1)
     }
@@ -255,23 +255,21 @@ impl Ctx<'_> {
                 Some(s) => Some(Arg::Val(Value::Str(Arc::from(s.as_str())))),
                 None => self.arg_err(f, i, a, "a string literal"),
             },
-            ArgKind::Int | ArgKind::Flag => {
-                match (&c, s.as_deref().map(int_literal)) {
-                    (_, Some(Some(n))) => {
-                        if kind == ArgKind::Flag && !(0..=63).contains(&n) {
-                            return self.arg_err(f, i, a, "a flag number from 0 to 63");
-                        }
-                        Some(Arg::Val(Value::Int(n)))
+            ArgKind::Int | ArgKind::Flag => match (&c, s.as_deref().map(int_literal)) {
+                (_, Some(Some(n))) => {
+                    if kind == ArgKind::Flag && !(0..=63).contains(&n) {
+                        return self.arg_err(f, i, a, "a flag number from 0 to 63");
                     }
-                    _ if kind == ArgKind::Flag && pv_text.is_none() => {
-                        self.arg_err(f, i, a, "a flag number")
-                    }
-                    _ => match pv_text {
-                        Some(p) => self.fmt(&p, a.span).map(Arg::Fmt),
-                        None => self.arg_err(f, i, a, "an integer"),
-                    },
+                    Some(Arg::Val(Value::Int(n)))
                 }
-            }
+                _ if kind == ArgKind::Flag && pv_text.is_none() => {
+                    self.arg_err(f, i, a, "a flag number")
+                }
+                _ => match pv_text {
+                    Some(p) => self.fmt(&p, a.span).map(Arg::Fmt),
+                    None => self.arg_err(f, i, a, "an integer"),
+                },
+            },
             ArgKind::Fmt
             | ArgKind::IntFmt
             | ArgKind::Methods

@@ -7,9 +7,9 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "acc",
     functions: &[
-        FnDecl { name: "acc_log_request", args: &[Fmt], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "acc_db_request", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "acc_request", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "acc_log_request", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "acc_db_request", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "acc_request", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY },
     ],
     params: &[
         ParamDecl { name: "early_media", ty: ParamType::Int },

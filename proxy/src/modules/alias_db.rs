@@ -7,8 +7,8 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "alias_db",
     functions: &[
-        FnDecl { name: "alias_db_lookup", args: &[Fmt, Str], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE), implemented: false },
-        FnDecl { name: "alias_db_find", args: &[Fmt, Fmt, Pv, Str], min_args: 3, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::ONREPLY).or(RouteMask::BRANCH).or(RouteMask::LOCAL), implemented: false },
+        FnDecl { name: "alias_db_lookup", args: &[Fmt, Str], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE) },
+        FnDecl { name: "alias_db_find", args: &[Fmt, Fmt, Pv, Str], min_args: 3, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::ONREPLY).or(RouteMask::BRANCH).or(RouteMask::LOCAL) },
     ],
     params: &[
         ParamDecl { name: "db_url", ty: ParamType::Str },

@@ -7,12 +7,12 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "auth_db",
     functions: &[
-        FnDecl { name: "www_authorize", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "www_authenticate", args: &[Fmt, Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "proxy_authorize", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "proxy_authenticate", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "auth_check", args: &[Fmt, Fmt, IntFmt], min_args: 3, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "is_subscriber", args: &[Fmt, Fmt, IntFmt], min_args: 3, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "www_authorize", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST },
+        FnDecl { name: "www_authenticate", args: &[Fmt, Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST },
+        FnDecl { name: "proxy_authorize", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST },
+        FnDecl { name: "proxy_authenticate", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST },
+        FnDecl { name: "auth_check", args: &[Fmt, Fmt, IntFmt], min_args: 3, routes: RouteMask::REQUEST },
+        FnDecl { name: "is_subscriber", args: &[Fmt, Fmt, IntFmt], min_args: 3, routes: RouteMask::ANY },
     ],
     params: &[
         ParamDecl { name: "db_url", ty: ParamType::Str },

@@ -22,62 +22,62 @@ pub const NAME: &str = "core";
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: NAME,
     functions: &[
-        FnDecl { name: "forward", args: &[HostPort, Int], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "forward_udp", args: &[HostPort, Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "forward_tcp", args: &[HostPort, Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "forward_tls", args: &[HostPort, Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "forward_sctp", args: &[HostPort, Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "log", args: &[LogLevel, Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "error", args: &[Str, Str], min_args: 2, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "exec", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "setflag", args: &[Flag], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "resetflag", args: &[Flag], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "isflagset", args: &[Flag], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "setavpflag", args: &[Pv, Str], min_args: 2, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "resetavpflag", args: &[Pv, Str], min_args: 2, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "isavpflagset", args: &[Pv, Str], min_args: 2, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "rewritehost", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "sethost", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "seth", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "rewritehostport", args: &[HostPort], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "sethostport", args: &[HostPort], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "sethp", args: &[HostPort], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "rewritehostporttrans", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "sethostporttrans", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "sethpt", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "rewriteuser", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "setuser", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "setu", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "rewriteuserpass", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "setuserpass", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "setup", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "rewriteport", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "setport", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "setp", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "rewriteuri", args: &[Uri], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "seturi", args: &[Uri], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "revert_uri", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "prefix", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "strip", args: &[Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "strip_tail", args: &[Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "userphone", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "remove_branch", args: &[Int], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "clear_branches", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "force_rport", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "add_rport", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "add_local_rport", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "force_tcp_alias", args: &[Int], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "add_tcp_alias", args: &[Int], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "udp_mtu_try_proto", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "set_advertised_address", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "set_advertised_port", args: &[Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "force_send_socket", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "set_forward_no_connect", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "set_reply_no_connect", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "set_forward_close", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "set_reply_close", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "cfg_select", args: &[Str, IntFmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "cfg_reset", args: &[Str], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "forward", args: &[HostPort, Int], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "forward_udp", args: &[HostPort, Int], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "forward_tcp", args: &[HostPort, Int], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "forward_tls", args: &[HostPort, Int], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "forward_sctp", args: &[HostPort, Int], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "log", args: &[LogLevel, Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "error", args: &[Str, Str], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "exec", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "setflag", args: &[Flag], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "resetflag", args: &[Flag], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "isflagset", args: &[Flag], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "setavpflag", args: &[Pv, Str], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "resetavpflag", args: &[Pv, Str], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "isavpflagset", args: &[Pv, Str], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "rewritehost", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "sethost", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "seth", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "rewritehostport", args: &[HostPort], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "sethostport", args: &[HostPort], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "sethp", args: &[HostPort], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "rewritehostporttrans", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "sethostporttrans", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "sethpt", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "rewriteuser", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "setuser", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "setu", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "rewriteuserpass", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "setuserpass", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "setup", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "rewriteport", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "setport", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "setp", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "rewriteuri", args: &[Uri], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "seturi", args: &[Uri], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "revert_uri", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "prefix", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "strip", args: &[Int], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "strip_tail", args: &[Int], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "userphone", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "remove_branch", args: &[Int], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "clear_branches", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "force_rport", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "add_rport", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "add_local_rport", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "force_tcp_alias", args: &[Int], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "add_tcp_alias", args: &[Int], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "udp_mtu_try_proto", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "set_advertised_address", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "set_advertised_port", args: &[Int], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "force_send_socket", args: &[Str], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "set_forward_no_connect", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "set_reply_no_connect", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "set_forward_close", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "set_reply_close", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "cfg_select", args: &[Str, IntFmt], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "cfg_reset", args: &[Str], min_args: 1, routes: RouteMask::ANY },
     ],
     params: &[],
     pvs: &[
@@ -268,3 +268,255 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "msgbuf", form: PvForm::Named, writable: true },
     ],
 };
+
+// ---- implementations ----
+
+use crate::host::natives::{arg_int, arg_str};
+use crate::host::send;
+use crate::host::uri_edit::{rewrite, split_hostport, UriChange};
+use crate::host::{Ctx, Impl};
+use sipvm_vm::{ArgValue, HostError};
+
+/// The core natives sipvm implements.
+pub static IMPLS: &[Impl] = &[
+    Impl {
+        name: "forward",
+        f: forward,
+    },
+    Impl {
+        name: "rewritehostport",
+        f: rewritehostport,
+    },
+    Impl {
+        name: "sethostport",
+        f: rewritehostport,
+    },
+    Impl {
+        name: "sethp",
+        f: rewritehostport,
+    },
+    Impl {
+        name: "rewritehost",
+        f: rewritehost,
+    },
+    Impl {
+        name: "sethost",
+        f: rewritehost,
+    },
+    Impl {
+        name: "seth",
+        f: rewritehost,
+    },
+    Impl {
+        name: "rewriteuser",
+        f: rewriteuser,
+    },
+    Impl {
+        name: "setuser",
+        f: rewriteuser,
+    },
+    Impl {
+        name: "setu",
+        f: rewriteuser,
+    },
+    Impl {
+        name: "rewriteport",
+        f: rewriteport,
+    },
+    Impl {
+        name: "setport",
+        f: rewriteport,
+    },
+    Impl {
+        name: "setp",
+        f: rewriteport,
+    },
+    Impl {
+        name: "rewriteuri",
+        f: rewriteuri,
+    },
+    Impl {
+        name: "seturi",
+        f: rewriteuri,
+    },
+    Impl {
+        name: "revert_uri",
+        f: revert_uri,
+    },
+    Impl {
+        name: "strip",
+        f: strip,
+    },
+    Impl {
+        name: "prefix",
+        f: prefix,
+    },
+    Impl {
+        name: "setflag",
+        f: setflag,
+    },
+    Impl {
+        name: "resetflag",
+        f: resetflag,
+    },
+    Impl {
+        name: "isflagset",
+        f: isflagset,
+    },
+    Impl {
+        name: "force_rport",
+        f: force_rport,
+    },
+    Impl {
+        name: "add_rport",
+        f: force_rport,
+    },
+];
+
+/// `forward()`, `forward(host)`, `forward(host, port)`: stateless relay to the next hop.
+fn forward(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let dst = if args.is_empty() {
+        send::next_hop(ctx)
+    } else {
+        let hp = arg_str(args, 0);
+        let (h, p) = split_hostport(&hp);
+        let port = match args.len() {
+            2 => Some(arg_int(args, 1)? as u16),
+            _ => p.and_then(|p| p.parse().ok()),
+        };
+        send::resolve(h, port, 5060)
+    };
+    let Some(dst) = dst else {
+        tracing::warn!("forward: no usable next hop for {}", ctx.ruri_str());
+        return Ok(-1);
+    };
+    send::forward(ctx, dst)?;
+    Ok(1)
+}
+
+fn set_ruri(ctx: &mut Ctx<'_>, c: UriChange<'_>) -> Result<i64, HostError> {
+    let new = rewrite(ctx.ruri_str(), &c);
+    ctx.ruri = Some(new);
+    Ok(1)
+}
+
+fn rewritehostport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let hp = arg_str(args, 0).into_owned();
+    let (h, p) = split_hostport(&hp);
+    set_ruri(
+        ctx,
+        UriChange {
+            host: Some(h),
+            port: Some(p),
+            ..Default::default()
+        },
+    )
+}
+
+fn rewritehost(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let h = arg_str(args, 0).into_owned();
+    set_ruri(
+        ctx,
+        UriChange {
+            host: Some(&h),
+            ..Default::default()
+        },
+    )
+}
+
+fn rewriteuser(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let u = arg_str(args, 0).into_owned();
+    set_ruri(
+        ctx,
+        UriChange {
+            user: Some(Some(u.as_str()).filter(|u| !u.is_empty())),
+            ..Default::default()
+        },
+    )
+}
+
+fn rewriteport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let p = arg_str(args, 0).into_owned();
+    set_ruri(
+        ctx,
+        UriChange {
+            port: Some(Some(p.as_str()).filter(|p| !p.is_empty())),
+            ..Default::default()
+        },
+    )
+}
+
+fn rewriteuri(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    ctx.ruri = Some(arg_str(args, 0).into_owned());
+    Ok(1)
+}
+
+fn revert_uri(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    ctx.ruri = None;
+    Ok(1)
+}
+
+fn user_of(ctx: &Ctx<'_>) -> String {
+    crate::sip::Uri::parse(ctx.ruri_str())
+        .ok()
+        .and_then(|u| u.user())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// `strip(n)`: drops the first n characters of the Request-URI's user.
+fn strip(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let n = arg_int(args, 0)?.max(0) as usize;
+    let user = user_of(ctx);
+    let rest: String = user.chars().skip(n).collect();
+    set_ruri(
+        ctx,
+        UriChange {
+            user: Some(Some(rest.as_str()).filter(|r| !r.is_empty())),
+            ..Default::default()
+        },
+    )
+}
+
+/// `prefix(s)`: puts s in front of the Request-URI's user.
+fn prefix(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let user = format!("{}{}", arg_str(args, 0), user_of(ctx));
+    set_ruri(
+        ctx,
+        UriChange {
+            user: Some(Some(&user)),
+            ..Default::default()
+        },
+    )
+}
+
+fn flag_bit(args: &[ArgValue<'_>]) -> Result<u64, HostError> {
+    let n = arg_int(args, 0)?;
+    if !(0..64).contains(&n) {
+        return Err(HostError(format!("flag {n} out of range 0-63")));
+    }
+    Ok(1u64 << n)
+}
+
+fn setflag(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    ctx.flags |= flag_bit(args)?;
+    Ok(1)
+}
+
+fn resetflag(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    ctx.flags &= !flag_bit(args)?;
+    Ok(1)
+}
+
+fn isflagset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    Ok(if ctx.flags & flag_bit(args)? != 0 {
+        1
+    } else {
+        -1
+    })
+}
+
+fn force_rport(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    ctx.force_rport = true;
+    Ok(1)
+}

@@ -13,9 +13,9 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "debugger",
     functions: &[
-        FnDecl { name: "dbg_breakpoint", args: &[Int], min_args: 1, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "dbg_pv_dump", args: &[Int, Str], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "dbg_sip_msg", args: &[Str, Str], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY), implemented: false },
+        FnDecl { name: "dbg_breakpoint", args: &[Int], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "dbg_pv_dump", args: &[Int, Str], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "dbg_sip_msg", args: &[Str, Str], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY) },
     ],
     params: &[
         ParamDecl { name: "cfgtrace", ty: ParamType::Int },

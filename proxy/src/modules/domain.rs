@@ -7,10 +7,10 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "domain",
     functions: &[
-        FnDecl { name: "is_from_local", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::BRANCH).or(RouteMask::LOCAL), implemented: false },
-        FnDecl { name: "is_uri_host_local", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::BRANCH).or(RouteMask::LOCAL), implemented: false },
-        FnDecl { name: "is_domain_local", args: &[Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::BRANCH).or(RouteMask::LOCAL), implemented: false },
-        FnDecl { name: "lookup_domain", args: &[Fmt, Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::BRANCH).or(RouteMask::LOCAL), implemented: false },
+        FnDecl { name: "is_from_local", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::BRANCH).or(RouteMask::LOCAL) },
+        FnDecl { name: "is_uri_host_local", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::BRANCH).or(RouteMask::LOCAL) },
+        FnDecl { name: "is_domain_local", args: &[Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::BRANCH).or(RouteMask::LOCAL) },
+        FnDecl { name: "lookup_domain", args: &[Fmt, Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::BRANCH).or(RouteMask::LOCAL) },
     ],
     params: &[
         ParamDecl { name: "db_url", ty: ParamType::Str },

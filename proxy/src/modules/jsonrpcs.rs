@@ -7,8 +7,8 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvF
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "jsonrpcs",
     functions: &[
-        FnDecl { name: "jsonrpc_dispatch", args: &[], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "jsonrpc_exec", args: &[Fmt], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "jsonrpc_dispatch", args: &[], min_args: 0, routes: RouteMask::REQUEST },
+        FnDecl { name: "jsonrpc_exec", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
     ],
     params: &[
         ParamDecl { name: "pretty_format", ty: ParamType::Int },

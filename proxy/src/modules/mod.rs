@@ -7,7 +7,8 @@
 //!
 //! A function Kamailio exports with several parameter counts is one declaration: `min_args`
 //! is the fewest, `args` the kinds of the longest form, its route mask the union of the forms'.
-//! Each module's implementation (natives, RPC methods) will live next to its declaration.
+//! Each module's implementations (natives, later RPC methods) live next to its declaration,
+//! in `IMPLS`; a declared native without one fails at run time with a clear error.
 
 use std::sync::OnceLock;
 
@@ -121,8 +122,27 @@ pub static MODULES: &[&ModuleDecl] = &[
     &kemix::MODULE,
 ];
 
-/// The registry the compiler checks scripts against: the core, then every module.
+/// The registry the compiler checks scripts against: the core, then every module, with each
+/// native marked implemented when its module's `IMPLS` has it.
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::new(&core::MODULE, MODULES.to_vec(), globals::GLOBALS))
+    REGISTRY.get_or_init(|| {
+        Registry::new(&core::MODULE, MODULES.to_vec(), globals::GLOBALS)
+            .with_implemented(|m, f| crate::host::natives::find(m, f).is_some())
+    })
+}
+
+/// The native implementations of a module (`"core"` for the core).
+pub fn impls(module: &str) -> Option<&'static [crate::host::Impl]> {
+    Some(match module {
+        "core" => core::IMPLS,
+        "sl" => sl::IMPLS,
+        "textops" => textops::IMPLS,
+        "siputils" => siputils::IMPLS,
+        "cfgutils" => cfgutils::IMPLS,
+        "corex" => corex::IMPLS,
+        "maxfwd" => maxfwd::IMPLS,
+        "xlog" => xlog::IMPLS,
+        _ => return None,
+    })
 }

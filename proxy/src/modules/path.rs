@@ -7,8 +7,8 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "path",
     functions: &[
-        FnDecl { name: "add_path", args: &[Fmt, Fmt], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "add_path_received", args: &[Fmt, Fmt], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
+        FnDecl { name: "add_path", args: &[Fmt, Fmt], min_args: 0, routes: RouteMask::REQUEST },
+        FnDecl { name: "add_path_received", args: &[Fmt, Fmt], min_args: 0, routes: RouteMask::REQUEST },
     ],
     params: &[
         ParamDecl { name: "use_received", ty: ParamType::Int },

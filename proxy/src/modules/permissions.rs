@@ -7,14 +7,14 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "permissions",
     functions: &[
-        FnDecl { name: "allow_routing", args: &[Str, Str], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "allow_register", args: &[Str, Str], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE), implemented: false },
-        FnDecl { name: "allow_trusted", args: &[Fmt, Fmt, Fmt], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "allow_uri", args: &[Str, Pv], min_args: 2, routes: RouteMask::REQUEST.or(RouteMask::FAILURE), implemented: false },
-        FnDecl { name: "allow_address", args: &[IntFmt, Fmt, IntFmt], min_args: 3, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "allow_source_address", args: &[IntFmt], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "allow_source_address_group", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "allow_address_group", args: &[Fmt, IntFmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "allow_routing", args: &[Str, Str], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "allow_register", args: &[Str, Str], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::FAILURE) },
+        FnDecl { name: "allow_trusted", args: &[Fmt, Fmt, Fmt], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "allow_uri", args: &[Str, Pv], min_args: 2, routes: RouteMask::REQUEST.or(RouteMask::FAILURE) },
+        FnDecl { name: "allow_address", args: &[IntFmt, Fmt, IntFmt], min_args: 3, routes: RouteMask::ANY },
+        FnDecl { name: "allow_source_address", args: &[IntFmt], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "allow_source_address_group", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "allow_address_group", args: &[Fmt, IntFmt], min_args: 2, routes: RouteMask::ANY },
     ],
     params: &[
         ParamDecl { name: "default_allow_file", ty: ParamType::Str },

@@ -7,8 +7,8 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "pike",
     functions: &[
-        FnDecl { name: "pike_check_req", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY), implemented: false },
-        FnDecl { name: "pike_check_ip", args: &[Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY), implemented: false },
+        FnDecl { name: "pike_check_req", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY) },
+        FnDecl { name: "pike_check_ip", args: &[Fmt], min_args: 1, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY) },
     ],
     params: &[
         ParamDecl { name: "sampling_time_unit", ty: ParamType::Int },

@@ -7,12 +7,12 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvF
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "presence",
     functions: &[
-        FnDecl { name: "handle_publish", args: &[Fmt], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "handle_subscribe", args: &[Fmt], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "pres_auth_status", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "pres_refresh_watchers", args: &[Fmt, Fmt, IntFmt, Fmt, Fmt], min_args: 3, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "pres_update_watchers", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "pres_has_subscribers", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "handle_publish", args: &[Fmt], min_args: 0, routes: RouteMask::REQUEST },
+        FnDecl { name: "handle_subscribe", args: &[Fmt], min_args: 0, routes: RouteMask::REQUEST },
+        FnDecl { name: "pres_auth_status", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::REQUEST },
+        FnDecl { name: "pres_refresh_watchers", args: &[Fmt, Fmt, IntFmt, Fmt, Fmt], min_args: 3, routes: RouteMask::ANY },
+        FnDecl { name: "pres_update_watchers", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "pres_has_subscribers", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY },
     ],
     params: &[
         ParamDecl { name: "db_url", ty: ParamType::Str },

@@ -7,8 +7,8 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "presence_xml",
     functions: &[
-        FnDecl { name: "pres_check_basic", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "pres_check_activities", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "pres_check_basic", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "pres_check_activities", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY },
     ],
     params: &[
         ParamDecl { name: "db_url", ty: ParamType::Str },

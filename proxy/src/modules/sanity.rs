@@ -7,8 +7,8 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "sanity",
     functions: &[
-        FnDecl { name: "sanity_check", args: &[IntFmt, IntFmt], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY), implemented: false },
-        FnDecl { name: "sanity_reply", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY), implemented: false },
+        FnDecl { name: "sanity_check", args: &[IntFmt, IntFmt], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY) },
+        FnDecl { name: "sanity_reply", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY) },
     ],
     params: &[
         ParamDecl { name: "default_checks", ty: ParamType::Int },

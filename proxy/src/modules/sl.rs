@@ -7,12 +7,12 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvF
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "sl",
     functions: &[
-        FnDecl { name: "sl_send_reply", args: &[Code, Fmt], min_args: 2, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "sl_reply", args: &[Code, Fmt], min_args: 2, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "send_reply", args: &[Code, Fmt], min_args: 2, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::ONREPLY), implemented: false },
-        FnDecl { name: "send_reply_mode", args: &[Code, Fmt, IntFmt], min_args: 3, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::ONREPLY), implemented: false },
-        FnDecl { name: "sl_reply_error", args: &[], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "sl_forward_reply", args: &[Code, Fmt], min_args: 0, routes: RouteMask::ONREPLY, implemented: false },
+        FnDecl { name: "sl_send_reply", args: &[Code, Fmt], min_args: 2, routes: RouteMask::REQUEST },
+        FnDecl { name: "sl_reply", args: &[Code, Fmt], min_args: 2, routes: RouteMask::REQUEST },
+        FnDecl { name: "send_reply", args: &[Code, Fmt], min_args: 2, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::ONREPLY) },
+        FnDecl { name: "send_reply_mode", args: &[Code, Fmt, IntFmt], min_args: 3, routes: RouteMask::REQUEST.or(RouteMask::FAILURE).or(RouteMask::ONREPLY) },
+        FnDecl { name: "sl_reply_error", args: &[], min_args: 0, routes: RouteMask::REQUEST },
+        FnDecl { name: "sl_forward_reply", args: &[Code, Fmt], min_args: 0, routes: RouteMask::ONREPLY },
     ],
     params: &[
         ParamDecl { name: "default_code", ty: ParamType::Int },
@@ -26,3 +26,60 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "ltt", form: PvForm::Named, writable: false },
     ],
 };
+
+// ---- implementations ----
+
+use crate::host::natives::{arg_int, arg_str};
+use crate::host::{send, Ctx, Impl};
+use sipvm_vm::{ArgValue, HostError};
+
+/// sl's natives (stateless replies).
+pub static IMPLS: &[Impl] = &[
+    Impl {
+        name: "sl_send_reply",
+        f: sl_send_reply,
+    },
+    Impl {
+        name: "send_reply",
+        f: sl_send_reply,
+    },
+    Impl {
+        name: "sl_reply_error",
+        f: sl_reply_error,
+    },
+];
+
+/// `sl_send_reply(code, reason)`. A 3xx carries the destination set (the Request-URI, then
+/// appended branches) as Contact headers. ACKs are never answered.
+fn sl_send_reply(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    if !ctx.msg.is_request() || ctx.msg.method_str().eq_ignore_ascii_case("ACK") {
+        return Ok(-1);
+    }
+    let code = arg_int(args, 0)?;
+    let code = u16::try_from(code)
+        .ok()
+        .filter(|c| (100..=699).contains(c))
+        .ok_or_else(|| HostError(format!("bad reply code {code}")))?;
+    let reason = arg_str(args, 1).into_owned();
+    let contacts: Vec<String> = if (300..400).contains(&code) {
+        std::iter::once(ctx.ruri_str().to_string())
+            .chain(ctx.branches.iter().cloned())
+            .map(|u| format!("<{u}>"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let extra: Vec<(&str, &str)> = contacts.iter().map(|c| ("Contact", c.as_str())).collect();
+    send::reply(ctx, code, &reason, &extra)?;
+    Ok(1)
+}
+
+/// `sl_reply_error()`: sipvm records no internal error codes yet, so this answers 500 as
+/// Kamailio does for an unknown error.
+fn sl_reply_error(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    if !ctx.msg.is_request() || ctx.msg.method_str().eq_ignore_ascii_case("ACK") {
+        return Ok(-1);
+    }
+    send::reply(ctx, 500, "Server Internal Error", &[])?;
+    Ok(1)
+}

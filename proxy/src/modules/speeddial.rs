@@ -7,7 +7,7 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "speeddial",
     functions: &[
-        FnDecl { name: "sd_lookup", args: &[Fmt, Fmt], min_args: 1, routes: RouteMask::REQUEST, implemented: false },
+        FnDecl { name: "sd_lookup", args: &[Fmt, Fmt], min_args: 1, routes: RouteMask::REQUEST },
     ],
     params: &[
         ParamDecl { name: "db_url", ty: ParamType::Str },

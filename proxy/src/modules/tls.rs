@@ -7,8 +7,8 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvF
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "tls",
     functions: &[
-        FnDecl { name: "is_peer_verified", args: &[], min_args: 0, routes: RouteMask::REQUEST, implemented: false },
-        FnDecl { name: "tls_set_connect_server_id", args: &[Fmt], min_args: 1, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "is_peer_verified", args: &[], min_args: 0, routes: RouteMask::REQUEST },
+        FnDecl { name: "tls_set_connect_server_id", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
     ],
     params: &[
         ParamDecl { name: "tls_method", ty: ParamType::Str },

@@ -7,8 +7,8 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvF
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "websocket",
     functions: &[
-        FnDecl { name: "ws_close", args: &[IntFmt, Fmt, IntFmt], min_args: 0, routes: RouteMask::ANY, implemented: false },
-        FnDecl { name: "ws_handle_handshake", args: &[], min_args: 0, routes: RouteMask::ANY, implemented: false },
+        FnDecl { name: "ws_close", args: &[IntFmt, Fmt, IntFmt], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "ws_handle_handshake", args: &[], min_args: 0, routes: RouteMask::ANY },
     ],
     params: &[
         ParamDecl { name: "keepalive_mechanism", ty: ParamType::Int },

@@ -7,7 +7,7 @@ use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvF
 pub static MODULE: ModuleDecl = ModuleDecl {
     name: "xhttp",
     functions: &[
-        FnDecl { name: "xhttp_reply", args: &[Code, Fmt, Fmt, Fmt], min_args: 4, routes: RouteMask::REQUEST, implemented: false },
+        FnDecl { name: "xhttp_reply", args: &[Code, Fmt, Fmt, Fmt], min_args: 4, routes: RouteMask::REQUEST },
     ],
     params: &[
         ParamDecl { name: "url_match", ty: ParamType::Str },

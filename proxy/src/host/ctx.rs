@@ -1,0 +1,162 @@
+//! The state of one message while its script runs, and the proxy's `Host`.
+
+use super::natives;
+use super::shared::Shared;
+use crate::sip::{Edits, Msg, Uri};
+use crate::transport::{Local, Outbox};
+use sipvm_cfg::Snapshot;
+use sipvm_vm::{ArgValue, Host, HostError, NativeIdx, Program, PvKey, Value};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// One message being routed: the message, what the script changed, and where things go.
+pub struct Ctx<'a> {
+    pub msg: &'a Msg,
+    /// The peer the message came from.
+    pub src: SocketAddr,
+    /// The socket it arrived on, and every socket of the server (for `myself`).
+    pub local: &'a Local,
+    pub locals: &'a [Local],
+    pub out: &'a mut Outbox,
+    pub snap: &'a Snapshot,
+    pub shared: &'a Shared,
+    /// Header edits, applied once when a message is built from this one.
+    pub edits: Edits,
+    /// The rewritten Request-URI (`None`: unchanged).
+    pub ruri: Option<String>,
+    /// `$du`, the outbound proxy / next hop.
+    pub dst_uri: Option<String>,
+    /// Extra branches (`append_branch`), each a URI.
+    pub branches: Vec<String>,
+    /// Message flags (`setflag`).
+    pub flags: u64,
+    /// `force_rport()` was called: replies and the received Via use the source port.
+    pub force_rport: bool,
+    /// `$avp` values of this message (no transaction yet).
+    pub avps: Vec<(Arc<str>, Value)>,
+    /// Lock slots taken by `lock()` and not released; freed when the script ends.
+    pub held_locks: Vec<usize>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        msg: &'a Msg,
+        src: SocketAddr,
+        local: &'a Local,
+        locals: &'a [Local],
+        out: &'a mut Outbox,
+        snap: &'a Snapshot,
+        shared: &'a Shared,
+    ) -> Self {
+        Ctx {
+            msg,
+            src,
+            local,
+            locals,
+            out,
+            snap,
+            shared,
+            edits: Edits::new(),
+            ruri: None,
+            dst_uri: None,
+            branches: Vec::new(),
+            flags: 0,
+            force_rport: false,
+            avps: Vec::new(),
+            held_locks: Vec::new(),
+        }
+    }
+
+    /// The current Request-URI as text (rewritten or as received).
+    pub fn ruri_str(&self) -> &str {
+        self.ruri.as_deref().unwrap_or_else(|| self.msg.ruri_str())
+    }
+
+    /// Releases locks the script left held, so a forgotten `unlock` cannot stall other
+    /// workers (Kamailio would keep them).
+    pub fn finish(&mut self) {
+        for slot in self.held_locks.drain(..) {
+            self.shared.locks.unlock(slot);
+        }
+    }
+
+    /// Whether `host[:port]` names this server.
+    pub fn is_local(&self, host: &str, port: Option<u16>) -> bool {
+        is_local(self.locals, self.snap, host, port)
+    }
+}
+
+/// Whether `host[:port]` names this server: a listen address or advertised name with a
+/// matching port (5060 when absent), or an `alias`.
+pub fn is_local(locals: &[Local], snap: &Snapshot, host: &str, port: Option<u16>) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip: Option<IpAddr> = host.parse().ok();
+    let want = port.unwrap_or(5060);
+    let by_socket = locals.iter().any(|l| {
+        let by_addr = ip.is_some_and(|ip| ip == l.addr.ip()) && want == l.addr.port();
+        let by_adv = l.advertise.as_ref().is_some_and(|a| {
+            a.host.eq_ignore_ascii_case(host) && want == a.port.unwrap_or(l.addr.port())
+        });
+        by_addr || by_adv
+    });
+    by_socket
+        || snap
+            .global("alias")
+            .any(|a| alias_matches(&a.raw, host, port))
+}
+
+/// `alias=[proto:]host[:port]`: a port-less alias matches any port.
+fn alias_matches(raw: &str, host: &str, port: Option<u16>) -> bool {
+    let raw = raw.trim().trim_matches('"');
+    let raw = match raw.split_once(':') {
+        Some((p, r)) if matches!(p, "udp" | "tcp" | "tls" | "sctp" | "ws" | "wss") => r,
+        _ => raw,
+    };
+    let (h, p) = match raw.rsplit_once(':') {
+        Some((h, p)) if p.parse::<u16>().is_ok() => (h, p.parse::<u16>().ok()),
+        _ => (raw, None),
+    };
+    h.eq_ignore_ascii_case(host) && (p.is_none() || p == Some(port.unwrap_or(5060)))
+}
+
+impl Host for Ctx<'_> {
+    fn get_pv(&mut self, prog: &Program, key: PvKey<'_>) -> Result<Value, HostError> {
+        super::pvs::get(self, prog, key)
+    }
+
+    fn set_pv(&mut self, prog: &Program, key: PvKey<'_>, v: Value) -> Result<(), HostError> {
+        super::pvs::set(self, prog, key, v)
+    }
+
+    fn call(
+        &mut self,
+        prog: &Program,
+        native: NativeIdx,
+        args: &[ArgValue<'_>],
+    ) -> Result<i64, HostError> {
+        let n = prog
+            .natives
+            .get(native.ix())
+            .ok_or_else(|| HostError("no such native".into()))?;
+        match natives::by_id(n.id) {
+            Some(f) => f(self, args),
+            None => Err(HostError(format!(
+                "{}.{}() is declared but not implemented by sipvm yet",
+                n.module, n.name
+            ))),
+        }
+    }
+
+    fn is_myself(&mut self, uri: &str) -> bool {
+        match Uri::parse(uri) {
+            Ok(u) => self.is_local(u.host(), u.port()),
+            // `src_ip == myself` compares a bare address.
+            Err(_) => {
+                self.is_local(uri, None)
+                    || uri
+                        .parse::<IpAddr>()
+                        .is_ok_and(|ip| self.locals.iter().any(|l| l.addr.ip() == ip))
+            }
+        }
+    }
+}

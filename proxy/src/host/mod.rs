@@ -1,0 +1,13 @@
+//! The proxy's side of the VM: the per-message context that implements `Host`, message
+//! pseudo-variables, native dispatch, and state shared across workers.
+
+pub mod ctx;
+pub mod natives;
+pub mod pvs;
+pub mod send;
+pub mod shared;
+pub mod uri_edit;
+
+pub use ctx::Ctx;
+pub use natives::{Impl, NativeFn};
+pub use shared::Shared;

@@ -1,0 +1,255 @@
+//! Building and sending what the stateless path emits: forwarded requests (own Via, RFC 3581
+//! `received`/`rport` on the sender's Via), local replies, and relayed replies.
+
+use super::ctx::Ctx;
+use crate::sip::{build_reply, Edits, Msg, Scheme, Uri, Via};
+use crate::transport::{Local, Outbox, Proto};
+use bytes::Bytes;
+use sipvm_vm::HostError;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// A host with its port, resolved without DNS: IP literals and `localhost` only (sipvm sends
+/// nowhere else; DNS comes with the transaction layer).
+pub fn resolve(host: &str, port: Option<u16>, default_port: u16) -> Option<SocketAddr> {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = if h.eq_ignore_ascii_case("localhost") {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        h.parse().ok()?
+    };
+    Some(SocketAddr::new(ip, port.unwrap_or(default_port)))
+}
+
+/// Where a request goes: `$du` when set, else the Request-URI (RFC 3263 minus DNS).
+pub fn next_hop(ctx: &Ctx<'_>) -> Option<SocketAddr> {
+    let uri = ctx.dst_uri.as_deref().unwrap_or_else(|| ctx.ruri_str());
+    let u = Uri::parse(uri).ok()?;
+    let default = if u.scheme() == Scheme::Sips {
+        5061
+    } else {
+        5060
+    };
+    resolve(u.host(), u.port(), default)
+}
+
+/// Byte offset of a slice of the message's buffer.
+fn offset_in(msg: &Msg, part: &str) -> Option<usize> {
+    let base = msg.as_bytes().as_ptr() as usize;
+    let p = part.as_ptr() as usize;
+    (p >= base && p + part.len() <= base + msg.len()).then(|| p - base)
+}
+
+/// RFC 3581 / 3261 §18.2.1: note on the sender's Via where the request really came from.
+fn mark_received(ctx: &Ctx<'_>, via: &Via<'_>, e: &mut Edits) {
+    let Some(start) = offset_in(ctx.msg, via.as_str()) else {
+        return;
+    };
+    let end = start + via.as_str().len();
+    let src_ip = ctx.src.ip().to_string();
+    let rport = via.rport();
+    let mut tail = String::new();
+    if via.host().trim_start_matches('[').trim_end_matches(']') != src_ip
+        || rport.is_some()
+        || ctx.force_rport
+    {
+        if via.received().is_none() {
+            tail.push_str(";received=");
+            tail.push_str(&src_ip);
+        }
+    }
+    match rport {
+        Some(None) => {
+            // `;rport` without a value: fill it in where it is.
+            if let Some(i) = via.as_str().to_ascii_lowercase().rfind(";rport") {
+                let at = start + i + ";rport".len();
+                let after = via.as_str().as_bytes().get(i + 6).copied();
+                if after.is_none() || after == Some(b';') || after == Some(b' ') {
+                    e.insert_at(at, format!("={}", ctx.src.port()).as_bytes());
+                }
+            }
+        }
+        None if ctx.force_rport => tail.push_str(&format!(";rport={}", ctx.src.port())),
+        _ => {}
+    }
+    if !tail.is_empty() {
+        e.insert_at(end, tail.as_bytes());
+    }
+}
+
+/// A stateless branch: the same request (a retransmission) gets the same branch.
+fn branch(ctx: &Ctx<'_>) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    if let Ok(v) = ctx.msg.top_via() {
+        v.branch().unwrap_or("").hash(&mut h);
+    }
+    ctx.msg.call_id().unwrap_or("").hash(&mut h);
+    ctx.msg.cseq().map(|c| c.seq).unwrap_or(0).hash(&mut h);
+    ctx.ruri_str().hash(&mut h);
+    format!("z9hG4bKsv{:016x}", h.finish())
+}
+
+/// How this server names itself in Via: the advertised address, else the bound one.
+pub fn via_sent_by(l: &Local) -> String {
+    match &l.advertise {
+        Some(a) => {
+            let host = if a.host.contains(':') {
+                format!("[{}]", a.host)
+            } else {
+                a.host.clone()
+            };
+            format!("{host}:{}", a.port.unwrap_or(l.addr.port()))
+        }
+        None => l.addr.to_string(),
+    }
+}
+
+/// Stateless forward of the request to `dst` (core `forward()`): current edits, the new
+/// Request-URI, `received`/`rport` on the sender's Via, and our Via on top.
+pub fn forward(ctx: &mut Ctx<'_>, dst: SocketAddr) -> Result<(), HostError> {
+    let mut e = ctx.edits.clone();
+    if let Some(r) = &ctx.ruri {
+        e.set_ruri(r);
+    }
+    if let Ok(v) = ctx.msg.top_via() {
+        mark_received(ctx, v, &mut e);
+    }
+    let via = format!(
+        "SIP/2.0/{} {};branch={}",
+        ctx.local.proto.as_str().to_ascii_uppercase(),
+        via_sent_by(ctx.local),
+        branch(ctx)
+    );
+    e.push_via(&via);
+    let mut buf = Vec::with_capacity(ctx.msg.len() + 128);
+    ctx.msg
+        .serialize(&e, &mut buf)
+        .map_err(|x| HostError(x.to_string()))?;
+    send_from(ctx.out, ctx.local, dst, Bytes::from(buf));
+    Ok(())
+}
+
+fn send_from(out: &mut Outbox, local: &Local, dst: SocketAddr, data: Bytes) {
+    out.send(dst, local.proto, data, Some(local.index));
+}
+
+/// The to-tag of local replies: stable for one request, so retransmissions match.
+pub fn to_tag(msg: &Msg) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    msg.call_id().unwrap_or("").hash(&mut h);
+    msg.from()
+        .ok()
+        .and_then(|f| f.tag())
+        .unwrap_or("")
+        .hash(&mut h);
+    msg.top_via()
+        .ok()
+        .and_then(|v| v.branch())
+        .unwrap_or("")
+        .hash(&mut h);
+    format!("sv-{:012x}", h.finish() & 0xffff_ffff_ffff)
+}
+
+/// Where a reply to this request goes (RFC 3261 §18.2.2 with RFC 3581): the source address,
+/// with the source port when `rport` was asked for (or forced), else the Via port.
+pub fn reply_destination(ctx: &Ctx<'_>) -> SocketAddr {
+    let Ok(v) = ctx.msg.top_via() else {
+        return ctx.src;
+    };
+    if ctx.force_rport || v.rport().is_some() || ctx.local.proto != Proto::Udp {
+        return ctx.src;
+    }
+    SocketAddr::new(ctx.src.ip(), v.port().unwrap_or(5060))
+}
+
+/// RFC 3581 §4: when the request asked for `rport` (or `force_rport()` was called), the
+/// reply's top Via says where the request came from: `received` and the `rport` value.
+fn note_source_in_reply(ctx: &Ctx<'_>, buf: &mut Vec<u8>) {
+    let Ok(v) = ctx.msg.top_via() else { return };
+    let rport = v.rport();
+    if rport.is_none() && !ctx.force_rport {
+        return;
+    }
+    // The first Via line of the reply starts after the status line.
+    let Some(line) = memchr::memmem::find(buf, b"\r\n").map(|i| i + 2) else {
+        return;
+    };
+    let val = v.as_str().as_bytes();
+    let Some(rel) = memchr::memmem::find(&buf[line..], val) else {
+        return;
+    };
+    let start = line + rel;
+    let mut text = v.as_str().to_string();
+    if rport == Some(None) {
+        if let Some(i) = text.to_ascii_lowercase().rfind(";rport") {
+            let after = text.as_bytes().get(i + 6).copied();
+            if after.is_none() || after == Some(b';') {
+                text.insert_str(i + 6, &format!("={}", ctx.src.port()));
+            }
+        }
+    } else if rport.is_none() {
+        text.push_str(&format!(";rport={}", ctx.src.port()));
+    }
+    if v.received().is_none() {
+        text.push_str(&format!(";received={}", ctx.src.ip()));
+    }
+    buf.splice(start..start + val.len(), text.into_bytes());
+}
+
+/// A stateless reply to the current request; `extra` headers (`Contact` for 3xx...).
+pub fn reply(
+    ctx: &mut Ctx<'_>,
+    code: u16,
+    reason: &str,
+    extra: &[(&str, &str)],
+) -> Result<(), HostError> {
+    let tag = to_tag(ctx.msg);
+    let mut headers: Vec<(&str, &str)> = extra.to_vec();
+    headers.push(("Server", "sipvm"));
+    let mut buf = Vec::with_capacity(512);
+    build_reply(ctx.msg, code, reason, Some(&tag), &headers, &mut buf)
+        .map_err(|e| HostError(e.to_string()))?;
+    note_source_in_reply(ctx, &mut buf);
+    let dst = reply_destination(ctx);
+    let data = Bytes::from(buf);
+    if ctx.local.proto == Proto::Udp {
+        send_from(ctx.out, ctx.local, dst, data);
+    } else {
+        ctx.out.reply(ctx.src, ctx.local, data);
+    }
+    Ok(())
+}
+
+/// Relays a reply statelessly by its Via stack (RFC 3261 §16.7 step 9 without a transaction):
+/// our Via on top is removed and the reply goes to the next Via's `received`/`rport`/sent-by.
+/// Returns false when the reply is not for us or has nowhere to go.
+pub fn relay_reply(
+    msg: &Msg,
+    is_ours: impl Fn(&str, Option<u16>) -> bool,
+    local: &Local,
+    out: &mut Outbox,
+) -> bool {
+    let Ok(vias) = msg.via() else { return false };
+    let (Some(top), Some(next)) = (vias.first(), vias.get(1)) else {
+        return false;
+    };
+    if !is_ours(top.host(), top.port()) {
+        return false;
+    }
+    let host = next.received().unwrap_or_else(|| next.host());
+    let port = match next.rport() {
+        Some(Some(p)) => p.parse().ok(),
+        _ => next.port(),
+    };
+    let Some(dst) = resolve(host, port, 5060) else {
+        return false;
+    };
+    let mut e = Edits::new();
+    e.remove_top_via();
+    let mut buf = Vec::with_capacity(msg.len());
+    if msg.serialize(&e, &mut buf).is_err() {
+        return false;
+    }
+    send_from(out, local, dst, Bytes::from(buf));
+    true
+}

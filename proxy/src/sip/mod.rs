@@ -1,0 +1,24 @@
+//! The SIP message layer: zero-copy parsing (first line and header boundaries at parse
+//! time, typed header values on first access), URIs, edits applied once at serialization,
+//! and stateless replies. See `docs/sip.md`.
+
+mod edit;
+mod error;
+mod headers;
+mod msg;
+mod name;
+mod params;
+mod reply;
+mod scan;
+mod uri;
+mod via;
+
+pub use edit::{EditError, Edits, HeaderPos};
+pub use error::{ParseError, ParseErrorKind};
+pub use headers::{CSeq, ContactAddr, Contacts, ContentType, Date, HeaderError, NameAddr};
+pub use msg::{Framing, HeaderRef, Method, Msg, MAX_HEADERS, MAX_MSG_LEN};
+pub use name::HeaderName;
+pub use params::{ParamIter, Params};
+pub use reply::{build_error_reply, build_reply, ReplyError};
+pub use uri::{unescape, HostKind, Scheme, Uri, UriError};
+pub use via::Via;

@@ -1,0 +1,112 @@
+//! Stateless replies (RFC 3261 §8.2.6 and §16.7: what a reply copies from its request).
+
+use std::io::Write;
+
+use super::error::ParseError;
+use super::msg::Msg;
+use super::name::HeaderName;
+
+/// Why no reply could be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    #[error("replies are only built for requests other than ACK")]
+    NotARequest,
+    #[error("the request lacks a readable {0} header")]
+    Unreadable(HeaderName),
+    #[error("status code {0} outside 100-699")]
+    BadCode(u16),
+}
+
+/// Appends a reply to `req` to `out`: the status line, every Via line in order, From, To
+/// (with `;tag=to_tag` added when the request's To has none and the code is not 100),
+/// Call-ID, CSeq, `extra_headers` (`(name, value)`), and `Content-Length: 0`.
+///
+/// Header values are copied as received. A To that does not parse is copied without a tag
+/// added (so a 400 can still answer a request whose To is malformed).
+pub fn build_reply(
+    req: &Msg,
+    code: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+    extra_headers: &[(&str, &str)],
+    out: &mut Vec<u8>,
+) -> Result<(), ReplyError> {
+    if !(100..=699).contains(&code) {
+        return Err(ReplyError::BadCode(code));
+    }
+    if !req.can_reply() {
+        if !req.is_request() || req.method() == Some(super::Method::Ack) {
+            return Err(ReplyError::NotARequest);
+        }
+        let missing = [
+            HeaderName::Via,
+            HeaderName::From,
+            HeaderName::To,
+            HeaderName::CallId,
+            HeaderName::CSeq,
+        ]
+        .into_iter()
+        .find(|&n| match n {
+            HeaderName::Via => req.via().is_err(),
+            HeaderName::CSeq => req.cseq().is_err(),
+            HeaderName::CallId => req.call_id().is_err(),
+            n => req.find(n).is_none(),
+        })
+        .unwrap_or(HeaderName::CSeq);
+        return Err(ReplyError::Unreadable(missing));
+    }
+    let start = out.len();
+    let _ = write!(out, "SIP/2.0 {code} {reason}\r\n");
+    let line = |out: &mut Vec<u8>, name: HeaderName, value: &[u8]| {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    };
+    for v in req.header_values(HeaderName::Via) {
+        line(out, HeaderName::Via, v);
+    }
+    for name in [HeaderName::From, HeaderName::To] {
+        let v = req.header_values(name).next().unwrap_or_default();
+        line(out, name, v);
+        if name == HeaderName::To && code > 100 {
+            if let (Some(tag), Ok(to)) = (to_tag, req.to()) {
+                if to.tag().is_none() {
+                    out.truncate(out.len() - 2);
+                    out.extend_from_slice(b";tag=");
+                    out.extend_from_slice(tag.as_bytes());
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+    }
+    for name in [HeaderName::CallId, HeaderName::CSeq] {
+        let v = req.header_values(name).next().unwrap_or_default();
+        line(out, name, v);
+    }
+    for (n, v) in extra_headers {
+        out.extend_from_slice(n.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+    debug_assert!(out.len() > start);
+    Ok(())
+}
+
+/// Appends a reply (typically 400, or 505 for a version the proxy does not speak) to a
+/// message that failed to parse, when [`ParseError::can_reply`] says enough of it is
+/// readable.
+pub fn build_error_reply(
+    err: &ParseError,
+    code: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+    out: &mut Vec<u8>,
+) -> Result<(), ReplyError> {
+    match err.partial() {
+        Some(m) => build_reply(m, code, reason, to_tag, &[], out),
+        None => Err(ReplyError::NotARequest),
+    }
+}

@@ -1,0 +1,122 @@
+//! A worker: one per transport thread. It owns a VM (so `$var` is per worker) and a cache of
+//! the current snapshot, loaded once per message; it parses, runs the script, and relays.
+
+use crate::host::{ctx, send, Ctx, Shared};
+use crate::sip::{build_error_reply, Msg, ParseErrorKind};
+use crate::transport::{Handler, Local, Outbox, Proto};
+use bytes::Bytes;
+use sipvm_cfg::SnapshotCache;
+use sipvm_vm::{End, RouteKind, Vm};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub struct Worker {
+    vm: Vm,
+    cache: SnapshotCache,
+    shared: Arc<Shared>,
+    locals: Arc<[Local]>,
+}
+
+impl Worker {
+    pub fn new(cache: SnapshotCache, shared: Arc<Shared>, locals: Arc<[Local]>) -> Self {
+        Worker {
+            vm: Vm::new(),
+            cache,
+            shared,
+            locals,
+        }
+    }
+
+    /// What cannot be parsed gets 400 when a reply can be built, else nothing (RFC 3261
+    /// §8.2; RFC 4475: never route it).
+    fn malformed(
+        &self,
+        data: &[u8],
+        err: crate::sip::ParseError,
+        src: SocketAddr,
+        via: &Local,
+        out: &mut Outbox,
+    ) {
+        if matches!(
+            err.kind(),
+            ParseErrorKind::Empty | ParseErrorKind::Incomplete
+        ) {
+            return;
+        }
+        tracing::debug!(
+            "dropping malformed message from {src}: {} ({} bytes)",
+            err.detail(),
+            data.len()
+        );
+        if !err.can_reply() {
+            return;
+        }
+        let mut buf = Vec::with_capacity(256);
+        if build_error_reply(&err, 400, err.detail(), None, &mut buf).is_ok() {
+            reply_to(out, via, src, Bytes::from(buf));
+        }
+    }
+}
+
+fn reply_to(out: &mut Outbox, via: &Local, src: SocketAddr, data: Bytes) {
+    if via.proto == Proto::Udp {
+        out.send(src, Proto::Udp, data, Some(via.index));
+    } else {
+        out.reply(src, via, data);
+    }
+}
+
+impl Handler for Worker {
+    fn on_message(&mut self, data: Bytes, src: SocketAddr, via: &Local, out: &mut Outbox) {
+        let raw = data.clone();
+        let msg = match Msg::parse(data) {
+            Ok(m) => m,
+            Err(e) => return self.malformed(&raw, e, src, via, out),
+        };
+        let snap = self.cache.load().clone();
+        let prog = &snap.program;
+        if msg.is_request() {
+            if !msg.version_ok() {
+                let mut buf = Vec::with_capacity(256);
+                if crate::sip::build_reply(&msg, 505, "Version Not Supported", None, &[], &mut buf)
+                    .is_ok()
+                {
+                    reply_to(out, via, src, Bytes::from(buf));
+                }
+                return;
+            }
+            let Some(route) = prog.route(RouteKind::Request, "") else {
+                return;
+            };
+            let mut c = Ctx::new(&msg, src, via, &self.locals, out, &snap, &self.shared);
+            let r = self.vm.run(prog, route, &mut c);
+            c.finish();
+            if let Err(e) = r {
+                tracing::error!("request_route: {}", e.render(prog));
+            }
+        } else {
+            let dropped = match prog.route(RouteKind::Reply, "") {
+                Some(route) => {
+                    let mut c = Ctx::new(&msg, src, via, &self.locals, out, &snap, &self.shared);
+                    let r = self.vm.run(prog, route, &mut c);
+                    c.finish();
+                    match r {
+                        Ok(o) => o.end == End::Drop,
+                        Err(e) => {
+                            tracing::error!("reply_route: {}", e.render(prog));
+                            false
+                        }
+                    }
+                }
+                None => false,
+            };
+            if !dropped {
+                let locals = &self.locals;
+                let ours = |h: &str, p: Option<u16>| ctx::is_local(locals, &snap, h, p);
+                if !send::relay_reply(&msg, ours, via, out) {
+                    tracing::debug!("reply from {src} not relayed: not ours or no next Via");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Hostile input never panics or hangs the parser, any accessor, serialization or the
+//! reply builder. Also prints a rough parse timing (not an assertion; see the criterion
+//! bench `sip_parse` for real numbers).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use sipvm_proxy::sip::{build_error_reply, build_reply, Edits, HeaderName, HeaderPos, Msg, Uri};
+
+fn corpus() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for dir in ["rfc4475", "rfc5118"] {
+        let mut p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/testdata")
+            .join(dir);
+        if !p.is_dir() {
+            p = PathBuf::from("/work/shared/testdata").join(dir);
+        }
+        let mut files: Vec<_> = std::fs::read_dir(&p)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            if f.file_name().unwrap() != "EXPECTED.tsv" {
+                out.push(std::fs::read(f).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Runs everything that can be run on a buffer.
+fn exercise(buf: Vec<u8>) {
+    match Msg::parse(Bytes::from(buf)) {
+        Ok(m) => {
+            let _ = m.check_all();
+            let _ = (
+                m.method(),
+                m.method_str(),
+                m.ruri(),
+                m.status(),
+                m.reason(),
+                m.version_ok(),
+            );
+            for h in m.headers() {
+                let _ = (h.name, h.value.len());
+            }
+            let _ = m.header_values(HeaderName::Via).count();
+            let _ = m.header_values_by_name("x-foo").count();
+            if let Ok(c) = m.contacts() {
+                for a in &c.list {
+                    let _ = (
+                        a.addr.display_unquoted(),
+                        a.addr.uri().user_unescaped(),
+                        a.addr.params().iter().count(),
+                    );
+                }
+            }
+            if let Some(u) = m.ruri() {
+                let _ = (
+                    u.user_unescaped(),
+                    u.hostport(),
+                    u.params().iter().count(),
+                    u.opaque(),
+                );
+            }
+            let mut out = Vec::new();
+            m.serialize(&Edits::new(), &mut out).unwrap();
+            assert_eq!(out, m.as_bytes());
+            let mut e = Edits::new();
+            e.push_via("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx");
+            e.remove_top_via();
+            e.add_header(HeaderPos::End, "X", "y");
+            if m.header_count() > 0 {
+                e.remove_header(0);
+                e.add_header(HeaderPos::After(m.header_count() - 1), "Y", "z");
+            }
+            e.set_body(b"body");
+            if m.ruri().is_some() {
+                e.set_ruri("sip:x");
+            }
+            out.clear();
+            let _ = m.serialize(&e, &mut out);
+            out.clear();
+            let _ = build_reply(&m, 400, "Bad Request", Some("t"), &[], &mut out);
+        }
+        Err(e) => {
+            let _ = (e.kind(), e.can_reply(), e.to_string());
+            let _ = build_error_reply(&e, 400, "Bad Request", Some("t"), &mut Vec::new());
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(usize, u8),
+    Truncate(usize),
+    Duplicate(usize, usize, usize),
+    Delete(usize, usize),
+    Insert(usize, u8),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), 0usize..64, any::<usize>())
+            .prop_map(|(a, n, at)| Mutation::Duplicate(a, n, at)),
+        (any::<usize>(), 0usize..16).prop_map(|(a, n)| Mutation::Delete(a, n)),
+        (
+            any::<usize>(),
+            prop::sample::select(&b"\r\n :;,<>\"\\[]@?=%/\t\0"[..])
+        )
+            .prop_map(|(i, b)| Mutation::Insert(i, b)),
+    ]
+}
+
+fn mutate(mut v: Vec<u8>, ms: &[Mutation]) -> Vec<u8> {
+    for m in ms {
+        if v.is_empty() {
+            break;
+        }
+        let n = v.len();
+        match *m {
+            Mutation::Flip(i, b) => v[i % n] = b,
+            Mutation::Truncate(i) => v.truncate(i % n),
+            Mutation::Duplicate(a, len, at) => {
+                let a = a % n;
+                let slice = v[a..(a + len).min(n)].to_vec();
+                let at = at % (n + 1);
+                v.splice(at..at, slice);
+            }
+            Mutation::Delete(a, len) => {
+                let a = a % n;
+                v.drain(a..(a + len).min(n));
+            }
+            Mutation::Insert(i, b) => v.insert(i % (n + 1), b),
+        }
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes(buf in prop::collection::vec(any::<u8>(), 0..600)) {
+        exercise(buf);
+    }
+
+    #[test]
+    fn sip_looking_bytes(buf in "(INVITE|SIP/2.0|sip:|Via:|v:|To:|f:|Contact:|[a-z]{1,4}|[ :;,<>\"\\\\@\\[\\]?=%/]|\r\n|\r\n |[0-9]{1,3}){0,80}") {
+        exercise(buf.into_bytes());
+    }
+
+    #[test]
+    fn mutated_torture(idx in any::<usize>(), ms in prop::collection::vec(mutation(), 1..6)) {
+        let c = corpus();
+        let v = c[idx % c.len()].clone();
+        exercise(mutate(v, &ms));
+    }
+
+    #[test]
+    fn arbitrary_uris(s in "(sip|sips|tel|x):[ -~]{0,40}") {
+        if let Ok(u) = Uri::parse(&s) {
+            let _ = (u.user_unescaped(), u.hostport(), u.params().iter().count(), u.opaque());
+        }
+    }
+}
+
+#[test]
+fn every_torture_prefix() {
+    // Every truncation of every torture message.
+    for v in corpus() {
+        for n in 0..=v.len() {
+            exercise(v[..n].to_vec());
+        }
+    }
+}
+
+#[test]
+fn timing() {
+    let c = corpus();
+    let bufs: Vec<Bytes> = c.into_iter().map(Bytes::from).collect();
+    let rounds = 2000;
+    let t = Instant::now();
+    let mut ok = 0usize;
+    for _ in 0..rounds {
+        for b in &bufs {
+            if let Ok(m) = Msg::parse(b.clone()) {
+                ok += m.header_count();
+            }
+        }
+    }
+    let parse = t.elapsed();
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for b in &bufs {
+            if let Ok(m) = Msg::parse(b.clone()) {
+                let _ = (
+                    m.via().is_ok(),
+                    m.from().is_ok(),
+                    m.to().is_ok(),
+                    m.cseq().is_ok(),
+                    m.call_id().is_ok(),
+                );
+            }
+        }
+    }
+    let typed = t.elapsed();
+    let n = (rounds * bufs.len()) as f64;
+    println!(
+        "sip timing (debug builds are slow; use `cargo bench --bench sip_parse`): parse {:.0} ns/msg, \
+         parse+Via/From/To/CSeq/Call-ID {:.0} ns/msg over {} torture messages ({ok} headers)",
+        parse.as_nanos() as f64 / n,
+        typed.as_nanos() as f64 / n,
+        bufs.len()
+    );
+}
