@@ -130,7 +130,18 @@ pub fn forward(ctx: &mut Ctx<'_>, dst: SocketAddr) -> Result<(), HostError> {
 }
 
 fn send_from(out: &mut Outbox, local: &Local, dst: SocketAddr, data: Bytes) {
+    if loopback_only() && !dst.ip().is_loopback() {
+        tracing::warn!("not sending to {dst}: SIPVM_LOOPBACK_ONLY is set");
+        return;
+    }
     out.send(dst, local.proto, data, Some(local.index));
+}
+
+/// Test safety net: with `SIPVM_LOOPBACK_ONLY=1` in the environment, sipvm sends nothing
+/// outside 127.0.0.0/8 and ::1 (torture messages name hosts such as 192.0.2.1).
+pub fn loopback_only() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SIPVM_LOOPBACK_ONLY").is_some_and(|v| v == "1"))
 }
 
 /// The to-tag of local replies: stable for one request, so retransmissions match.

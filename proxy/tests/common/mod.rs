@@ -84,6 +84,7 @@ impl Sipvm {
             .arg(&file)
             .current_dir(dir.path())
             .env("SIPVM_LOG", std::env::var("SIPVM_LOG").unwrap_or_else(|_| "info".into()))
+            .env("SIPVM_LOOPBACK_ONLY", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
