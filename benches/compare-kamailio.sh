@@ -11,11 +11,13 @@
 #
 # It builds sipvm (release) once, then times every run with hyperfine (-N, one run per
 # invocation) when installed, else with bash's $EPOCHREALTIME around the command. It prints
-# the median wall time of each program, the ratio sipvm/kamailio and the issue's targets, and,
+# the median wall time of each program, the ratio sipvm/kamailio and the issue's targets (with
+# hyperfine also the median CPU time, user + system, which a loaded machine disturbs less), and,
 # when criterion results exist, the in-process compile-only medians.
 #
 # Environment: CARGO_TARGET_DIR (default: the workspace's target/), KAMAILIO (default
-# `kamailio`), STOCK_CFG (default /etc/kamailio/kamailio.cfg).
+# `kamailio`), STOCK_CFG (default /etc/kamailio/kamailio.cfg), TIMER (hyperfine or
+# epochrealtime, to force one).
 
 set -euo pipefail
 
@@ -27,7 +29,7 @@ while getopts "n:l:bh" opt; do
         n) runs=$OPTARG ;;
         l) lines=$OPTARG ;;
         b) run_criterion=1 ;;
-        h) sed -n '2,18p' "$0"; exit 0 ;;
+        h) sed -n '2,21p' "$0"; exit 0 ;;
         *) exit 2 ;;
     esac
 done
@@ -55,24 +57,24 @@ if [ "$run_criterion" = 1 ]; then
     (cd "$root" && CARGO_TARGET_DIR=$target cargo bench -q -p sipvm-benches --bench compile 2>&1 | grep -E 'time:|^[a-z0-9_]+/' || true)
 fi
 
-if command -v hyperfine >/dev/null; then
-    timer=hyperfine
-else
-    timer=epochrealtime
+timer=${TIMER:-}
+if [ -z "$timer" ]; then
+    if command -v hyperfine >/dev/null; then timer=hyperfine; else timer=epochrealtime; fi
 fi
 
-# time_once CMD... -> prints the wall time of one run in seconds; fails if CMD fails.
+# time_once CMD... -> prints "WALL CPU" of one run in seconds (CPU = user + system, "-" when
+# the timer cannot tell); fails if CMD fails.
 time_once() {
     if [ "$timer" = hyperfine ]; then
         hyperfine -N --runs 1 --style none --export-csv "$tmp/h.csv" -- "$(printf '%q ' "$@")" >/dev/null 2>&1 \
             || return 1
-        awk -F, 'NR == 2 { print $2 }' "$tmp/h.csv"
+        awk -F, 'NR == 2 { print $2, $5 + $6 }' "$tmp/h.csv"
     else
         local t0 t1
         t0=$EPOCHREALTIME
         "$@" >/dev/null 2>&1 || return 1
         t1=$EPOCHREALTIME
-        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
+        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f -\n", b - a }'
     fi
 }
 
@@ -107,15 +109,20 @@ compare() {
             time_once "${kcmd[@]}" >>"$tmp/k"
         fi
     done
-    local km sm
-    km=$(median <"$tmp/k")
-    sm=$(median <"$tmp/s")
-    local kmin smin
-    kmin=$(sort -g "$tmp/k" | head -1)
-    smin=$(sort -g "$tmp/s" | head -1)
+    local km sm kmin smin kc sc
+    km=$(cut -d' ' -f1 "$tmp/k" | median)
+    sm=$(cut -d' ' -f1 "$tmp/s" | median)
+    kmin=$(cut -d' ' -f1 "$tmp/k" | sort -g | head -1)
+    smin=$(cut -d' ' -f1 "$tmp/s" | sort -g | head -1)
     printf '%-22s kamailio %8s ms (min %7s)   sipvm %8s ms (min %7s)   sipvm/kamailio %s\n' \
         "$label" "$(ms "$km")" "$(ms "$kmin")" "$(ms "$sm")" "$(ms "$smin")" \
         "$(awk -v a="$sm" -v b="$km" 'BEGIN { printf "%.3f", a / b }')"
+    if [ "$timer" = hyperfine ]; then
+        kc=$(cut -d' ' -f2 "$tmp/k" | median)
+        sc=$(cut -d' ' -f2 "$tmp/s" | median)
+        printf '%-22s   cpu (user+sys) medians: kamailio %8s ms   sipvm %8s ms   sipvm/kamailio %s\n' \
+            "" "$(ms "$kc")" "$(ms "$sc")" "$(awk -v a="$sc" -v b="$kc" 'BEGIN { printf "%.3f", a / b }')"
+    fi
     echo "$key $km $sm" >>"$tmp/ratios"
 }
 
@@ -154,7 +161,7 @@ if [ -d "$crit" ] && command -v jq >/dev/null; then
         for b in compile_str compile_file preprocess lex regexes regexes_distinct; do
             f=$crit/$g/$b/new/estimates.json
             [ -r "$f" ] || continue
-            printf '%-14s %-13s %10.3f ms\n' "$g" "$b" "$(jq '.median.point_estimate / 1e6' "$f")"
+            printf '%-14s %-17s %10.3f ms\n' "$g" "$b" "$(jq '.median.point_estimate / 1e6' "$f")"
         done
     done
 else

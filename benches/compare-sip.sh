@@ -26,7 +26,7 @@
 # under `timeout` and killed after its measurement. Only 127.0.0.1 / ::1 are used.
 #
 # Output: one line per measurement (replies/s, latency p50/p99, server CPU us/reply, RSS/PSS,
-# lost, errors), then the median of each (with min..max) and the median ratios
+# lost, errors, and sipload's own CPU us/reply), then the median of each (with min..max) and the median ratios
 # sipvm/kamailio for replies/s and CPU us/reply, against the issue's targets (3x replies/s and
 # <= 1/3 CPU per reply on a reply-always cfg; 2x replies/s on a forwarding cfg).
 #
@@ -53,7 +53,7 @@ while [ $# -gt 0 ]; do
         --no-responder) responder=none; shift ;;
         --port) port=$2; shift 2 ;;
         --echo) force_echo=1; shift ;;
-        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) pos+=("$1"); shift ;;
     esac
@@ -173,10 +173,10 @@ measure() {
 jget() { grep -oE "\"$1\":[0-9.]+" <<<"$2" | head -1 | cut -d: -f2; }
 
 report() {
-    printf '  %-8s replies/s %9.0f  p50 %8.1f us  p99 %8.1f us  cpu %7.2f us/reply  rss %6s KiB  pss %6s KiB  lost %s  errors %s\n' \
+    printf '  %-8s replies/s %9.0f  p50 %8.1f us  p99 %8.1f us  cpu %7.2f us/reply  rss %6s KiB  pss %6s KiB  lost %s  errors %s  (sipload %.2f us/reply)\n' \
         "$1" "$(jget replies_per_s "$2")" "$(jget p50 "$2")" "$(jget p99 "$2")" \
         "$(jget cpu_us_per_reply "$2")" "$(jget rss_kb "$2")" "$(jget pss_kb "$2")" \
-        "$(jget lost "$2")" "$(jget errors "$2")"
+        "$(jget lost "$2")" "$(jget errors "$2")" "$(jget client_cpu_us_per_reply "$2")"
 }
 
 run_kamailio() {

@@ -85,6 +85,10 @@ impl Handler for Worker {
                 }
                 return;
             }
+            if crate::modules::sl::absorbs_ack(&msg) {
+                tracing::debug!("ACK from {src} for our own reply absorbed");
+                return;
+            }
             let Some(route) = prog.route(RouteKind::Request, "") else {
                 return;
             };

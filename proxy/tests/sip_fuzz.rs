@@ -181,6 +181,48 @@ fn every_torture_prefix() {
     }
 }
 
+const INVITE: &[u8] = b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport\r\n\
+Max-Forwards: 70\r\n\
+To: Bob <sip:bob@biloxi.example.com>\r\n\
+From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n\
+CSeq: 314159 INVITE\r\n\
+Contact: <sip:alice@pc33.atlanta.example.com>\r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: 4\r\n\
+\r\n\
+v=0\n";
+
+#[test]
+fn timing_invite() {
+    let buf = Bytes::from_static(INVITE);
+    let rounds = 100_000;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let m = Msg::parse(std::hint::black_box(buf.clone())).unwrap();
+        std::hint::black_box(&m);
+    }
+    let parse = t.elapsed();
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let m = Msg::parse(std::hint::black_box(buf.clone())).unwrap();
+        let _ = (
+            m.via().is_ok(),
+            m.from().is_ok(),
+            m.to().is_ok(),
+            m.cseq().is_ok(),
+            m.call_id().is_ok(),
+        );
+    }
+    let typed = t.elapsed();
+    println!(
+        "sip timing, 10-header INVITE (debug builds are slow): parse {:.0} ns, parse+Via/From/To/CSeq/Call-ID {:.0} ns",
+        parse.as_nanos() as f64 / rounds as f64,
+        typed.as_nanos() as f64 / rounds as f64
+    );
+}
+
 #[test]
 fn timing() {
     let c = corpus();

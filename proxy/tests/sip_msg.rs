@@ -222,7 +222,9 @@ fn other_headers() {
     let t: Vec<_> = m.via().unwrap().iter().map(|v| v.transport()).collect();
     assert_eq!(t, ["UDP", "SCTP", "TLS", "UNKNOWN", "TCP"]);
     let m = dat("scalar02.dat");
-    assert!(m.cseq().is_err() && m.max_forwards().is_err());
+    assert!(m.cseq().is_err());
+    // Kamailio reads Max-Forwards as an unsigned short; maxfwd then caps it at max_limit.
+    assert_eq!(m.max_forwards().unwrap(), Some(300));
     assert_eq!(m.expires().unwrap(), Some(u32::MAX));
     assert_eq!(m.contacts().unwrap().list[0].expires, Some(u32::MAX));
     assert!(dat("regbadct.dat").contacts().is_err());
@@ -387,6 +389,85 @@ fn contact_star_and_lists() {
     let m = msg("INVITE sip:r SIP/2.0\nRoute: <sip:p1;lr>, <sip:p2;lr>\nRoute: <sip:p3>\nRecord-Route: sip:bare\n\n");
     assert_eq!(m.route().unwrap().len(), 3);
     assert!(m.record_route().is_err(), "rec-route must be a name-addr");
-    let m = msg("INVITE sip:r SIP/2.0\nContact: <sip:a@b>;q=1.5\nMax-Forwards: 256\nCSeq: 2147483648 INVITE\n\n");
+    let m = msg("INVITE sip:r SIP/2.0\nContact: <sip:a@b>;q=1.5\nMax-Forwards: 65536\nCSeq: 2147483648 INVITE\n\n");
     assert!(m.contacts().is_err() && m.max_forwards().is_err() && m.cseq().is_err());
+}
+
+#[test]
+fn sizes() {
+    println!(
+        "size_of Msg {} Uri {} NameAddr {} Via {}",
+        std::mem::size_of::<Msg>(),
+        std::mem::size_of::<Uri>(),
+        std::mem::size_of::<sipvm_proxy::sip::NameAddr>(),
+        std::mem::size_of::<sipvm_proxy::sip::Via>()
+    );
+}
+
+#[test]
+fn header_names() {
+    let known = [
+        ("Via", HeaderName::Via),
+        ("v", HeaderName::Via),
+        ("VIA", HeaderName::Via),
+        ("f", HeaderName::From),
+        ("from", HeaderName::From),
+        ("T", HeaderName::To),
+        ("to", HeaderName::To),
+        ("i", HeaderName::CallId),
+        ("call-id", HeaderName::CallId),
+        ("CSEQ", HeaderName::CSeq),
+        ("max-forwards", HeaderName::MaxForwards),
+        ("m", HeaderName::Contact),
+        ("Contact", HeaderName::Contact),
+        ("route", HeaderName::Route),
+        ("Record-Route", HeaderName::RecordRoute),
+        ("l", HeaderName::ContentLength),
+        ("Content-Length", HeaderName::ContentLength),
+        ("c", HeaderName::ContentType),
+        ("content-type", HeaderName::ContentType),
+        ("e", HeaderName::ContentEncoding),
+        ("require", HeaderName::Require),
+        ("Proxy-Require", HeaderName::ProxyRequire),
+        ("k", HeaderName::Supported),
+        ("supported", HeaderName::Supported),
+        ("expires", HeaderName::Expires),
+        ("date", HeaderName::Date),
+        ("s", HeaderName::Subject),
+        ("r", HeaderName::ReferTo),
+        ("o", HeaderName::Event),
+        ("u", HeaderName::AllowEvents),
+        ("x", HeaderName::SessionExpires),
+        ("www-authenticate", HeaderName::WwwAuthenticate),
+        ("P-Asserted-Identity", HeaderName::PAssertedIdentity),
+        ("retry-after", HeaderName::RetryAfter),
+    ];
+    for (s, h) in known {
+        assert_eq!(HeaderName::from_bytes(s.as_bytes()), h, "{s}");
+        assert_eq!(HeaderName::from_bytes(h.as_str().as_bytes()), h);
+    }
+    for s in [
+        "",
+        "q",
+        "Vias",
+        "Contacts",
+        "C%6Fntact",
+        "X-Via",
+        "Call_ID",
+        "Tox",
+        "Content-Lengtx",
+    ] {
+        assert_eq!(
+            HeaderName::from_bytes(s.as_bytes()),
+            HeaderName::Other,
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn msg_is_send() {
+    fn send<T: Send>() {}
+    send::<Msg>();
+    send::<sipvm_proxy::sip::ParseError>();
 }

@@ -314,3 +314,24 @@ fn wait_until(cond: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn ipv6_round_trip_and_local_fields() {
+    let specs =
+        vec![parse_listen(r#"tcp:[::1]:0 advertise sip.example.com:5080 name "v6""#).unwrap()];
+    let server = Server::start(&specs, 1, |_| Echo).unwrap();
+    let local = server.locals()[0].clone();
+    assert_eq!(local.proto, Proto::Tcp);
+    assert!(local.addr.is_ipv6());
+    assert_eq!(local.name.as_deref(), Some("v6"));
+    assert_eq!(local.advertise.as_ref().unwrap().host, "sip.example.com");
+    assert_eq!(
+        local.socket_str(),
+        format!("tcp:[::1]:{}", local.addr.port())
+    );
+    let mut c = connect(local.addr);
+    let m = msg("v6");
+    c.write_all(m.as_bytes()).unwrap();
+    assert_eq!(read_exact_len(&mut c, m.len()), m.as_bytes());
+    server.shutdown();
+}

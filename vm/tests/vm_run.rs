@@ -380,7 +380,9 @@ fn unimplemented_native() {
         ],
     );
     let p = b.build();
+    // A strict TestHost behaves like the real host; by default it stands in for every native.
     let mut h = TestHost::new();
+    h.strict();
     let e = run(&p, &mut h).unwrap_err();
     assert_eq!(
         e.render(&p),

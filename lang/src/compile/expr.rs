@@ -383,11 +383,18 @@ impl Ctx<'_> {
     }
 
     /// Compiles a regex (extended, case-insensitive) at compile time.
+    /// Compiles each distinct pattern once: building a regex (with its DFA) is the most
+    /// expensive step of compiling, and configs repeat patterns.
     pub(super) fn regex(&mut self, pat: &str, span: Span) -> Option<RegexIdx> {
+        if let Some(i) = self.re_dedup.get(pat) {
+            return Some(*i);
+        }
         match regex::RegexBuilder::new(pat).case_insensitive(true).build() {
             Ok(re) => {
                 self.prog.regexes.push(re);
-                Some(RegexIdx(self.prog.regexes.len() as u32 - 1))
+                let i = RegexIdx(self.prog.regexes.len() as u32 - 1);
+                self.re_dedup.insert(pat.to_string(), i);
+                Some(i)
             }
             Err(e) => {
                 let msg = e.to_string();

@@ -123,9 +123,18 @@ pub fn compile_with(
         });
     }
     let loc = Locator::new(&out);
-    let toks = crate::lexer::lex(&out.text);
     let mut recovered = Vec::new();
-    let parsed = crate::grammar::ConfigParser::new().parse(&out.text, &mut recovered, toks.clone());
+    let parsed = crate::grammar::ConfigParser::new().parse(
+        &out.text,
+        &mut recovered,
+        crate::lexer::lex(&out.text),
+    );
+    // Syntax diagnostics look at neighbouring tokens; lex again only when there are some.
+    let toks = if recovered.is_empty() && parsed.is_ok() {
+        Vec::new()
+    } else {
+        crate::lexer::lex(&out.text)
+    };
     for (i, r) in recovered.iter().enumerate() {
         // A stray '}' right after a recovered error is that error's echo, not a new one.
         if i > 0 && syntax::is_cascade(&r.error) {
@@ -209,6 +218,8 @@ pub(crate) struct Ctx<'a> {
     var_names: Vec<String>,
     var_init: Vec<Value>,
     pv_dedup: HashMap<String, PvIdx>,
+    /// Compiled regexes by pattern.
+    re_dedup: HashMap<String, sipvm_vm::RegexIdx>,
     /// `$sel(cfg_get.g.n)` uses, checked once every custom parameter is known.
     selects: Vec<(String, String, Span)>,
     routes: routes::RouteTable,
@@ -232,6 +243,7 @@ impl<'a> Ctx<'a> {
             var_names: Vec::new(),
             var_init: Vec::new(),
             pv_dedup: HashMap::new(),
+            re_dedup: HashMap::new(),
             selects: Vec::new(),
             routes: routes::RouteTable::default(),
             em: emit::Emitter::default(),

@@ -36,6 +36,8 @@ pub struct Ctx<'a> {
     pub avps: Vec<(Arc<str>, Value)>,
     /// Lock slots taken by `lock()` and not released; freed when the script ends.
     pub held_locks: Vec<usize>,
+    /// sanity's reply kept for `sanity_reply()` when `modparam("sanity", "noreply", 1)`.
+    pub sanity_reply: Option<(u16, String)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -64,6 +66,7 @@ impl<'a> Ctx<'a> {
             force_rport: false,
             avps: Vec::new(),
             held_locks: Vec::new(),
+            sanity_reply: None,
         }
     }
 
@@ -109,7 +112,7 @@ pub fn is_local(locals: &[Local], snap: &Snapshot, host: &str, port: Option<u16>
 fn alias_matches(raw: &str, host: &str, port: Option<u16>) -> bool {
     let raw = raw.trim().trim_matches('"');
     let raw = match raw.split_once(':') {
-        Some((p, r)) if matches!(p, "udp" | "tcp" | "tls" | "sctp" | "ws" | "wss") => r,
+        Some(("udp" | "tcp" | "tls" | "sctp" | "ws" | "wss", r)) => r,
         _ => raw,
     };
     let (h, p) = match raw.rsplit_once(':') {

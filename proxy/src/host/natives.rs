@@ -56,3 +56,20 @@ pub fn arg_int(args: &[ArgValue<'_>], i: usize) -> Result<i64, HostError> {
         _ => Err(HostError(format!("argument {} is missing", i + 1))),
     }
 }
+
+/// The value of `modparam(module, param, ...)` in the snapshot (the last setting wins, as in
+/// Kamailio), if the script sets it.
+pub fn modparam<'s>(snap: &'s sipvm_cfg::Snapshot, module: &str, param: &str) -> Option<&'s Value> {
+    snap.modparams
+        .iter()
+        .rev()
+        .find(|m| m.module == module && m.param == param)
+        .map(|m| &m.value)
+}
+
+/// An integer `modparam`, or `default` when unset (a string is converted as Kamailio does).
+pub fn modparam_int(snap: &sipvm_cfg::Snapshot, module: &str, param: &str, default: i64) -> i64 {
+    modparam(snap, module, param)
+        .and_then(Value::try_int)
+        .unwrap_or(default)
+}

@@ -49,14 +49,10 @@ fn mark_received(ctx: &Ctx<'_>, via: &Via<'_>, e: &mut Edits) {
     let src_ip = ctx.src.ip().to_string();
     let rport = via.rport();
     let mut tail = String::new();
-    if via.host().trim_start_matches('[').trim_end_matches(']') != src_ip
-        || rport.is_some()
-        || ctx.force_rport
-    {
-        if via.received().is_none() {
-            tail.push_str(";received=");
-            tail.push_str(&src_ip);
-        }
+    let moved = via.host().trim_start_matches('[').trim_end_matches(']') != src_ip;
+    if (moved || rport.is_some() || ctx.force_rport) && via.received().is_none() {
+        tail.push_str(";received=");
+        tail.push_str(&src_ip);
     }
     match rport {
         Some(None) => {
@@ -181,15 +177,23 @@ fn note_source_in_reply(ctx: &Ctx<'_>, buf: &mut Vec<u8>) {
     if rport.is_none() && !ctx.force_rport {
         return;
     }
-    // The first Via line of the reply starts after the status line.
-    let Some(line) = memchr::memmem::find(buf, b"\r\n").map(|i| i + 2) else {
-        return;
-    };
+    // The first Via line of the reply follows the status line, and its first value is
+    // this Via (build_reply copies them in order); no substring search needed.
     let val = v.as_str().as_bytes();
-    let Some(rel) = memchr::memmem::find(&buf[line..], val) else {
+    let Some(line) = memchr::memchr(b'\n', buf).map(|i| i + 1) else {
         return;
     };
-    let start = line + rel;
+    let Some(colon) = memchr::memchr(b':', &buf[line..]).map(|i| line + i + 1) else {
+        return;
+    };
+    let start = colon
+        + buf[colon..]
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
+    if buf.get(start..start + val.len()) != Some(val) {
+        return;
+    }
     let mut text = v.as_str().to_string();
     if rport == Some(None) {
         if let Some(i) = text.to_ascii_lowercase().rfind(";rport") {
@@ -263,4 +267,17 @@ pub fn relay_reply(
     }
     send_from(out, local, dst, Bytes::from(buf));
     true
+}
+
+/// Sends a reply built elsewhere (a complete message in `buf`) the way [`reply`] sends its
+/// own: from the receiving socket to [`reply_destination`], or back on the stream. Used for
+/// replies to requests too broken for [`build_reply`] (sanity's fallback).
+pub fn reply_raw(ctx: &mut Ctx<'_>, buf: Vec<u8>) {
+    let dst = reply_destination(ctx);
+    let data = Bytes::from(buf);
+    if ctx.local.proto == Proto::Udp {
+        send_from(ctx.out, ctx.local, dst, data);
+    } else {
+        ctx.out.reply(ctx.src, ctx.local, data);
+    }
 }

@@ -107,20 +107,23 @@ impl LockSet {
 pub struct Shared {
     pub shv: Shv,
     pub locks: LockSet,
+    /// cfgutils' `rand_event()` probability in percent: one value for every worker, as
+    /// Kamailio keeps it in shared memory (`initial_probability`, default 10).
+    pub rand_prob: std::sync::atomic::AtomicI64,
 }
 
 impl Shared {
     /// Built from the first snapshot's modparams (`pv shvset`, `cfgutils lock_set_size`).
     pub fn from_snapshot(snap: &sipvm_cfg::Snapshot) -> Self {
         let mut size = 4;
+        let mut prob = 10;
         let shv = Shv::default();
         for m in snap.modparams.iter() {
             match (m.module.as_str(), m.param.as_str(), &m.value) {
                 ("cfgutils", "lock_set_size", Value::Int(n)) => size = (*n).clamp(0, 16) as u32,
-                ("pv", "shvset", Value::Str(s)) => {
-                    if !shv.init_from_modparam(s) {
-                        tracing::warn!("ignoring malformed shvset \"{s}\"");
-                    }
+                ("cfgutils", "initial_probability", Value::Int(n)) => prob = (*n).clamp(0, 100),
+                ("pv", "shvset", Value::Str(s)) if !shv.init_from_modparam(s) => {
+                    tracing::warn!("ignoring malformed shvset \"{s}\"");
                 }
                 _ => {}
             }
@@ -128,6 +131,7 @@ impl Shared {
         Shared {
             shv,
             locks: LockSet::new(size),
+            rand_prob: std::sync::atomic::AtomicI64::new(prob),
         }
     }
 }

@@ -25,6 +25,28 @@ pub fn rewrite(uri: &str, c: &UriChange<'_>) -> String {
             None,
         );
     };
+    if u.scheme() == crate::sip::Scheme::Tel && c.host.is_some() {
+        // Kamailio parses `tel:N;params` as `sip:N;params@...;user=phone`, so giving it a
+        // host yields that SIP URI (`rewritehostport` on a tel R-URI).
+        let number = match (u.user(), u.params().raw()) {
+            (Some(n), "") => n.to_string(),
+            (Some(n), p) => format!("{n};{p}"),
+            (None, _) => String::new(),
+        };
+        let user = match c.user {
+            Some(x) => x,
+            None => Some(number.as_str()),
+        };
+        return rebuild(
+            "sip",
+            user,
+            None,
+            c.host.unwrap_or(""),
+            c.port.flatten(),
+            "user=phone",
+            None,
+        );
+    }
     let user = match c.user {
         Some(x) => x,
         None => u.user(),
@@ -134,6 +156,11 @@ mod tests {
                 }
             ),
             "sip:h:5090"
+        );
+        // A tel URI given a host becomes the SIP URI Kamailio makes of it.
+        assert_eq!(
+            rewrite("tel:+1-555;ext=7", &hp),
+            "sip:+1-555;ext=7@127.0.0.1:5081;user=phone"
         );
         assert_eq!(split_hostport("[::1]:5060"), ("[::1]", Some("5060")));
         assert_eq!(split_hostport("127.0.0.1"), ("127.0.0.1", None));

@@ -41,9 +41,11 @@ pub static MODULE: ModuleDecl = ModuleDecl {
 
 // ---- implementations ----
 
-use crate::host::natives::arg_str;
+use crate::host::natives::{arg_int, arg_str, modparam_int};
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
 
 /// cfgutils' natives sipvm implements.
 pub static IMPLS: &[Impl] = &[
@@ -58,6 +60,30 @@ pub static IMPLS: &[Impl] = &[
     Impl {
         name: "trylock",
         f: trylock,
+    },
+    Impl {
+        name: "rand_event",
+        f: rand_event,
+    },
+    Impl {
+        name: "rand_set_prob",
+        f: rand_set_prob,
+    },
+    Impl {
+        name: "rand_reset_prob",
+        f: rand_reset_prob,
+    },
+    Impl {
+        name: "rand_get_prob",
+        f: rand_get_prob,
+    },
+    Impl {
+        name: "sleep",
+        f: sleep,
+    },
+    Impl {
+        name: "usleep",
+        f: usleep,
     },
 ];
 
@@ -87,5 +113,86 @@ fn trylock(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
         return Ok(-1);
     }
     ctx.held_locks.push(slot);
+    Ok(1)
+}
+
+thread_local! {
+    /// xorshift64* state of this worker, seeded from the clock and the thread.
+    static RNG: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish() | 1
+}
+
+/// A uniform number in `[0, 1)`.
+fn random_unit() -> f64 {
+    RNG.with(|s| {
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+/// `rand_event()`: true with the current probability (0: never, 100: always). The
+/// probability is one value shared by every worker, as Kamailio keeps it in shared memory.
+fn rand_event(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let p = ctx.shared.rand_prob.load(Ordering::Relaxed);
+    Ok(match p {
+        0 => -1,
+        100 => 1,
+        p if random_unit() < p as f64 / 100.0 => 1,
+        _ => -1,
+    })
+}
+
+/// `rand_set_prob(percent)`: 0..=100 (Kamailio refuses other values when the script loads;
+/// sipvm refuses them when called). Returns 1.
+fn rand_set_prob(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let p = arg_int(args, 0)?;
+    if !(0..=100).contains(&p) {
+        return Err(HostError(format!("invalid probability <{p}>")));
+    }
+    ctx.shared.rand_prob.store(p, Ordering::Relaxed);
+    Ok(1)
+}
+
+/// `rand_reset_prob()`: back to `initial_probability` (default 10), read from the running
+/// configuration. Returns 1.
+fn rand_reset_prob(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let p = modparam_int(ctx.snap, "cfgutils", "initial_probability", 10).clamp(0, 100);
+    ctx.shared.rand_prob.store(p, Ordering::Relaxed);
+    Ok(1)
+}
+
+/// `rand_get_prob()`: returns the probability itself, as Kamailio does, so a probability
+/// of 0 ends the script.
+fn rand_get_prob(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    Ok(ctx.shared.rand_prob.load(Ordering::Relaxed))
+}
+
+/// `sleep(seconds)`: really sleeps, blocking this worker (and every message queued to it)
+/// exactly as it blocks a Kamailio process. Returns 1.
+fn sleep(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let s = arg_int(args, 0)?;
+    std::thread::sleep(std::time::Duration::from_secs(s.max(0) as u64));
+    Ok(1)
+}
+
+/// `usleep(microseconds)`: like `sleep`, in microseconds. Returns 1.
+fn usleep(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let us = arg_int(args, 0)?;
+    std::thread::sleep(std::time::Duration::from_micros(us.max(0) as u64));
     Ok(1)
 }

@@ -143,6 +143,8 @@ pub fn impls(module: &str) -> Option<&'static [crate::host::Impl]> {
         "corex" => corex::IMPLS,
         "maxfwd" => maxfwd::IMPLS,
         "xlog" => xlog::IMPLS,
+        "sanity" => sanity::IMPLS,
+        "pv" => pv::IMPLS,
         _ => return None,
     })
 }

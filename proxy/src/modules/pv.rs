@@ -43,3 +43,99 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     ],
     pvs: &[],
 };
+
+// ---- implementations ----
+
+use crate::host::{pvs, Ctx, Impl};
+use sipvm_vm::{ArgValue, HostError, Index, PvIndex, PvKey, PvName, Value};
+
+/// pv's natives sipvm implements.
+pub static IMPLS: &[Impl] = &[
+    Impl {
+        name: "pv_isset",
+        f: pv_isset,
+    },
+    Impl {
+        name: "pv_unset",
+        f: pv_unset,
+    },
+    Impl {
+        name: "is_int",
+        f: is_int,
+    },
+];
+
+/// The pseudo-variable of argument 0 as a host key. `$var`, `$rc` and `$null` live in the
+/// VM, which natives cannot reach yet; dynamic names and indexes and transformations are
+/// refused too (all are compile-time facts, so the error is the same on every call).
+fn pv_key<'p>(prog: &'p sipvm_vm::Program, args: &[ArgValue<'_>]) -> Result<PvKey<'p>, HostError> {
+    let Some(ArgValue::Pv(pv)) = args.first() else {
+        return Err(HostError("argument 1 is not a pseudo-variable".into()));
+    };
+    let r = prog
+        .pvs
+        .get(pv.ix())
+        .ok_or_else(|| HostError("no such pseudo-variable".into()))?;
+    let unsupported = |why: &str| {
+        HostError(format!(
+            "{}: {why} are not supported here by sipvm yet",
+            r.text
+        ))
+    };
+    if r.class >= sipvm_vm::PV_CLASS_NULL {
+        return Err(unsupported("$var, $rc and $null"));
+    }
+    if r.trans.is_some() {
+        return Err(unsupported("transformations"));
+    }
+    let name = match &r.name {
+        PvName::None => None,
+        PvName::Static(s) => Some(&**s),
+        PvName::Dyn(_) => return Err(unsupported("dynamic names")),
+    };
+    let index = match r.index {
+        PvIndex::None => None,
+        PvIndex::Int(i) => Some(Index::At(i as i64)),
+        PvIndex::All => Some(Index::All),
+        PvIndex::Dyn(_) => return Err(unsupported("dynamic indexes")),
+    };
+    Ok(PvKey {
+        pv: *pv,
+        name,
+        index,
+    })
+}
+
+/// `pv_isset(pv)`: 1 when the pseudo-variable has a value (not `$null`), else -1.
+fn pv_isset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let prog = ctx.snap.program.clone();
+    let key = pv_key(&prog, args)?;
+    Ok(match pvs::get(ctx, &prog, key) {
+        Ok(v) if !v.is_null() => 1,
+        _ => -1,
+    })
+}
+
+/// `pv_unset(pv)`: assigns `$null`; 1, or -1 when the pseudo-variable cannot be unset.
+fn pv_unset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let prog = ctx.snap.program.clone();
+    let key = pv_key(&prog, args)?;
+    Ok(match pvs::set(ctx, &prog, key, Value::Null) {
+        Ok(()) => 1,
+        Err(e) => {
+            tracing::error!("pv_unset: {e}");
+            -1
+        }
+    })
+}
+
+/// `is_int(pv)`: 1 when the value is an integer (`$sp`, an `$avp` set to a number), -1
+/// otherwise (a string of digits is a string, as in Kamailio).
+fn is_int(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let prog = ctx.snap.program.clone();
+    let key = pv_key(&prog, args)?;
+    Ok(match pvs::get(ctx, &prog, key) {
+        Ok(Value::Int(_)) => 1,
+        _ => -1,
+    })
+}

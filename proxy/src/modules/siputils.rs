@@ -62,7 +62,9 @@ pub static MODULE: ModuleDecl = ModuleDecl {
 
 // ---- implementations ----
 
+use crate::host::natives::arg_str;
 use crate::host::{Ctx, Impl};
+use crate::sip::Uri;
 use sipvm_vm::{ArgValue, HostError};
 
 /// siputils' natives sipvm implements.
@@ -78,6 +80,10 @@ pub static IMPLS: &[Impl] = &[
     Impl {
         name: "is_reply",
         f: is_reply,
+    },
+    Impl {
+        name: "uri_param",
+        f: uri_param,
     },
 ];
 
@@ -103,4 +109,26 @@ fn is_request(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
 
 fn is_reply(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
     Ok(if ctx.msg.is_request() { -1 } else { 1 })
+}
+
+/// `uri_param(name[, value])` on the current Request-URI: the first parameter called `name`
+/// (compared case-sensitively, as Kamailio's `strncmp`) decides: with `value`, it must have
+/// exactly that value; without, it must have none. -1 otherwise, and when the R-URI does not
+/// parse.
+fn uri_param(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let name = arg_str(args, 0);
+    let want = (args.len() > 1).then(|| arg_str(args, 1));
+    let ruri = ctx.ruri_str().to_string();
+    let Ok(u) = Uri::parse(&ruri) else {
+        return Ok(-1);
+    };
+    let Some((_, value)) = u.params().iter().find(|(n, _)| *n == name.as_ref()) else {
+        return Ok(-1);
+    };
+    let value = value.unwrap_or("");
+    let ok = match &want {
+        Some(w) => value == w.as_ref(),
+        None => value.is_empty(),
+    };
+    Ok(if ok { 1 } else { -1 })
 }

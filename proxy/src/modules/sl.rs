@@ -61,15 +61,15 @@ fn sl_send_reply(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostEr
         .filter(|c| (100..=699).contains(c))
         .ok_or_else(|| HostError(format!("bad reply code {code}")))?;
     let reason = arg_str(args, 1).into_owned();
-    let contacts: Vec<String> = if (300..400).contains(&code) {
+    // One Contact line listing the destination set, as Kamailio's sl writes it.
+    let contact = (300..400).contains(&code).then(|| {
         std::iter::once(ctx.ruri_str().to_string())
             .chain(ctx.branches.iter().cloned())
             .map(|u| format!("<{u}>"))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let extra: Vec<(&str, &str)> = contacts.iter().map(|c| ("Contact", c.as_str())).collect();
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let extra: Vec<(&str, &str)> = contact.iter().map(|c| ("Contact", c.as_str())).collect();
     send::reply(ctx, code, &reason, &extra)?;
     Ok(1)
 }
@@ -82,4 +82,18 @@ fn sl_reply_error(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostErro
     }
     send::reply(ctx, 500, "Server Internal Error", &[])?;
     Ok(1)
+}
+
+/// Whether `msg` is the ACK of a negative reply sipvm sent statelessly: its To-tag is the one
+/// [`send::to_tag`] gave that reply. Kamailio's sl absorbs such ACKs in a pre-script callback
+/// (`sl_filter_ACK`), so they never reach `request_route`; the worker asks this before it
+/// runs the script, for every request (whether or not the script loads sl).
+pub fn absorbs_ack(msg: &crate::sip::Msg) -> bool {
+    if msg.method() != Some(crate::sip::Method::Ack) {
+        return false;
+    }
+    match msg.to().ok().and_then(|t| t.tag()) {
+        Some(tag) => tag == send::to_tag(msg),
+        None => false,
+    }
 }

@@ -6,6 +6,9 @@ use smallvec::SmallVec;
 use super::msg::Msg;
 use super::name::HeaderName;
 
+/// (start, end, order key, data start, data end): replaces `start..end` of the message.
+type Lump = (u32, u32, u32, u32, u32);
+
 /// Marks a lump whose data is in the serializer's small side buffer, not the arena.
 const EXTRA: u32 = 1 << 31;
 /// Sequence numbers that sort the Content-Length fix and the body after every other lump
@@ -134,7 +137,7 @@ impl Msg {
         let len = buf.len() as u32;
         let headers_end = self.headers.last().map_or(self.first_line_end, |h| h.end);
         // (start, end, seq, data range: arena offsets, or EXTRA-tagged side-buffer offsets)
-        let mut lumps: SmallVec<[(u32, u32, u32, u32, u32); 12]> = SmallVec::new();
+        let mut lumps: SmallVec<[Lump; 12]> = SmallVec::new();
         let mut removed: SmallVec<[usize; 4]> = SmallVec::new();
         let mut body: Option<(u32, u32)> = None;
         let hdr = |i: usize| self.headers.get(i).ok_or(EditError::NoHeader(i));

@@ -4,11 +4,9 @@
 
 use std::borrow::Cow;
 
-use smallvec::SmallVec;
-
 use super::name::HeaderName;
-use super::params::{header_params, Params};
-use super::scan::{is_lws, is_token, parse_u64, parse_u64_saturating, unquote, Cur};
+use super::params::{header_params, header_params_with, Params};
+use super::scan::{find, is_lws, is_token, parse_u64, parse_u64_saturating, unquote, Cur};
 use super::uri::Uri;
 
 /// Reading a header failed.
@@ -108,7 +106,7 @@ pub(crate) fn name_addr<'a>(cur: &mut Cur<'a>, bare_ok: bool) -> PResult<NameAdd
             return Err("expected '<'");
         }
         let us = cur.pos;
-        let n = memchr::memchr(b'>', &b[us..]).ok_or("missing '>'")?;
+        let n = find(&b[us..], b'>').ok_or("missing '>'")?;
         cur.pos = us + n + 1;
         uri_str = cur.slice(us, us + n);
         bracketed = true;
@@ -129,12 +127,21 @@ pub(crate) fn name_addr<'a>(cur: &mut Cur<'a>, bare_ok: bool) -> PResult<NameAdd
         return Err("empty URI");
     }
     let uri = Uri::parse(uri_str).map_err(|e| e.0)?;
-    let params = header_params(cur).map_err(|_| "bad parameter")?;
-    let tag = match params.get("tag") {
-        Some(Some(t)) => Some(t),
-        Some(None) => return Err("tag without value"),
-        None => None,
-    };
+    let mut tag = None;
+    let mut bad_tag = false;
+    let params = header_params_with(cur, |n, v| {
+        if tag.is_none() && !bad_tag && n.eq_ignore_ascii_case("tag") {
+            match v {
+                Some(t) => tag = Some(t),
+                None => bad_tag = true,
+            }
+        }
+        Ok(())
+    })
+    .map_err(|_| "bad parameter")?;
+    if bad_tag {
+        return Err("tag without value");
+    }
     Ok(NameAddr {
         raw: cur.slice(start, cur.pos),
         display,
@@ -146,14 +153,11 @@ pub(crate) fn name_addr<'a>(cur: &mut Cur<'a>, bare_ok: bool) -> PResult<NameAdd
 }
 
 /// Parses a comma-separated list over several header values, `f` parsing one element.
-pub(crate) fn list<'a, T, const N: usize>(
+pub(crate) fn list<'a, T>(
     values: impl Iterator<Item = &'a str>,
     mut f: impl FnMut(&mut Cur<'a>) -> PResult<T>,
-) -> PResult<SmallVec<[T; N]>>
-where
-    [T; N]: smallvec::Array<Item = T>,
-{
-    let mut out = SmallVec::new();
+) -> PResult<Vec<T>> {
+    let mut out = Vec::new();
     for v in values {
         let mut cur = Cur::new(v);
         loop {
@@ -210,7 +214,7 @@ pub(crate) fn contacts<'a>(values: &[&'a str]) -> PResult<Contacts<'a>> {
             list: Vec::new(),
         });
     }
-    let list = list::<_, 2>(values.iter().copied(), |cur| {
+    let list = list(values.iter().copied(), |cur| {
         if cur.peek() == Some(b'*') {
             return Err("'*' mixed with other contacts");
         }
@@ -228,10 +232,7 @@ pub(crate) fn contacts<'a>(values: &[&'a str]) -> PResult<Contacts<'a>> {
         };
         Ok(ContactAddr { addr, q, expires })
     })?;
-    Ok(Contacts {
-        star: false,
-        list: list.into_vec(),
-    })
+    Ok(Contacts { star: false, list })
 }
 
 /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
@@ -258,8 +259,8 @@ fn qvalue(s: &str) -> Option<u16> {
 }
 
 /// Route / Record-Route elements: name-addrs only.
-pub(crate) fn routes<'a>(values: &[&'a str]) -> PResult<SmallVec<[NameAddr<'a>; 4]>> {
-    list::<_, 4>(values.iter().copied(), |cur| name_addr(cur, false))
+pub(crate) fn routes<'a>(values: &[&'a str]) -> PResult<Vec<NameAddr<'a>>> {
+    list(values.iter().copied(), |cur| name_addr(cur, false))
 }
 
 /// `CSeq: 1*DIGIT LWS Method`, the number at most 2^31-1.
@@ -302,11 +303,13 @@ pub(crate) fn call_id(v: &str) -> PResult<&str> {
 }
 
 /// Max-Forwards: 1*DIGIT, value 0-255 (leading zeros allowed).
-pub(crate) fn max_forwards(v: &str) -> PResult<u8> {
+/// Max-Forwards: 1*DIGIT. Kamailio reads it as an unsigned short (maxfwd caps larger values
+/// at `max_limit`), so up to 65535 is accepted, not only RFC 3261's usual 0-255.
+pub(crate) fn max_forwards(v: &str) -> PResult<u16> {
     let t = v.trim_matches([' ', '\t', '\r', '\n']);
-    parse_u64(t.as_bytes(), 255)
-        .map(|v| v as u8)
-        .ok_or("not a number 0-255")
+    parse_u64(t.as_bytes(), u16::MAX.into())
+        .map(|v| v as u16)
+        .ok_or("not a number 0-65535")
 }
 
 /// Content-Length: 1*DIGIT (checked when the message is framed).
@@ -363,15 +366,15 @@ pub(crate) fn content_type(v: &str) -> PResult<ContentType<'_>> {
 }
 
 /// Option tags of Require / Proxy-Require / Supported across all their headers.
-pub(crate) fn tokens<'a>(values: &[&'a str], allow_empty: bool) -> PResult<SmallVec<[&'a str; 4]>> {
+pub(crate) fn tokens<'a>(values: &[&'a str], allow_empty: bool) -> PResult<Vec<&'a str>> {
     if allow_empty
         && values
             .iter()
             .all(|v| v.trim_matches([' ', '\t', '\r', '\n']).is_empty())
     {
-        return Ok(SmallVec::new());
+        return Ok(Vec::new());
     }
-    list::<_, 4>(values.iter().copied(), |cur| {
+    list(values.iter().copied(), |cur| {
         let t = cur.token();
         if t.is_empty() {
             Err("expected an option tag")

@@ -10,6 +10,7 @@ mod name;
 mod params;
 mod reply;
 mod scan;
+mod typed;
 mod uri;
 mod via;
 

@@ -16,7 +16,7 @@ macro_rules! header_names {
 
         impl HeaderName {
             /// The canonical (full) name, as written in replies and added headers.
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $(HeaderName::$v => $full,)*
                     HeaderName::Other => "",
@@ -88,26 +88,59 @@ header_names! {
     RetryAfter = "Retry-After";
 }
 
+/// A hash of (length, first letter, last letter), case-folded: each known full name has
+/// its own slot (checked when the table is built, at compile time).
+const fn slot(len: usize, first: u8, last: u8) -> usize {
+    (len + (first | 0x20) as usize * 15 + (last | 0x20) as usize) & 1023
+}
+
+const fn build_table() -> [u8; 1024] {
+    let mut t = [0u8; 1024];
+    let mut i = 0;
+    while i < HeaderName::ALL.len() {
+        let s = HeaderName::ALL[i].as_str().as_bytes();
+        let k = slot(s.len(), s[0], s[s.len() - 1]);
+        assert!(t[k] == 0, "header name hash collision");
+        t[k] = i as u8 + 1;
+        i += 1;
+    }
+    t
+}
+
+static TABLE: [u8; 1024] = build_table();
+
+/// Case-insensitive equality for header names. OR-ing 0x20 folds case and maps no two
+/// token characters together (it pairs each token character only with a control character
+/// or a non-token one), and a header name holds only token characters.
+#[inline]
+fn eq_fold(known: &[u8], name: &[u8]) -> bool {
+    known.len() == name.len()
+        && known
+            .iter()
+            .zip(name)
+            .all(|(a, b)| (a | 0x20) == (b | 0x20))
+}
+
 impl HeaderName {
-    /// Recognises a header name (case-insensitive, full or compact form); never allocates.
+    /// Recognises a header name (case-insensitive, full or compact form) with one table
+    /// lookup and one comparison; never allocates. `name` must be token characters (as
+    /// every parsed header name is).
+    #[inline]
     pub fn from_bytes(name: &[u8]) -> HeaderName {
         match name.len() {
             0 => HeaderName::Other,
             1 => from_compact(name[0]),
             n => {
-                // Group by length and first letter so that at most a couple of
-                // case-insensitive comparisons run.
-                let first = name[0].to_ascii_lowercase();
-                for &h in HeaderName::ALL {
-                    let s = h.as_str().as_bytes();
-                    if s.len() == n
-                        && s[0].to_ascii_lowercase() == first
-                        && s.eq_ignore_ascii_case(name)
-                    {
-                        return h;
-                    }
+                let i = TABLE[slot(n, name[0], name[n - 1])];
+                if i == 0 {
+                    return HeaderName::Other;
                 }
-                HeaderName::Other
+                let h = HeaderName::ALL[i as usize - 1];
+                if eq_fold(h.as_str().as_bytes(), name) {
+                    h
+                } else {
+                    HeaderName::Other
+                }
             }
         }
     }

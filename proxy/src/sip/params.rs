@@ -1,7 +1,7 @@
 //! `;name=value` parameter lists, validated once and kept as a raw slice; looked up by
 //! scanning (parameter lists are short, so this beats building a map).
 
-use super::scan::{is, is_lws, is_token, Cur, HNV, PARAM, UNRESERVED};
+use super::scan::{find, is, is_lws, is_token, Cur, HNV, PARAM, UNRESERVED};
 
 /// A validated parameter list: the text after the first `;` (header parameters may contain
 /// LWS around `;` and `=`; URI parameters never do).
@@ -66,7 +66,7 @@ impl<'a> Iterator for ParamIter<'a> {
             if piece.is_empty() {
                 continue;
             }
-            return Some(match piece.find('=') {
+            return Some(match find(piece.as_bytes(), b'=') {
                 Some(eq) => (
                     piece[..eq].trim_end_matches(|c: char| c.is_ascii() && is_lws(c as u8)),
                     Some(
@@ -91,6 +91,15 @@ fn gen_value_char(b: u8) -> bool {
 /// anything that is not a `;` (a `,`, a `>`, or the end). An empty name (`;;`) or an empty
 /// value after `=` is an error.
 pub(crate) fn header_params<'a>(cur: &mut Cur<'a>) -> Result<Params<'a>, ()> {
+    header_params_with(cur, |_, _| Ok(()))
+}
+
+/// [`header_params`], calling `on(name, value)` for each parameter as it is read (so that
+/// callers pick out `tag` or `branch` without scanning the list again).
+pub(crate) fn header_params_with<'a>(
+    cur: &mut Cur<'a>,
+    mut on: impl FnMut(&'a str, Option<&'a str>) -> Result<(), ()>,
+) -> Result<Params<'a>, ()> {
     let save = cur.pos;
     cur.lws();
     if cur.peek() != Some(b';') {
@@ -102,23 +111,28 @@ pub(crate) fn header_params<'a>(cur: &mut Cur<'a>) -> Result<Params<'a>, ()> {
     let mut end;
     loop {
         cur.lws();
-        if cur.token().is_empty() {
+        let name = cur.token();
+        if name.is_empty() {
             return Err(());
         }
         end = cur.pos;
         let before = cur.pos;
         cur.lws();
+        let mut value = None;
         if cur.eat(b'=') {
             cur.lws();
+            let vs = cur.pos;
             if cur.peek() == Some(b'"') {
                 cur.quoted().ok_or(())?;
             } else if cur.take_while(gen_value_char).is_empty() {
                 return Err(());
             }
+            value = Some(cur.slice(vs, cur.pos));
             end = cur.pos;
         } else {
             cur.pos = before;
         }
+        on(name, value)?;
         let before = cur.pos;
         cur.lws();
         if !cur.eat(b';') {
@@ -156,7 +170,7 @@ pub(crate) fn span_escaped(b: &[u8], class: u8) -> Option<usize> {
 /// Validates URI parameters `name[=value](;name[=value])*` (the text after the first `;`).
 pub(crate) fn uri_params(s: &str) -> Result<Params<'_>, ()> {
     for p in s.split(';') {
-        let (n, v) = match p.find('=') {
+        let (n, v) = match find(p.as_bytes(), b'=') {
             Some(eq) => (&p[..eq], Some(&p[eq + 1..])),
             None => (p, None),
         };

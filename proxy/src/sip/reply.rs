@@ -17,7 +17,8 @@ pub enum ReplyError {
     BadCode(u16),
 }
 
-/// Appends a reply to `req` to `out`: the status line, every Via line in order, From, To
+/// Appends a reply to `req` to `out`: the status line, every Via line in order, the
+/// Record-Route lines for 18x and 2xx, From, To
 /// (with `;tag=to_tag` added when the request's To has none and the code is not 100),
 /// Call-ID, CSeq, `extra_headers` (`(name, value)`), and `Content-Length: 0`.
 ///
@@ -65,6 +66,13 @@ pub fn build_reply(
     };
     for v in req.header_values(HeaderName::Via) {
         line(out, HeaderName::Via, v);
+    }
+    // RFC 3261 §12.1.1: a reply that may establish a dialog carries the Record-Route values
+    // in order; Kamailio copies them into every 18x and 2xx reply.
+    if (180..300).contains(&code) {
+        for v in req.header_values(HeaderName::RecordRoute) {
+            line(out, HeaderName::RecordRoute, v);
+        }
     }
     for name in [HeaderName::From, HeaderName::To] {
         let v = req.header_values(name).next().unwrap_or_default();

@@ -243,3 +243,14 @@ pub(crate) fn unquote(s: &str) -> std::borrow::Cow<'_, str> {
     }
     std::borrow::Cow::Owned(out)
 }
+
+/// Position of `c` in `b`: a plain loop for short inputs (URIs, parameters), where
+/// `memchr`'s setup costs more than it saves.
+#[inline]
+pub(crate) fn find(b: &[u8], c: u8) -> Option<usize> {
+    if b.len() < 48 {
+        b.iter().position(|&x| x == c)
+    } else {
+        memchr::memchr(c, b)
+    }
+}

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::params::{span_escaped, uri_headers, uri_params, Params};
-use super::scan::{hex_val, is, HOST, PASSWORD, RESERVED, USER};
+use super::scan::{find, hex_val, is, HOST, PASSWORD, RESERVED, USER};
 
 /// Why a URI was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -52,7 +52,7 @@ impl<'a> Uri<'a> {
     /// `%HH`; a port is 1-5 digits ≤ 65535; IPv6 references are checked for their alphabet
     /// only, so RFC 5118's `[2001:db8:::192.0.2.1]` is tolerated as Kamailio tolerates it).
     pub fn parse(s: &'a str) -> Result<Uri<'a>, UriError> {
-        let colon = s.find(':').ok_or(UriError("no scheme"))?;
+        let colon = find(s.as_bytes(), b':').ok_or(UriError("no scheme"))?;
         let scheme_str = &s[..colon];
         let sb = scheme_str.as_bytes();
         if sb.is_empty()
@@ -101,9 +101,9 @@ impl<'a> Uri<'a> {
 
     fn parse_sip(&mut self, rest: &'a str) -> Result<(), UriError> {
         let mut hp = rest;
-        if let Some(at) = memchr::memchr(b'@', rest.as_bytes()) {
+        if let Some(at) = find(rest.as_bytes(), b'@') {
             let ui = &rest[..at];
-            let (user, pw) = match ui.find(':') {
+            let (user, pw) = match find(ui.as_bytes(), b':') {
                 Some(c) => (&ui[..c], Some(&ui[c + 1..])),
                 None => (ui, None),
             };
@@ -137,7 +137,7 @@ impl<'a> Uri<'a> {
     }
 
     fn parse_tel(&mut self, rest: &'a str) -> Result<(), UriError> {
-        let end = rest.find([';', '?']).unwrap_or(rest.len());
+        let end = memchr::memchr2(b';', b'?', rest.as_bytes()).unwrap_or(rest.len());
         let num = &rest[..end];
         if num.is_empty()
             || !num.bytes().all(|b| {
@@ -153,7 +153,7 @@ impl<'a> Uri<'a> {
 
     /// `[;params][?headers]` and nothing else.
     fn tail(&mut self, rest: &'a str) -> Result<(), UriError> {
-        let (p, h) = match rest.find('?') {
+        let (p, h) = match find(rest.as_bytes(), b'?') {
             Some(q) => (&rest[..q], Some(&rest[q + 1..])),
             None => (rest, None),
         };
@@ -268,7 +268,7 @@ pub fn unescape(s: &str) -> Cow<'_, [u8]> {
 pub(crate) fn split_host(s: &str) -> Option<(&str, HostKind, &str)> {
     let b = s.as_bytes();
     if b.first() == Some(&b'[') {
-        let close = memchr::memchr(b']', b)?;
+        let close = find(b, b']')?;
         let inner = &b[1..close];
         let colons = inner.iter().filter(|&&c| c == b':').count();
         if colons < 2

@@ -1,7 +1,7 @@
 //! Via (RFC 3261 §20.42, RFC 3581 rport, RFC 5118 IPv6 `received`).
 
 use super::headers::{list, PResult};
-use super::params::{header_params, Params};
+use super::params::{header_params_with, Params};
 use super::scan::Cur;
 use super::uri::{split_host, HostKind};
 
@@ -97,7 +97,6 @@ fn via_one<'a>(cur: &mut Cur<'a>) -> PResult<Via<'a>> {
     } else {
         cur.pos = save;
     }
-    let params = header_params(cur).map_err(|_| "bad parameter")?;
     let mut v = Via {
         raw: "",
         protocol,
@@ -106,32 +105,43 @@ fn via_one<'a>(cur: &mut Cur<'a>) -> PResult<Via<'a>> {
         host,
         host_kind,
         port,
-        params,
+        params: Params::default(),
         branch: None,
         received: None,
         rport: None,
     };
-    for (n, val) in params.iter() {
+    let mut why = None;
+    v.params = header_params_with(cur, |n, val| {
+        let mut bad = |w| {
+            why = Some(w);
+            Err(())
+        };
         if n.eq_ignore_ascii_case("branch") {
-            v.branch = Some(val.ok_or("branch without value")?);
+            match val {
+                Some(b) => v.branch = v.branch.or(Some(b)),
+                None => return bad("branch without value"),
+            }
         } else if n.eq_ignore_ascii_case("received") {
-            v.received = Some(val.ok_or("received without value")?);
+            match val {
+                Some(r) => v.received = v.received.or(Some(r)),
+                None => return bad("received without value"),
+            }
         } else if n.eq_ignore_ascii_case("rport") {
             if let Some(p) = val {
                 if p.is_empty() || p.len() > 5 || !p.bytes().all(|c| c.is_ascii_digit()) {
-                    return Err("bad rport");
+                    return bad("bad rport");
                 }
             }
-            v.rport = Some(val);
+            v.rport = v.rport.or(Some(val));
         }
-    }
+        Ok(())
+    })
+    .map_err(|_| why.unwrap_or("bad parameter"))?;
     v.raw = cur.slice(start, cur.pos);
     Ok(v)
 }
 
 /// Every Via element of the given header values, in order.
-pub(crate) fn vias<'a>(
-    values: impl Iterator<Item = &'a str>,
-) -> PResult<smallvec::SmallVec<[Via<'a>; 4]>> {
-    list::<_, 4>(values, via_one)
+pub(crate) fn vias<'a>(values: impl Iterator<Item = &'a str>) -> PResult<Vec<Via<'a>>> {
+    list(values, via_one)
 }

@@ -5,13 +5,13 @@
 //! datagram or framed stream message as [`bytes::Bytes`] and queues what to send in an
 //! [`Outbox`]; the worker flushes the outbox once per receive batch (`sendmmsg` for UDP).
 //!
-//! - [`listen`]: `listen=` values ([`parse_listen`]) and the default listen set.
-//! - [`outbox`]: [`Outbox`], [`Outgoing`], and [`Sender`] for sending from outside a worker.
-//! - [`udp`]: `children` workers per UDP socket, `SO_REUSEPORT`, `recvmmsg`/`sendmmsg`.
-//! - [`framing`]: finding message boundaries in a TCP byte stream.
-//! - [`tcp`]: acceptors, the reader pool (epoll), the connection table.
-//! - [`server`]: [`Server`] (bind, start, shutdown) and [`Config`].
-//! - [`signal`]: [`wait_for_signal`].
+//! - [`listen`] — `listen=` values ([`parse_listen`]) and the default listen set.
+//! - [`outbox`] — [`Outbox`], [`Outgoing`], and [`Sender`] for sending from outside a worker.
+//! - [`udp`] — `children` workers per UDP socket, `SO_REUSEPORT`, `recvmmsg`/`sendmmsg`.
+//! - [`framing`] — finding message boundaries in a TCP byte stream.
+//! - [`tcp`] — acceptors, the reader pool (epoll), the connection table.
+//! - [`server`] — [`Server`] (bind, start, shutdown) and [`Config`].
+//! - [`signal`] — [`wait_for_signal`] and [`SignalWaiter`].
 //!
 //! See `docs/transport.md` for the threading model and the reasons behind it.
 
@@ -120,6 +120,34 @@ pub trait Handler: Send + 'static {
     /// Called by the worker at least every `Config::tick` (100 ms by default), whether or not
     /// traffic arrives: the place for per-worker timers. The outbox is flushed afterwards.
     fn on_tick(&mut self, _out: &mut Outbox) {}
+}
+
+/// Calls [`Handler::on_message`], containing a panic: the worker survives (and keeps its
+/// socket, so no flow moves to another worker); the panic is counted in `Stats::handler_panics`.
+pub(crate) fn deliver<H: Handler>(
+    handler: &mut H,
+    msg: bytes::Bytes,
+    src: SocketAddr,
+    via: &Local,
+    out: &mut Outbox,
+    stats: &Stats,
+) {
+    let call = std::panic::AssertUnwindSafe(|| handler.on_message(msg, src, via, out));
+    if std::panic::catch_unwind(call).is_err() {
+        stats
+            .handler_panics
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Calls [`Handler::on_tick`], containing a panic like [`deliver`].
+pub(crate) fn tick<H: Handler>(handler: &mut H, out: &mut Outbox, stats: &Stats) {
+    let call = std::panic::AssertUnwindSafe(|| handler.on_tick(out));
+    if std::panic::catch_unwind(call).is_err() {
+        stats
+            .handler_panics
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Errors of the transport layer.

@@ -72,6 +72,8 @@ pub struct Stats {
     pub tcp_pings: AtomicU64,
     /// Connections dropped for oversized or malformed framing.
     pub tcp_framing_errors: AtomicU64,
+    /// Handler calls that panicked (the worker goes on with the next message).
+    pub handler_panics: AtomicU64,
 }
 
 /// State shared by every worker thread.
@@ -130,35 +132,21 @@ impl Bound {
         let mut udp_send = Vec::new();
         let mut listeners = Vec::new();
         for spec in specs {
-            let mut addr = spec.addr;
-            for proto in spec.protos() {
+            for (proto, bound, socket) in bind_spec(spec, &config)? {
                 let index = locals.len();
-                let bound: SocketAddr = match proto {
-                    Proto::Udp => {
-                        let group =
-                            udp::bind_group(addr, config.children, config.tick, config.udp_rcvbuf)?;
-                        let bound = group[0]
-                            .local_addr()
-                            .ok()
-                            .and_then(|a| a.as_socket())
-                            .unwrap_or(addr);
+                match socket {
+                    Bind::Udp(group) => {
                         let sender = group[0]
                             .try_clone()
                             .map_err(|e| TransportError::io(format!("udp {bound}: dup"), e))?;
                         udp_send.push(Some(sender));
                         udp_groups.push((index, group));
-                        bound
                     }
-                    Proto::Tcp => {
-                        let l = tcp::bind_listener(addr, config.tick)?;
-                        let bound = l.local_addr().unwrap_or(addr);
+                    Bind::Tcp(l) => {
                         udp_send.push(None);
                         listeners.push((index, l));
-                        bound
                     }
-                    other => return Err(TransportError::Unsupported(other)),
-                };
-                addr = bound;
+                }
                 locals.push(Local {
                     index,
                     proto,
@@ -245,6 +233,64 @@ impl Bound {
             })?;
         }
         Ok(server)
+    }
+}
+
+enum Bind {
+    Udp(Vec<Socket>),
+    Tcp(TcpListener),
+}
+
+/// Binds every protocol of one spec on one port. With port 0 and several protocols, the port
+/// the first one got may be taken for the next (say by a TCP client's ephemeral port): then
+/// everything is released and tried again on a new port.
+fn bind_spec(
+    spec: &ListenSpec,
+    config: &Config,
+) -> Result<Vec<(Proto, SocketAddr, Bind)>, TransportError> {
+    let protos = spec.protos();
+    let retries = if spec.addr.port() == 0 && protos.len() > 1 {
+        8
+    } else {
+        1
+    };
+    let mut attempt = 0;
+    'again: loop {
+        attempt += 1;
+        let mut addr = spec.addr;
+        let mut done = Vec::new();
+        for &proto in &protos {
+            let bound = match proto {
+                Proto::Udp => {
+                    udp::bind_group(addr, config.children, config.tick, config.udp_rcvbuf).map(
+                        |g| {
+                            let a = g[0].local_addr().ok().and_then(|a| a.as_socket());
+                            (a.unwrap_or(addr), Bind::Udp(g))
+                        },
+                    )
+                }
+                Proto::Tcp => tcp::bind_listener(addr, config.tick).map(|l| {
+                    let a = l.local_addr().unwrap_or(addr);
+                    (a, Bind::Tcp(l))
+                }),
+                other => return Err(TransportError::Unsupported(other)),
+            };
+            match bound {
+                Ok((a, socket)) => {
+                    addr = a;
+                    done.push((proto, a, socket));
+                }
+                Err(TransportError::Io { source, .. })
+                    if !done.is_empty()
+                        && attempt < retries
+                        && source.kind() == std::io::ErrorKind::AddrInUse =>
+                {
+                    continue 'again;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        return Ok(done);
     }
 }
 

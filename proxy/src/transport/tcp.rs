@@ -137,8 +137,8 @@ impl TcpTable {
             .unwrap_or_else(|e| e.into_inner())
             .insert(peer, conn.clone());
         let slot = &self.readers[self.next_reader.fetch_add(1, Relaxed) % self.readers.len()];
-        // The reader looks in its inbox when epoll reports a token it does not know, so the
-        // connection must be in the inbox before it is in the epoll set.
+        // The reader drains its inbox after each epoll_wait, before handling the events, so
+        // the connection must be in the inbox before it is in the epoll set.
         let _ = slot.tx.send(conn.clone());
         let mut ev = libc::epoll_event {
             events: (libc::EPOLLIN | libc::EPOLLRDHUP) as u32,
@@ -245,9 +245,8 @@ pub(crate) fn run_acceptor(listener: TcpListener, index: usize, shared: Arc<Shar
                     drop(stream);
                     continue;
                 }
-                if shared.tcp.adopt(&shared, stream, peer, index).is_some() {
-                    shared.stats.tcp_accepted.fetch_add(1, Relaxed);
-                }
+                shared.stats.tcp_accepted.fetch_add(1, Relaxed);
+                let _ = shared.tcp.adopt(&shared, stream, peer, index);
             }
             Err(e) => match e.kind() {
                 io::ErrorKind::WouldBlock
@@ -304,7 +303,7 @@ pub(crate) fn run_reader<H: Handler>(inbox: ReaderInbox, shared: Arc<Shared>, mu
         let now = Instant::now();
         if now.duration_since(last_tick) >= tick {
             last_tick = now;
-            handler.on_tick(&mut out);
+            super::tick(&mut handler, &mut out, &shared.stats);
         }
         if now.duration_since(last_sweep) >= Duration::from_secs(1) {
             last_sweep = now;
@@ -362,7 +361,7 @@ fn read_conn<H: Handler>(
                 Frame::Message(len) => {
                     shared.stats.rx.fetch_add(1, Relaxed);
                     let msg: Bytes = st.buf.split_to(len).freeze();
-                    handler.on_message(msg, st.conn.peer, local, out);
+                    super::deliver(handler, msg, st.conn.peer, local, out, &shared.stats);
                 }
                 Frame::Ping => {
                     st.buf.advance(4);

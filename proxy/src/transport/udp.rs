@@ -98,13 +98,13 @@ pub(crate) fn run<H: Handler>(sock: Socket, index: usize, shared: Arc<Shared>, m
                 }
                 arena.extend_from_slice(data);
                 let msg = arena.split().freeze();
-                handler.on_message(msg, src, local, &mut out);
+                super::deliver(&mut handler, msg, src, local, &mut out, &shared.stats);
             }
         }
         let now = Instant::now();
         if now.duration_since(last_tick) >= tick {
             last_tick = now;
-            handler.on_tick(&mut out);
+            super::tick(&mut handler, &mut out, &shared.stats);
         }
         flush(&shared, &mut out, Some(own), &mut tx);
     }

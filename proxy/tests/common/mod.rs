@@ -83,7 +83,10 @@ impl Sipvm {
             .args(["run", "-f"])
             .arg(&file)
             .current_dir(dir.path())
-            .env("SIPVM_LOG", std::env::var("SIPVM_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "SIPVM_LOG",
+                std::env::var("SIPVM_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .env("SIPVM_LOOPBACK_ONLY", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -127,12 +130,16 @@ impl Sipvm {
 
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| c.try_wait().ok().flatten().is_none())
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
     /// Stops it with SIGTERM and waits; returns its exit status success.
     pub fn stop(&mut self) -> bool {
-        let Some(mut c) = self.child.take() else { return false };
+        let Some(mut c) = self.child.take() else {
+            return false;
+        };
         unsafe_kill(c.id());
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -150,7 +157,9 @@ impl Sipvm {
 }
 
 fn unsafe_kill(pid: u32) {
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
 }
 
 impl Drop for Sipvm {
@@ -231,4 +240,281 @@ pub fn header<'a>(msg: &'a [u8], name: &str) -> Vec<&'a str> {
 /// Whether the `sipp` binary is installed (the e2e tests need it; `.ci/run` installs it).
 pub fn have_sipp() -> bool {
     Command::new("sipp").arg("-v").output().is_ok()
+}
+
+// ---- Helpers of the example and sipp end-to-end tests (e2e_examples.rs, e2e_sipp.rs). ----
+
+/// The text of a shared example.
+pub fn example_text(name: &str) -> String {
+    std::fs::read_to_string(shared().join("examples").join(name)).unwrap()
+}
+
+/// The start line of a message.
+pub fn start_line(msg: &[u8]) -> &str {
+    let s = std::str::from_utf8(msg).unwrap_or("");
+    s.split("\r\n").next().unwrap_or("")
+}
+
+/// The header lines of a message, as sent (no unfolding), without the start line.
+pub fn head_lines(msg: &[u8]) -> Vec<&str> {
+    let s = std::str::from_utf8(msg).unwrap_or("");
+    let head = s.split("\r\n\r\n").next().unwrap_or("");
+    head.split("\r\n").skip(1).collect()
+}
+
+/// The body of a message (what follows the empty line).
+pub fn body(msg: &[u8]) -> &[u8] {
+    match msg.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(i) => &msg[i + 4..],
+        None => &[],
+    }
+}
+
+/// Every Contact value (`Contact` and compact `m`), comma-separated lists split outside
+/// `<...>` and quotes, in order.
+pub fn contacts(msg: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in ["Contact", "m"] {
+        for v in header(msg, name) {
+            let (mut cur, mut angle, mut quote) = (String::new(), false, false);
+            for c in v.chars() {
+                match c {
+                    '"' if !angle => quote = !quote,
+                    '<' if !quote => angle = true,
+                    '>' if !quote => angle = false,
+                    ',' if !angle && !quote => {
+                        out.push(cur.trim().to_string());
+                        cur.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                cur.push(c);
+            }
+            if !cur.trim().is_empty() {
+                out.push(cur.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// A Via value split into its `SIP/2.0/UDP host:port` part and its parameters, sorted (the
+/// order of parameters carries no meaning).
+pub fn via_parts(via: &str) -> (String, Vec<String>) {
+    let mut it = via.split(';');
+    let sent_by = it.next().unwrap_or("").trim().to_string();
+    let mut params: Vec<String> = it.map(|p| p.trim().to_string()).collect();
+    params.sort();
+    (sent_by, params)
+}
+
+/// The CSeq number of a message.
+pub fn cseq_number(msg: &[u8]) -> Option<u32> {
+    header(msg, "CSeq")
+        .first()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+impl Peer {
+    /// Every datagram until none arrives for `quiet`.
+    pub fn recv_all(&self, quiet: Duration) -> Vec<(Vec<u8>, SocketAddr)> {
+        let mut out = Vec::new();
+        while let Some(m) = self.recv(quiet) {
+            out.push(m);
+        }
+        out
+    }
+
+    /// Panics with the message when something arrives within `wait`.
+    pub fn expect_nothing(&self, wait: Duration, what: &str) {
+        if let Some((m, from)) = self.recv(wait) {
+            panic!(
+                "{what}: unexpected datagram from {from}:\n{}",
+                String::from_utf8_lossy(&m)
+            );
+        }
+    }
+
+    /// A copy of the socket (for a reader thread).
+    pub fn try_clone(&self) -> Peer {
+        Peer {
+            sock: self.sock.try_clone().unwrap(),
+            port: self.port,
+        }
+    }
+}
+
+/// A child process killed (SIGKILL) on drop, with its output in files of a scratch folder.
+pub struct Bounded {
+    child: Option<Child>,
+    pub what: String,
+    pub out: PathBuf,
+}
+
+impl Bounded {
+    /// Starts `cmd` in `dir` with stdout and stderr to `dir/<name>.out`; stdin closed.
+    pub fn spawn(mut cmd: Command, dir: &Path, name: &str) -> Bounded {
+        let out = dir.join(format!("{name}.out"));
+        let f = std::fs::File::create(&out).unwrap();
+        let what = format!("{cmd:?}");
+        let child = cmd
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        Bounded {
+            child: Some(child),
+            what,
+            out,
+        }
+    }
+
+    /// Waits at most `limit` for the exit; `None` (and the process killed) on a timeout.
+    pub fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let mut c = self.child.take()?;
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                let _ = c.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What it printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+}
+
+impl Drop for Bounded {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+// ---- Helpers of the torture tests (e2e_torture.rs, receive_path.rs). ----
+
+/// One row of a torture directory's EXPECTED.tsv.
+#[derive(Debug, Clone)]
+pub struct TortureRow {
+    pub dir: &'static str,
+    pub file: String,
+    pub section: String,
+    pub class: String,
+    pub note: String,
+}
+
+/// Every row of `shared/testdata/<dir>/EXPECTED.tsv` (comments and blank lines skipped).
+pub fn torture_rows(dir: &'static str) -> Vec<TortureRow> {
+    let tsv =
+        std::fs::read_to_string(shared().join("testdata").join(dir).join("EXPECTED.tsv")).unwrap();
+    tsv.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            assert!(c.len() >= 4, "{dir}/EXPECTED.tsv: short row {l:?}");
+            TortureRow {
+                dir,
+                file: c[0].to_string(),
+                section: c[1].to_string(),
+                class: c[2].to_string(),
+                note: c[3..].join("\t"),
+            }
+        })
+        .collect()
+}
+
+/// A torture message as sent on the wire: RFC 4475's .dat files bit-exact; RFC 5118's files
+/// have LF line ends, turned into CRLF. Converting changes the body length and RFC 5118's own
+/// Content-Length values are off, so its Content-Length is set to the converted body's
+/// length; the two §4.10 files lost the empty line ending their headers when they were cut
+/// out of the RFC (which calls them valid), so it is put back. (As in sip_torture.rs.)
+pub fn torture_message(dir: &str, file: &str) -> Vec<u8> {
+    let raw = std::fs::read(shared().join("testdata").join(dir).join(file)).unwrap();
+    if dir != "rfc5118" {
+        return raw;
+    }
+    let mut out = Vec::with_capacity(raw.len() + 64);
+    for (i, &b) in raw.iter().enumerate() {
+        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    if !out.windows(4).any(|w| w == b"\r\n\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    let hend = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let body_len = out.len() - (hend + 4);
+    let head = String::from_utf8(out[..hend + 4].to_vec()).unwrap();
+    let mut fixed = String::new();
+    for line in head.split_inclusive("\r\n") {
+        if line.starts_with("Content-Length:") {
+            fixed.push_str(&format!("Content-Length: {body_len}\r\n"));
+        } else {
+            fixed.push_str(line);
+        }
+    }
+    let mut v = fixed.into_bytes();
+    v.extend_from_slice(&out[hend + 4..]);
+    v
+}
+
+/// The Call-ID of a message (`Call-ID` or compact `i`), if any.
+pub fn call_id(msg: &[u8]) -> Option<&str> {
+    header(msg, "Call-ID")
+        .into_iter()
+        .chain(header(msg, "i"))
+        .next()
+}
+
+impl Peer {
+    /// Asks for a large receive buffer (capped by net.core.rmem_max), for bursts.
+    pub fn big_buffer(self) -> Peer {
+        let _ = socket2::SockRef::from(&self.sock).set_recv_buffer_size(4 << 20);
+        self
+    }
+}
+
+/// Whether some process has a UDP socket bound to `port` on 127.0.0.1 or any address
+/// (from /proc/net/udp, without binding the port, which would race with that process).
+pub fn udp_port_bound(port: u16) -> bool {
+    let Ok(t) = std::fs::read_to_string("/proc/net/udp") else {
+        return false;
+    };
+    let want = [
+        format!("0100007F:{port:04X}"),
+        format!("00000000:{port:04X}"),
+    ];
+    t.lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .any(|local| want.iter().any(|w| w == local))
+}
+
+/// Waits up to `limit` for `udp_port_bound(port)`.
+pub fn wait_udp_bound(port: u16, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while !udp_port_bound(port) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }

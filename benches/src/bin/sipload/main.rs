@@ -180,6 +180,7 @@ fn client(cli: &Cli) -> std::io::Result<ExitCode> {
                 .map_err(|_| std::io::Error::other("client thread panicked"))??,
         );
     }
+    let wall = start.elapsed().as_secs_f64();
     let client_cpu_us = procstat::self_cpu_us().saturating_sub(client_before);
     let server = server_before.map(|cpu0| {
         let pid = cli.server_pid.unwrap_or_default();
@@ -229,6 +230,9 @@ fn client(cli: &Cli) -> std::io::Result<ExitCode> {
         s.hist.merge(&st.hist);
     }
     let finals: u64 = s.codes.iter().sum();
+    if finals == 0 {
+        s.elapsed = wall;
+    }
     let errors: u64 = s
         .codes
         .iter()

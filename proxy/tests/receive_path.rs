@@ -1,0 +1,502 @@
+//! Hostile bytes never panic the parser, its accessors, or the whole receive path.
+//!
+//! - The cargo-fuzz seed corpus (`fuzz/corpus/parse/`, the RFC 4475 and RFC 5118 torture
+//!   messages as sent on the wire) is replayed through `Msg::parse` and every accessor, so a
+//!   plain `cargo test` runs what `cargo fuzz run parse` starts from.
+//! - Property tests: arbitrary bytes, and torture messages with slices flipped, inserted,
+//!   deleted or duplicated, into the parser and into a [`Worker`] built in-process (the
+//!   torture configuration, replies relayed by Via) called through `Handler::on_message`
+//!   with no sockets. Whatever the worker queues must go to loopback: the messages name
+//!   hosts such as 192.0.2.x, and `SIPVM_LOOPBACK_ONLY=1` (set here as the e2e harness sets
+//!   it) must keep every send on 127.0.0.0/8.
+
+mod common;
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use sipvm_cfg::Live;
+use sipvm_lang::CompileOptions;
+use sipvm_proxy::host::Shared;
+use sipvm_proxy::sip::{
+    build_error_reply, build_reply, Edits, HeaderName, HeaderPos, Msg, NameAddr, Uri, Via,
+};
+use sipvm_proxy::transport::{Handler, Local, Outbox, Proto};
+use sipvm_proxy::worker::Worker;
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Once};
+
+/// Cases per property (each test stays well under the 10 s budget in a debug build);
+/// `RECEIVE_PATH_CASES=100000` for a longer hunt.
+fn cases() -> u32 {
+    std::env::var("RECEIVE_PATH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/parse")
+}
+
+/// Every seed of the fuzz corpus, by file name, sorted.
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(corpus_dir())
+        .expect("fuzz/corpus/parse")
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+// ---- the parser and every accessor ----------------------------------------------------------
+
+fn uri(u: &Uri<'_>) {
+    let _ = (
+        u.as_str(),
+        u.scheme(),
+        u.scheme_str(),
+        u.user(),
+        u.user_unescaped(),
+        u.password(),
+        u.host(),
+        u.host_kind(),
+        u.port(),
+        u.port_str(),
+        u.hostport(),
+        u.params().iter().count(),
+        u.param("transport"),
+        u.param("lr"),
+        u.headers(),
+        u.opaque(),
+    );
+}
+
+fn name_addr(a: &NameAddr<'_>) {
+    let _ = (
+        a.as_str(),
+        a.display(),
+        a.display_unquoted(),
+        a.bracketed(),
+        a.params().iter().count(),
+        a.params().get("tag"),
+        a.tag(),
+    );
+    uri(a.uri());
+}
+
+fn via(v: &Via<'_>) {
+    let _ = (
+        v.as_str(),
+        v.protocol(),
+        v.version(),
+        v.transport(),
+        v.host(),
+        v.host_kind(),
+        v.port(),
+        v.params().iter().count(),
+        v.branch(),
+        v.received(),
+        v.rport(),
+    );
+}
+
+const NAMES: &[HeaderName] = &[
+    HeaderName::Via,
+    HeaderName::From,
+    HeaderName::To,
+    HeaderName::CallId,
+    HeaderName::CSeq,
+    HeaderName::MaxForwards,
+    HeaderName::Contact,
+    HeaderName::Route,
+    HeaderName::RecordRoute,
+    HeaderName::ContentLength,
+    HeaderName::ContentType,
+    HeaderName::Require,
+    HeaderName::ProxyRequire,
+    HeaderName::Supported,
+    HeaderName::Expires,
+    HeaderName::Date,
+    HeaderName::Other,
+];
+
+/// Parses `buf` and reads everything the message API offers; no edits serialise back to the
+/// parsed bytes. Returns whether it parsed.
+fn exercise(buf: &[u8]) -> bool {
+    match Msg::parse(Bytes::copy_from_slice(buf)) {
+        Ok(m) => {
+            let _ = (
+                m.len(),
+                m.is_empty(),
+                m.is_request(),
+                m.is_response(),
+                m.method(),
+                m.method_str(),
+                m.ruri_str(),
+                m.status(),
+                m.reason(),
+                m.version(),
+                m.version_ok(),
+                m.header_count(),
+                m.body().len(),
+                m.body_offset(),
+                m.content_length(),
+                m.bytes().len(),
+            );
+            if let Some(u) = m.ruri() {
+                uri(u);
+            }
+            for h in m.headers() {
+                let _ = (h.index, h.name, h.name_str, h.value);
+                let _ = m.header(h.index).map(|x| x.value.len());
+                let _ = m.header_values(h.name).count();
+                let _ = m
+                    .header_values_by_name(&String::from_utf8_lossy(h.name_str))
+                    .count();
+            }
+            let _ = m.header(usize::MAX);
+            for &n in NAMES {
+                let _ = (m.find(n), m.header_values(n).count());
+            }
+            if let Ok(vs) = m.via() {
+                vs.iter().for_each(via);
+            }
+            if let Ok(v) = m.top_via() {
+                via(v);
+            }
+            if let Ok(a) = m.from() {
+                name_addr(a);
+            }
+            if let Ok(a) = m.to() {
+                name_addr(a);
+            }
+            let _ = m.call_id();
+            if let Ok(c) = m.cseq() {
+                let _ = (c.seq, c.method);
+            }
+            let _ = m.max_forwards();
+            if let Ok(c) = m.contacts() {
+                for a in &c.list {
+                    name_addr(&a.addr);
+                    let _ = (a.q, a.expires);
+                }
+            }
+            for r in [m.route(), m.record_route()].into_iter().flatten() {
+                r.iter().for_each(name_addr);
+            }
+            if let Ok(Some(ct)) = m.content_type() {
+                let _ = (
+                    ct.mtype,
+                    ct.subtype,
+                    ct.params.iter().count(),
+                    ct.is("application", "sdp"),
+                );
+            }
+            let _ = (m.require(), m.proxy_require(), m.supported(), m.expires());
+            if let Ok(Some(d)) = m.date() {
+                let _ = (d.raw, d.unix);
+            }
+            let _ = (m.check_all(), m.can_reply());
+            let mut out = Vec::new();
+            m.serialize(&Edits::new(), &mut out).unwrap();
+            assert_eq!(
+                out,
+                m.as_bytes(),
+                "serialize without edits changed the message"
+            );
+            let mut e = Edits::new();
+            e.push_via("SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKrp");
+            e.remove_top_via();
+            e.add_header(HeaderPos::End, "X-Rp", "1");
+            if m.header_count() > 0 {
+                e.remove_header(m.header_count() - 1);
+            }
+            if m.ruri().is_some() {
+                e.set_ruri("sip:rp@127.0.0.1");
+            }
+            out.clear();
+            let _ = m.serialize(&e, &mut out);
+            out.clear();
+            if build_reply(&m, 400, "Bad Request", Some("rp"), &[], &mut out).is_ok() {
+                let r = Msg::parse(Bytes::from(out)).expect("a built reply parses");
+                assert_eq!(r.status(), Some(400));
+            }
+            true
+        }
+        Err(e) => {
+            let _ = (e.kind(), e.detail(), e.can_reply(), e.to_string());
+            if let Some(p) = e.partial() {
+                let _ = (p.method_str(), p.header_count(), p.via().is_ok());
+            }
+            let mut out = Vec::new();
+            if build_error_reply(&e, 400, "Bad Request", Some("rp"), &mut out).is_ok() {
+                let r = Msg::parse(Bytes::from(out)).expect("a built 400 parses");
+                assert_eq!(r.status(), Some(400));
+            }
+            false
+        }
+    }
+}
+
+#[test]
+fn seed_corpus_replays_through_the_parser() {
+    let seeds = corpus();
+    assert!(seeds.len() >= 62, "{} seeds", seeds.len());
+    let parsed = seeds.iter().filter(|(_, s)| exercise(s)).count();
+    // Every truncation too: the parser's edge cases are where a message ends.
+    for (_, s) in &seeds {
+        for n in (0..s.len()).step_by(7) {
+            exercise(&s[..n]);
+        }
+    }
+    println!("{} seeds, {parsed} parse", seeds.len());
+}
+
+#[test]
+fn seed_corpus_is_the_torture_messages() {
+    // The corpus holds each torture message as the e2e tests send it (`rfc4475-<file>`,
+    // `rfc5118-<file>` with CRLF line ends); a message added to testdata must be copied in.
+    let seeds = corpus();
+    for dir in ["rfc4475", "rfc5118"] {
+        for row in common::torture_rows(dir) {
+            let name = format!("{dir}-{}", row.file);
+            let seed = seeds.iter().find(|(n, _)| *n == name);
+            let seed = seed.unwrap_or_else(|| panic!("fuzz/corpus/parse/{name} is missing"));
+            assert!(
+                seed.1 == common::torture_message(dir, &row.file),
+                "fuzz/corpus/parse/{name} differs from the torture message"
+            );
+        }
+    }
+}
+
+// ---- the receive path, in-process -----------------------------------------------------------
+
+const CFG: &str = r#"
+listen=udp:127.0.0.1:5060
+loadmodule "sl.so"
+loadmodule "maxfwd.so"
+loadmodule "sanity.so"
+
+request_route {
+    force_rport();
+    if (!mf_process_maxfwd_header("10")) {
+        sl_send_reply("483", "Too Many Hops");
+        exit;
+    }
+    if (!sanity_check()) {
+        exit;
+    }
+    sl_send_reply("200", "OK");
+}
+"#;
+
+/// A worker on the torture configuration, with the socket it pretends to receive on.
+fn worker() -> (Worker, Local, common::Scratch) {
+    static LOOPBACK_ONLY: Once = Once::new();
+    LOOPBACK_ONLY.call_once(|| std::env::set_var("SIPVM_LOOPBACK_ONLY", "1"));
+    let dir = common::Scratch::new();
+    let file = dir.path().join("receive.cfg");
+    std::fs::write(&file, CFG).unwrap();
+    let live = Live::load(
+        file.to_str().unwrap(),
+        CompileOptions::default(),
+        sipvm_proxy::modules::registry(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let shared = Arc::new(Shared::from_snapshot(&live.current()));
+    let local = Local {
+        index: 0,
+        proto: Proto::Udp,
+        addr: SocketAddr::from(([127, 0, 0, 1], 5060)),
+        advertise: None,
+        name: None,
+    };
+    let locals: Arc<[Local]> = vec![local.clone()].into();
+    (Worker::new(live.cache(), shared, locals), local, dir)
+}
+
+/// The phone the messages come from.
+fn src() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 40_000))
+}
+
+/// Runs one message through the worker; everything it queued must stay on loopback.
+fn receive(w: &mut Worker, local: &Local, out: &mut Outbox, msg: &[u8]) -> Result<usize, String> {
+    out.clear();
+    w.on_message(Bytes::copy_from_slice(msg), src(), local, out);
+    for o in out.items() {
+        if !o.dst.ip().is_loopback() {
+            return Err(format!("queued a send to {}", o.dst));
+        }
+        if o.proto != Proto::Udp || o.via_socket.is_some_and(|i| i != 0) {
+            return Err(format!("queued {:?} via {:?}", o.proto, o.via_socket));
+        }
+    }
+    Ok(out.len())
+}
+
+#[test]
+fn seed_corpus_through_the_worker() {
+    let (mut w, local, _dir) = worker();
+    let mut out = Outbox::new();
+    let mut sent = 0;
+    for (name, s) in corpus() {
+        sent += receive(&mut w, &local, &mut out, &s).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    // A normal request still gets its 200 afterwards (once sanity_check exists) or at least
+    // nothing outside loopback; a Max-Forwards: 0 request gets maxfwd's 483 in any case.
+    let zero = b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bK-rp\r\n\
+                 Max-Forwards: 0\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n\
+                 Call-ID: rp-zero\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    assert_eq!(receive(&mut w, &local, &mut out, zero), Ok(1));
+    assert_eq!(out.items()[0].dst, src());
+    assert!(out.items()[0].data.starts_with(b"SIP/2.0 483 "));
+    // A reply whose top Via is ours is relayed to the next Via when that is on loopback, and
+    // not at all when it is not (SIPVM_LOOPBACK_ONLY).
+    for (next, relayed) in [("127.0.0.1:40001", 1), ("192.0.2.1:5060", 0)] {
+        let reply = format!(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKsv1\r\n\
+             Via: SIP/2.0/UDP {next};branch=z9hG4bK-up\r\nFrom: <sip:a@x>;tag=1\r\n\
+             To: <sip:b@x>;tag=2\r\nCall-ID: rp-relay\r\nCSeq: 1 OPTIONS\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        assert_eq!(
+            receive(&mut w, &local, &mut out, reply.as_bytes()),
+            Ok(relayed),
+            "{next}"
+        );
+        if relayed == 1 {
+            assert_eq!(out.items()[0].dst.to_string(), next);
+        }
+    }
+    println!("{sent} datagrams queued for the corpus");
+}
+
+// ---- mutations --------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    /// Overwrite a slice with one byte value.
+    Flip(usize, usize, u8),
+    /// Insert bytes (often SIP punctuation).
+    Insert(usize, Vec<u8>),
+    Delete(usize, usize),
+    /// Copy a slice to another place.
+    Duplicate(usize, usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let punct = prop::sample::select(&b"\r\n :;,<>\"\\[]@?=%/\t\x000123456789"[..]);
+    prop_oneof![
+        (any::<usize>(), 1usize..8, any::<u8>()).prop_map(|(a, n, b)| Mutation::Flip(a, n, b)),
+        (any::<usize>(), prop::collection::vec(punct, 1..6))
+            .prop_map(|(a, v)| Mutation::Insert(a, v)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..4))
+            .prop_map(|(a, v)| Mutation::Insert(a, v)),
+        (any::<usize>(), 1usize..32).prop_map(|(a, n)| Mutation::Delete(a, n)),
+        (any::<usize>(), 1usize..128, any::<usize>())
+            .prop_map(|(a, n, at)| Mutation::Duplicate(a, n, at)),
+    ]
+}
+
+fn mutate(mut v: Vec<u8>, ms: &[Mutation]) -> Vec<u8> {
+    for m in ms {
+        let n = v.len();
+        if n == 0 {
+            break;
+        }
+        match m {
+            Mutation::Flip(a, len, b) => {
+                let a = a % n;
+                v[a..(a + len).min(n)].fill(*b);
+            }
+            Mutation::Insert(a, bytes) => {
+                let a = a % (n + 1);
+                v.splice(a..a, bytes.iter().copied());
+            }
+            Mutation::Delete(a, len) => {
+                let a = a % n;
+                v.drain(a..(a + len).min(n));
+            }
+            Mutation::Duplicate(a, len, at) => {
+                let a = a % n;
+                let slice = v[a..(a + len).min(n)].to_vec();
+                let at = at % (n + 1);
+                v.splice(at..at, slice);
+            }
+        }
+    }
+    v
+}
+
+/// A seed (by index) with mutations applied.
+fn mutated() -> impl Strategy<Value = Vec<u8>> {
+    let seeds: Vec<Vec<u8>> = corpus().into_iter().map(|(_, s)| s).collect();
+    (
+        prop::sample::select(seeds),
+        prop::collection::vec(mutation(), 1..6),
+    )
+        .prop_map(|(s, ms)| mutate(s, &ms))
+}
+
+fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn arbitrary_bytes_into_the_parser() {
+    runner()
+        .run(&prop::collection::vec(any::<u8>(), 0..1500), |b| {
+            exercise(&b);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn mutated_torture_into_the_parser() {
+    runner()
+        .run(&mutated(), |b| {
+            exercise(&b);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn arbitrary_bytes_into_the_worker() {
+    let (w, local, _dir) = worker();
+    let state = RefCell::new((w, Outbox::new()));
+    runner()
+        .run(&prop::collection::vec(any::<u8>(), 0..1500), |b| {
+            let (w, out) = &mut *state.borrow_mut();
+            receive(w, &local, out, &b).map_err(TestCaseError::fail)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn mutated_torture_into_the_worker() {
+    let (w, local, _dir) = worker();
+    let state = RefCell::new((w, Outbox::new()));
+    runner()
+        .run(&mutated(), |b| {
+            let (w, out) = &mut *state.borrow_mut();
+            receive(w, &local, out, &b).map_err(TestCaseError::fail)?;
+            Ok(())
+        })
+        .unwrap();
+}
