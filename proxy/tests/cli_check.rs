@@ -1,0 +1,72 @@
+//! `sipvm check` and `sipvm disasm` as a user runs them.
+
+mod common;
+use std::process::Command;
+
+fn sipvm(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sipvm"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unimplemented_lists_declared_only_natives_with_their_lines() {
+    let cfg = common::shared().join("examples/08-round-robin-stateful.cfg");
+    let (code, out, err) = sipvm(&["check", "--unimplemented", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    for want in [
+        "tm.t_check_trans",
+        "tm.t_relay",
+        "rr.record_route",
+        "rr.loose_route",
+    ] {
+        assert!(names.contains(&want), "{want} missing from:\n{out}");
+    }
+    // Implemented natives are not listed.
+    for not in [
+        "sl.sl_send_reply",
+        "textops.is_method",
+        "cfgutils.lock",
+        "core.rewritehostport",
+    ] {
+        assert!(!names.contains(&not), "{not} listed:\n{out}");
+    }
+    let relay = lines
+        .iter()
+        .find(|l| l.starts_with("tm.t_relay\t"))
+        .unwrap();
+    assert!(relay.contains("08-round-robin-stateful.cfg:18"), "{relay}");
+    assert!(relay.contains("08-round-robin-stateful.cfg:42"), "{relay}");
+}
+
+#[test]
+fn check_fails_with_diagnostics_and_disasm_lists_routes() {
+    let dir = common::Scratch::new();
+    let bad = dir.path().join("bad.cfg");
+    std::fs::write(&bad, "request_route {\n    nosuch();\n}\n").unwrap();
+    let (code, _, err) = sipvm(&["check", "-f", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("bad.cfg:2:5: error: unknown function `nosuch`"),
+        "{err}"
+    );
+
+    let cfg = common::shared().join("examples/04-reply-by-method.cfg");
+    let (code, out, err) = sipvm(&["disasm", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("request_route:") && out.contains("route[BY_KEYWORD]:"),
+        "{out}"
+    );
+}
