@@ -49,6 +49,19 @@ enum Cmd {
         #[command(flatten)]
         f: FileArgs,
     },
+    /// Call an RPC method of a running sipvm and print the reply the way kamcmd does.
+    /// Arguments that parse as integers are sent as integers; `s:` forces a string.
+    /// Exit status: 0, 1 on a fault, 2 when the server cannot be reached.
+    Cmd {
+        /// The server's JSON-RPC URL (or `host:port`).
+        #[arg(short = 's', value_name = "URL", default_value = sipvm_rpc::client::DEFAULT_URL)]
+        url: String,
+        /// The method, e.g. `core.uptime`.
+        method: String,
+        /// The method's parameters.
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn options(f: &FileArgs) -> CompileOptions {
@@ -98,6 +111,10 @@ fn run() -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        Cmd::Cmd { url, method, args } => {
+            let code = sipvm_rpc::client::cmd(Some(&url), &method, &args, &mut std::io::stdout());
+            Ok(ExitCode::from(code))
         }
         Cmd::Disasm { f } => {
             std::fs::metadata(&f.file).with_context(|| format!("cannot read {}", f.file))?;

@@ -51,11 +51,9 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     if specs.is_empty() {
         specs = default_listen();
     }
-    if rpc.is_some() || snap.global("rpc_listen").next().is_some() {
-        tracing::warn!("JSON-RPC is not served by this build yet; ignoring the RPC address");
-    }
     let shared = Arc::new(Shared::from_snapshot(&snap));
     let signals = SignalWaiter::new()?;
+    let rpc_server = crate::control::start(rpc, &snap)?;
     let config = Config {
         children: children(&snap),
         ..Config::default()
@@ -74,5 +72,8 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     let sig = signals.wait();
     tracing::info!("signal {sig}: stopping");
     server.shutdown();
+    if let Some(r) = rpc_server {
+        r.stop();
+    }
     Ok(())
 }

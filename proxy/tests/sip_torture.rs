@@ -1,56 +1,15 @@
 //! RFC 4475 and RFC 5118 torture messages, driven by each directory's EXPECTED.tsv: every
 //! row is asserted, and every message file must have a row.
 
-use std::path::PathBuf;
+mod common;
+use common::shared;
 
 use bytes::Bytes;
 use sipvm_proxy::sip::{build_error_reply, build_reply, Edits, Msg, ParseErrorKind};
 
-fn shared() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    if p.join("testdata").is_dir() {
-        p
-    } else {
-        PathBuf::from("/work/shared")
-    }
-}
-
-/// The message bytes: .dat files bit-exact; RFC 5118's files have LF line ends → CRLF.
-/// Converting line ends changes the body length, and RFC 5118's own Content-Length values
-/// are off (ipv6-in-sdp says 268 for a 242-octet LF body), so for those files a
-/// Content-Length header is rewritten to the converted body's length.
+/// The message bytes (RFC 5118's LF files converted; see `common::torture_message`).
 fn load(dir: &str, file: &str) -> Vec<u8> {
-    let raw = std::fs::read(shared().join("testdata").join(dir).join(file)).unwrap();
-    if dir != "rfc5118" {
-        return raw;
-    }
-    let mut out = Vec::with_capacity(raw.len() + 64);
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    // The two §4.10 files lost the empty line that ends the header section when they were
-    // cut out of the RFC (the RFC lists them as valid; baddn.dat is the test of a missing
-    // empty line): put it back.
-    if !out.windows(4).any(|w| w == b"\r\n\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    let hend = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let body_len = out.len() - (hend + 4);
-    let head = String::from_utf8(out[..hend + 4].to_vec()).unwrap();
-    let mut fixed = String::new();
-    for line in head.split_inclusive("\r\n") {
-        if line.starts_with("Content-Length:") {
-            fixed.push_str(&format!("Content-Length: {body_len}\r\n"));
-        } else {
-            fixed.push_str(line);
-        }
-    }
-    let mut v = fixed.into_bytes();
-    v.extend_from_slice(&out[hend + 4..]);
-    v
+    common::torture_message(dir, file)
 }
 
 /// Whether a 400 can be built for the framing/start-line failures (a judgement per file:

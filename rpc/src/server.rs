@@ -1,0 +1,225 @@
+//! JSON-RPC 2.0 over HTTP/1.1 POST, on any path, on its own tokio runtime thread.
+//!
+//! The HTTP layer is deliberately small: a request line, headers up to 16 KiB, a body of
+//! exactly `Content-Length` bytes (at most 1 MiB), one request per connection
+//! (`Connection: close`). Malformed input gets an HTTP or JSON-RPC error, never a panic.
+
+use crate::Registry;
+use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// Where the RPC server listens unless told otherwise.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:5065";
+/// The largest request body accepted.
+pub const MAX_BODY: usize = 1 << 20;
+const MAX_HEAD: usize = 16 << 10;
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("RPC address {0}: {1}")]
+    Addr(String, std::io::Error),
+    #[error("RPC address {0} resolves to nothing")]
+    NoAddr(String),
+    #[error("cannot listen for RPC on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("cannot start the RPC runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// A running server; stops when `stop` is called or when dropped.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The bound address (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, ends the runtime and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Binds `addr` (`host:port`; an `http://` prefix and a path are tolerated) and serves `reg`.
+/// Binding happens before this returns, so an address in use is reported here.
+pub fn serve(addr: &str, reg: Arc<Registry>) -> Result<ServerHandle, ServeError> {
+    let hostport = strip_url(addr);
+    let sa = hostport
+        .to_socket_addrs()
+        .map_err(|e| ServeError::Addr(addr.to_string(), e))?
+        .next()
+        .ok_or_else(|| ServeError::NoAddr(addr.to_string()))?;
+    let std_listener = StdListener::bind(sa).map_err(|e| ServeError::Bind(sa, e))?;
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| ServeError::Bind(sa, e))?;
+    let local = std_listener
+        .local_addr()
+        .map_err(|e| ServeError::Bind(sa, e))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(8)
+        .thread_name("sipvm-rpc")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let thread = std::thread::Builder::new()
+        .name("sipvm-rpc".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                let listener = match TcpListener::from_std(std_listener) {
+                    Ok(l) => l,
+                    Err(_) => return,
+                };
+                loop {
+                    tokio::select! {
+                        _ = stop_rx.changed() => break,
+                        acc = listener.accept() => {
+                            if let Ok((sock, _)) = acc {
+                                let reg = reg.clone();
+                                tokio::spawn(async move {
+                                    let _ = tokio::time::timeout(IO_TIMEOUT, connection(sock, reg)).await;
+                                });
+                            }
+                        }
+                    }
+                }
+            });
+            rt.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(ServeError::Runtime)?;
+    Ok(ServerHandle {
+        addr: local,
+        stop: stop_tx,
+        thread: Some(thread),
+    })
+}
+
+/// `http://host:port/path` → `host:port`.
+pub(crate) fn strip_url(s: &str) -> &str {
+    let s = s.strip_prefix("http://").unwrap_or(s);
+    match s.find('/') {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+async fn connection(mut sock: TcpStream, reg: Arc<Registry>) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = find(&buf, b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > MAX_HEAD {
+            return reply(&mut sock, 431, "Request Header Fields Too Large", None).await;
+        }
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let method = lines.next().and_then(|l| l.split(' ').next()).unwrap_or("");
+    let mut length = None;
+    let mut chunked = false;
+    for l in lines {
+        if let Some((n, v)) = l.split_once(':') {
+            let n = n.trim();
+            if n.eq_ignore_ascii_case("content-length") {
+                length = Some(v.trim().parse::<usize>().ok());
+            } else if n.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = true;
+            }
+        }
+    }
+    if method != "POST" {
+        return reply(&mut sock, 405, "Method Not Allowed", None).await;
+    }
+    let length = match (length, chunked) {
+        (Some(Some(n)), false) => n,
+        (Some(None), _) => return reply(&mut sock, 400, "Bad Request", None).await,
+        _ => return reply(&mut sock, 411, "Length Required", None).await,
+    };
+    if length > MAX_BODY {
+        return reply(&mut sock, 413, "Payload Too Large", None).await;
+    }
+    let mut body = buf.split_off(head_end + 4);
+    while body.len() < length {
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    body.truncate(length);
+    // Handlers may block (a reload compiles a program): keep them off the I/O threads.
+    let answer = tokio::task::spawn_blocking(move || reg.handle_body(&body))
+        .await
+        .unwrap_or_else(|_| {
+            Some(crate::response(
+                crate::Value::Null,
+                Err(crate::RpcError::internal("Internal Error")),
+            ))
+        });
+    match answer {
+        Some(v) => {
+            let mut text = v.to_string();
+            text.push('\n');
+            reply(&mut sock, 200, "OK", Some(text)).await
+        }
+        None => reply(&mut sock, 204, "No Content", None).await,
+    }
+}
+
+async fn reply(
+    sock: &mut TcpStream,
+    code: u16,
+    reason: &str,
+    json: Option<String>,
+) -> std::io::Result<()> {
+    let body = json.unwrap_or_default();
+    let ctype = if body.is_empty() {
+        ""
+    } else {
+        "Content-Type: application/json\r\n"
+    };
+    let msg = format!(
+        "HTTP/1.1 {code} {reason}\r\n{ctype}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    sock.write_all(msg.as_bytes()).await?;
+    sock.shutdown().await
+}
+
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
