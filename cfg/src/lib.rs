@@ -1,18 +1,29 @@
-//! The live configuration: one `ArcSwap<Snapshot>`. Workers load the current snapshot once per
-//! message; a reload compiles off the hot path and swaps with a single `store`. A reload that
-//! fails changes nothing and reports why. Reloads are serialised.
+//! The live configuration: one `ArcSwap<Routing>` (the current snapshot and an optional canary
+//! candidate). Workers load it once per message and pick a snapshot by the Call-ID; a reload
+//! compiles off the hot path and swaps with a single `store`. A reload that fails changes
+//! nothing and reports why. Every change is serialised. See docs/reload.md.
 
-use arc_swap::{ArcSwap, Cache};
 use sipvm_lang::compile::{CustomParam, GlobalSetting, ModParamSetting};
 use sipvm_lang::registry::Registry;
 use sipvm_lang::{compile_file, CompileOptions};
 use sipvm_vm::Program;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+pub mod canary;
+pub mod counters;
+mod live;
+
+pub use counters::{Counters, Counts};
+pub use live::{
+    Candidate, GenerationStatus, Live, Routing, Running, SnapshotCache, StateError, Status,
+    KEPT_COUNTERS,
+};
 
 /// One compiled configuration with its parameters. Immutable; shared by every worker.
 #[derive(Debug)]
 pub struct Snapshot {
-    /// 1 for the file loaded at start, +1 for each successful reload.
+    /// 1 for the file loaded at start; each compiled reload or canary takes the next number
+    /// (never reused). A rollback brings back a snapshot with its old number.
     pub generation: u64,
     /// The file it was compiled from.
     pub file: Arc<str>,
@@ -39,9 +50,6 @@ impl Snapshot {
     }
 }
 
-/// What a worker keeps to load the current snapshot cheaply.
-pub type SnapshotCache = Cache<Arc<ArcSwap<Snapshot>>, Arc<Snapshot>>;
-
 /// Why a load or reload failed. The running snapshot is untouched.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -51,64 +59,9 @@ pub enum LoadError {
     /// The file changes parameters that only a restart can change.
     #[error("{file} changes parameters that need a restart: {}", params.join(", "))]
     NeedsRestart { file: String, params: Vec<String> },
-}
-
-/// The handle workers and the control surface share.
-pub struct Live {
-    current: Arc<ArcSwap<Snapshot>>,
-    reload_lock: Mutex<()>,
-    registry: &'static Registry,
-    options: CompileOptions,
-}
-
-impl Live {
-    /// Compiles `file` as generation 1.
-    pub fn load(
-        file: &str,
-        options: CompileOptions,
-        registry: &'static Registry,
-    ) -> Result<Live, LoadError> {
-        let snap = compile(file, &options, registry, 1)?;
-        Ok(Live {
-            current: Arc::new(ArcSwap::from_pointee(snap)),
-            reload_lock: Mutex::new(()),
-            registry,
-            options,
-        })
-    }
-
-    /// The current snapshot. Workers should prefer a `cache()` per worker.
-    pub fn current(&self) -> Arc<Snapshot> {
-        self.current.load_full()
-    }
-
-    /// A per-worker cache: loading it is a pointer comparison unless a reload happened.
-    /// It owns a handle on the swap, so a worker thread can keep it.
-    pub fn cache(&self) -> SnapshotCache {
-        Cache::new(self.current.clone())
-    }
-
-    /// Recompiles the running file, or `file`, and swaps it in. Serialised with other reloads;
-    /// returns the new snapshot only after the swap. A file that does not compile, or that
-    /// changes a restart-only parameter, is refused and the current snapshot stays.
-    pub fn reload(&self, file: Option<&str>) -> Result<Arc<Snapshot>, LoadError> {
-        let _serial = self.reload_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let old = self.current.load_full();
-        let path = file
-            .map(str::to_string)
-            .unwrap_or_else(|| old.file.to_string());
-        let next = compile(&path, &self.options, self.registry, old.generation + 1)?;
-        let changed = restart_only_changes(self.registry, &old, &next);
-        if !changed.is_empty() {
-            return Err(LoadError::NeedsRestart {
-                file: path,
-                params: changed,
-            });
-        }
-        let next = Arc::new(next);
-        self.current.store(next.clone());
-        Ok(next)
-    }
+    /// A canary share over 100%.
+    #[error("a canary share must be 0..100 percent, not {0}")]
+    Percent(u8),
 }
 
 fn compile(

@@ -52,7 +52,8 @@ enum Cmd {
     /// Call an RPC method of a running sipvm and print the reply the way kamcmd does.
     /// Arguments that parse as integers are sent as integers; `s:` forces a string.
     /// Exit status: 0, 1 on a fault, 2 when the server cannot be reached.
-    Cmd {
+    #[command(name = "cmd")]
+    Call {
         /// The server's JSON-RPC URL (or `host:port`).
         #[arg(short = 's', value_name = "URL", default_value = sipvm_rpc::client::DEFAULT_URL)]
         url: String,
@@ -112,7 +113,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Cmd::Cmd { url, method, args } => {
+        Cmd::Call { url, method, args } => {
             let code = sipvm_rpc::client::cmd(Some(&url), &method, &args, &mut std::io::stdout());
             Ok(ExitCode::from(code))
         }

@@ -53,6 +53,7 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     }
     let shared = Arc::new(Shared::from_snapshot(&snap));
     let signals = SignalWaiter::new()?;
+    reload_on_sighup(live.clone())?;
     let rpc_server = crate::control::start(rpc, &snap)?;
     let config = Config {
         children: children(&snap),
@@ -75,5 +76,31 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     if let Some(r) = rpc_server {
         r.stop();
     }
+    Ok(())
+}
+
+/// SIGHUP reloads the running file like `route.reload`, on a thread of its own: the new
+/// generation is logged, or the refusal with its diagnostics; serving goes on either way.
+fn reload_on_sighup(live: Arc<Live>) -> anyhow::Result<()> {
+    let mut hup = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])
+        .context("installing the SIGHUP handler")?;
+    std::thread::Builder::new()
+        .name("sighup".into())
+        .spawn(move || {
+            for _ in hup.forever() {
+                match live.reload(None) {
+                    Ok(s) => tracing::info!(
+                        "SIGHUP: reloaded {}, now generation {}",
+                        s.file,
+                        s.generation
+                    ),
+                    Err(e) => tracing::error!(
+                        "SIGHUP: reload refused, generation {} stays: {e}",
+                        live.current().generation
+                    ),
+                }
+            }
+        })
+        .context("starting the SIGHUP thread")?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use crate::host::{ctx, send, Ctx, Shared};
 use crate::sip::{build_error_reply, Msg, ParseErrorKind};
 use crate::transport::{Handler, Local, Outbox, Proto};
 use bytes::Bytes;
-use sipvm_cfg::SnapshotCache;
+use sipvm_cfg::{Counters, SnapshotCache};
 use sipvm_vm::{End, RouteKind, Vm};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,8 +73,19 @@ impl Handler for Worker {
             Ok(m) => m,
             Err(e) => return self.malformed(&raw, e, src, via, out),
         };
-        let snap = self.cache.load().clone();
+        // One load of the routing state per message: the current program and any canary
+        // candidate come from the same swap. With a candidate, the Call-ID's stable bucket
+        // picks the program (replies too, so a stateless reply meets its request's program).
+        // Borrowed from the cache, not cloned: no reference count touched per message.
+        let routing = self.cache.routing();
+        let running = match &routing.candidate {
+            None => &routing.current,
+            Some(_) => routing.select(msg.call_id().ok().map(str::as_bytes)),
+        };
+        let snap = &running.snapshot;
         let prog = &snap.program;
+        let counters = &*running.counters;
+        let before = out.len();
         if msg.is_request() {
             if !msg.version_ok() {
                 let mut buf = Vec::with_capacity(256);
@@ -92,22 +103,27 @@ impl Handler for Worker {
             let Some(route) = prog.route(RouteKind::Request, "") else {
                 return;
             };
-            let mut c = Ctx::new(&msg, src, via, &self.locals, out, &snap, &self.shared);
+            counters.request();
+            let mut c = Ctx::new(&msg, src, via, &self.locals, out, snap, &self.shared);
             let r = self.vm.run(prog, route, &mut c);
             c.finish();
-            if let Err(e) = r {
+            if let Err(e) = &r {
                 tracing::error!("request_route: {}", e.render(prog));
             }
+            count_outcome(counters, r.is_err(), out, before);
         } else {
+            counters.reply_received();
+            let mut failed = false;
             let dropped = match prog.route(RouteKind::Reply, "") {
                 Some(route) => {
-                    let mut c = Ctx::new(&msg, src, via, &self.locals, out, &snap, &self.shared);
+                    let mut c = Ctx::new(&msg, src, via, &self.locals, out, snap, &self.shared);
                     let r = self.vm.run(prog, route, &mut c);
                     c.finish();
                     match r {
                         Ok(o) => o.end == End::Drop,
                         Err(e) => {
                             tracing::error!("reply_route: {}", e.render(prog));
+                            failed = true;
                             false
                         }
                     }
@@ -116,11 +132,29 @@ impl Handler for Worker {
             };
             if !dropped {
                 let locals = &self.locals;
-                let ours = |h: &str, p: Option<u16>| ctx::is_local(locals, &snap, h, p);
+                let ours = |h: &str, p: Option<u16>| ctx::is_local(locals, snap, h, p);
                 if !send::relay_reply(&msg, ours, via, out) {
                     tracing::debug!("reply from {src} not relayed: not ours or no next Via");
                 }
             }
+            count_outcome(counters, failed, out, before);
         }
     }
+}
+
+/// Counts what handling one message on a generation produced: a runtime error, or replies
+/// sent by class (local and relayed: every queued item from `before` on that is a SIP reply),
+/// or a drop when nothing at all was queued. See docs/reload.md, "Counters".
+fn count_outcome(counters: &Counters, failed: bool, out: &Outbox, before: usize) {
+    if failed {
+        counters.runtime_error();
+    }
+    let sent = out.items().get(before..).unwrap_or_default();
+    if sent.is_empty() {
+        if !failed {
+            counters.drop_();
+        }
+        return;
+    }
+    counters.replies_in(sent.iter().map(|o| &o.data[..]));
 }

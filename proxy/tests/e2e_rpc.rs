@@ -54,7 +54,10 @@ fn core_methods_over_http() {
     assert_eq!(v["error"]["code"], Value::from(-32700));
     assert_eq!(v["id"], Value::Null);
     let fault = client::call(&url, "nosuch", vec![]).unwrap().unwrap_err();
-    assert_eq!((fault.code, fault.message.as_str()), (500, "Method Not Found"));
+    assert_eq!(
+        (fault.code, fault.message.as_str()),
+        (500, "Method Not Found")
+    );
     let up = client::call(&url, "core.uptime", vec![]).unwrap().unwrap();
     let keys: Vec<&String> = up.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["now", "up_since", "uptime"]);
@@ -103,9 +106,7 @@ fn sipvm_cmd_prints_like_kamcmd() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout)
-        .unwrap()
-        .starts_with("sipvm "));
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("sipvm "));
 
     let out = Command::new(env!("CARGO_BIN_EXE_sipvm"))
         .args(["cmd", "-s", &url, "nosuch.method"])

@@ -151,6 +151,7 @@ async fn connection(mut sock: TcpStream, reg: Arc<Registry>) -> std::io::Result<
     let method = lines.next().and_then(|l| l.split(' ').next()).unwrap_or("");
     let mut length = None;
     let mut chunked = false;
+    let mut expect_continue = false;
     for l in lines {
         if let Some((n, v)) = l.split_once(':') {
             let n = n.trim();
@@ -158,6 +159,8 @@ async fn connection(mut sock: TcpStream, reg: Arc<Registry>) -> std::io::Result<
                 length = Some(v.trim().parse::<usize>().ok());
             } else if n.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = true;
+            } else if n.eq_ignore_ascii_case("expect") {
+                expect_continue = v.trim().eq_ignore_ascii_case("100-continue");
             }
         }
     }
@@ -173,6 +176,9 @@ async fn connection(mut sock: TcpStream, reg: Arc<Registry>) -> std::io::Result<
         return reply(&mut sock, 413, "Payload Too Large", None).await;
     }
     let mut body = buf.split_off(head_end + 4);
+    if expect_continue && body.len() < length {
+        sock.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+    }
     while body.len() < length {
         let n = sock.read(&mut chunk).await?;
         if n == 0 {

@@ -250,6 +250,22 @@ fn http_server_on_loopback() {
     .starts_with("HTTP/1.1 413 "));
     let huge = vec![b'a'; 20_000];
     assert!(raw(addr, &huge).starts_with("HTTP/1.1 431 "));
+    // `Expect: 100-continue` (curl, for bodies over 1 KiB) is honoured.
+    let body = br#"{"jsonrpc":"2.0","method":"test.add","params":[1,2],"id":5}"#;
+    let mut s = TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "POST /RPC HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut first = [0u8; 25];
+    s.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 100 Continue\r\n\r\n");
+    s.write_all(body).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(out.contains(r#""result":3"#), "{out}");
     // A notification: nothing to answer.
     let (status, body) = client::post(
         &url,

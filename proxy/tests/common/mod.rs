@@ -518,3 +518,29 @@ pub fn wait_udp_bound(port: u16, limit: Duration) -> bool {
     }
     true
 }
+
+// ---- Helpers of the reload tests (e2e_reload.rs). ----
+
+impl Sipvm {
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Sends signal `sig` (a name `kill` knows: `HUP`, `USR1`...); whether `kill` succeeded.
+    pub fn signal(&self, sig: &str) -> bool {
+        let Some(pid) = self.pid() else {
+            return false;
+        };
+        Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// The path of the configuration file it runs (rewrite it, then `signal("HUP")`).
+    pub fn cfg_path(&self) -> PathBuf {
+        self.dir.path().join("test.cfg")
+    }
+}
