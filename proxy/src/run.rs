@@ -54,7 +54,11 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     let shared = Arc::new(Shared::from_snapshot(&snap));
     let signals = SignalWaiter::new()?;
     reload_on_sighup(live.clone())?;
-    let rpc_server = crate::control::start(rpc, &snap)?;
+    let control = crate::control::State {
+        live: live.clone(),
+        shared: shared.clone(),
+    };
+    let rpc_server = crate::control::start(rpc, &snap, &control)?;
     let config = Config {
         children: children(&snap),
         ..Config::default()

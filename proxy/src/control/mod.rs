@@ -61,10 +61,18 @@ pub fn register_core(reg: &Registry) {
     );
 }
 
-/// A registry holding the built-ins and the core methods.
-pub fn registry() -> Arc<Registry> {
+/// What RPC methods act on: the live configuration and the state workers share.
+#[derive(Clone)]
+pub struct State {
+    pub live: Arc<sipvm_cfg::Live>,
+    pub shared: Arc<crate::host::Shared>,
+}
+
+/// A registry holding the built-ins, the core methods and each group's methods.
+pub fn registry(state: &State) -> Arc<Registry> {
     let reg = Registry::new();
     register_core(&reg);
+    let _ = state;
     Arc::new(reg)
 }
 
@@ -85,9 +93,10 @@ pub fn listen_addr(cli: Option<&str>, snap: &Snapshot) -> (String, bool) {
 pub fn start(
     cli: Option<&str>,
     snap: &Snapshot,
+    state: &State,
 ) -> Result<Option<sipvm_rpc::ServerHandle>, sipvm_rpc::server::ServeError> {
     let (addr, explicit) = listen_addr(cli, snap);
-    match sipvm_rpc::serve(&addr, registry()) {
+    match sipvm_rpc::serve(&addr, registry(state)) {
         Ok(h) => {
             tracing::info!("JSON-RPC on http://{}/RPC", h.local_addr());
             Ok(Some(h))
