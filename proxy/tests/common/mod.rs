@@ -544,3 +544,79 @@ impl Sipvm {
         self.dir.path().join("test.cfg")
     }
 }
+
+// ---- shared by the example tests ----
+
+pub const WAIT: Duration = Duration::from_secs(3);
+pub const QUIET: Duration = Duration::from_millis(300);
+
+pub fn text(m: &[u8]) -> String {
+    String::from_utf8_lossy(m).into_owned()
+}
+
+/// The next datagram at `peer`, which must come from `from`.
+pub fn expect_from(peer: &Peer, from: SocketAddr, what: &str) -> Vec<u8> {
+    let (m, src) = peer
+        .recv(WAIT)
+        .unwrap_or_else(|| panic!("{what}: nothing arrived"));
+    assert_eq!(
+        src,
+        from,
+        "{what}: sent from the wrong address:\n{}",
+        text(&m)
+    );
+    m
+}
+
+/// Sends `req` from `phone` and returns the reply, which must come from the server.
+pub fn ask(server: &Sipvm, phone: &Peer, req: &[u8]) -> Vec<u8> {
+    phone.send(server.addr, req);
+    expect_from(phone, server.addr, &format!("reply to\n{}", text(req)))
+}
+
+pub fn hop_subst(from: &'static str, hop: &Peer) -> (&'static str, String) {
+    (from, format!("127.0.0.1:{}", hop.port))
+}
+
+/// A request without `Max-Forwards`.
+pub fn without_max_forwards(req: Vec<u8>) -> Vec<u8> {
+    let s = String::from_utf8(req).unwrap();
+    let s2 = s.replace("Max-Forwards: 70\r\n", "");
+    assert_ne!(s, s2);
+    s2.into_bytes()
+}
+
+pub fn with_max_forwards(req: Vec<u8>, value: &str) -> Vec<u8> {
+    let s = String::from_utf8(req).unwrap();
+    s.replace(
+        "Max-Forwards: 70\r\n",
+        &format!("Max-Forwards: {value}\r\n"),
+    )
+    .into_bytes()
+}
+
+/// A 200 the next hop would send for the forwarded request `req`: its Vias, From, To (with a
+/// tag), Call-ID and CSeq, in order.
+pub fn answer_200(req: &[u8]) -> Vec<u8> {
+    let mut out = String::from("SIP/2.0 200 OK\r\n");
+    for line in head_lines(req) {
+        let name = line.split(':').next().unwrap_or("").trim();
+        if name.eq_ignore_ascii_case("Via") {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    for name in ["From", "To", "Call-ID", "CSeq"] {
+        let v = header(req, name)[0];
+        let v = if name == "To" {
+            format!("{v};tag=uas-1")
+        } else {
+            v.to_string()
+        };
+        out.push_str(&format!("{name}: {v}\r\n"));
+    }
+    out.push_str(
+        "Contact: <sip:bob@127.0.0.1:5999>\r\nServer: e2e-uas\r\nContent-Length: 0\r\n\r\n",
+    );
+    out.into_bytes()
+}
