@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 pub mod canary;
 pub mod counters;
+mod custom;
 mod live;
 
 pub use counters::{Counters, Counts};
+pub use custom::{CustomChange, CustomError};
 pub use live::{
     Candidate, GenerationStatus, Live, Routing, Running, SnapshotCache, StateError, Status,
     KEPT_COUNTERS,

@@ -3,8 +3,10 @@
 
 use crate::canary::to_candidate;
 use crate::counters::{Counters, Counts};
+use crate::custom::{carry_runtime_values, Staged};
 use crate::{compile, restart_only_changes, LoadError, Snapshot};
 use arc_swap::{ArcSwap, Cache};
+use sipvm_lang::compile::CustomParam;
 use sipvm_lang::registry::Registry;
 use sipvm_lang::CompileOptions;
 use std::collections::VecDeque;
@@ -18,11 +20,15 @@ pub const KEPT_COUNTERS: usize = 8;
 pub struct Running {
     pub snapshot: Arc<Snapshot>,
     pub counters: Arc<Counters>,
+    /// The custom parameters as the file declares them (`snapshot.custom` holds the values in
+    /// force, run-time changes included); what `cfg.reset` goes back to.
+    pub declared: Arc<[CustomParam]>,
 }
 
 impl Running {
     fn new(snapshot: Snapshot) -> Running {
         Running {
+            declared: snapshot.custom.clone(),
             snapshot: Arc::new(snapshot),
             counters: Arc::new(Counters::default()),
         }
@@ -114,8 +120,10 @@ pub struct Status {
     pub generations: Vec<GenerationStatus>,
 }
 
-struct State {
+pub(crate) struct State {
     previous: Option<Running>,
+    /// Custom-parameter changes staged by `stage_custom`, applied together by `commit_custom`.
+    pub(crate) staged: Vec<Staged>,
     /// The highest generation number ever given; numbers are never reused.
     last_generation: u64,
     /// The most recently made generations (newest last), for their counters.
@@ -139,7 +147,7 @@ impl State {
 
 /// The handle workers and the control surface share.
 pub struct Live {
-    routing: Arc<ArcSwap<Routing>>,
+    pub(crate) routing: Arc<ArcSwap<Routing>>,
     /// Serialises every change (reload, canary, promote, abort, rollback).
     state: Mutex<State>,
     registry: &'static Registry,
@@ -156,6 +164,7 @@ impl Live {
         let first = Running::new(compile(file, &options, registry, 1)?);
         let mut state = State {
             previous: None,
+            staged: Vec::new(),
             last_generation: 1,
             made: VecDeque::new(),
         };
@@ -171,7 +180,7 @@ impl Live {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -205,7 +214,7 @@ impl Live {
         let path = file
             .map(str::to_string)
             .unwrap_or_else(|| cur.file.to_string());
-        let next = compile(
+        let mut next = compile(
             &path,
             &self.options,
             self.registry,
@@ -219,7 +228,13 @@ impl Live {
             });
         }
         state.next_generation();
-        let r = Running::new(next);
+        let declared = next.custom.clone();
+        next.custom = carry_runtime_values(&self.routing.load().current, &declared);
+        let r = Running {
+            snapshot: Arc::new(next),
+            counters: Arc::new(Counters::default()),
+            declared,
+        };
         state.remember(&r);
         Ok(r)
     }

@@ -1,4 +1,5 @@
-//! JSON-RPC 2.0 over HTTP/1.1 POST, on any path, on its own tokio runtime thread.
+//! JSON-RPC 2.0 over HTTP/1.1 POST, on any path, on its own tokio runtime thread; optionally
+//! a Prometheus text page on `GET /metrics` (`serve_with_metrics`).
 //!
 //! The HTTP layer is deliberately small: a request line, headers up to 16 KiB, a body of
 //! exactly `Content-Length` bytes (at most 1 MiB), one request per connection
@@ -31,6 +32,10 @@ pub enum ServeError {
     #[error("cannot start the RPC runtime: {0}")]
     Runtime(std::io::Error),
 }
+
+/// What `GET /metrics` answers: the Prometheus text exposition, made fresh for each request
+/// (on the blocking pool, like a method).
+pub type Metrics = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// A running server; stops when `stop` is called or when dropped.
 pub struct ServerHandle {
@@ -67,6 +72,16 @@ impl Drop for ServerHandle {
 /// Binds `addr` (`host:port`; an `http://` prefix and a path are tolerated) and serves `reg`.
 /// Binding happens before this returns, so an address in use is reported here.
 pub fn serve(addr: &str, reg: Arc<Registry>) -> Result<ServerHandle, ServeError> {
+    serve_with_metrics(addr, reg, None)
+}
+
+/// `serve`, and with `metrics`, `GET /metrics` (any query string) answers its text as
+/// `text/plain; version=0.0.4`. Without it, or for any other `GET`, the answer is `405`.
+pub fn serve_with_metrics(
+    addr: &str,
+    reg: Arc<Registry>,
+    metrics: Option<Metrics>,
+) -> Result<ServerHandle, ServeError> {
     let hostport = strip_url(addr);
     let sa = hostport
         .to_socket_addrs()
@@ -103,8 +118,9 @@ pub fn serve(addr: &str, reg: Arc<Registry>) -> Result<ServerHandle, ServeError>
                         acc = listener.accept() => {
                             if let Ok((sock, _)) = acc {
                                 let reg = reg.clone();
+                                let metrics = metrics.clone();
                                 tokio::spawn(async move {
-                                    let _ = tokio::time::timeout(IO_TIMEOUT, connection(sock, reg)).await;
+                                    let _ = tokio::time::timeout(IO_TIMEOUT, connection(sock, reg, metrics)).await;
                                 });
                             }
                         }
@@ -130,7 +146,11 @@ pub(crate) fn strip_url(s: &str) -> &str {
     }
 }
 
-async fn connection(mut sock: TcpStream, reg: Arc<Registry>) -> std::io::Result<()> {
+async fn connection(
+    mut sock: TcpStream,
+    reg: Arc<Registry>,
+    metrics: Option<Metrics>,
+) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -148,7 +168,9 @@ async fn connection(mut sock: TcpStream, reg: Arc<Registry>) -> std::io::Result<
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
-    let method = lines.next().and_then(|l| l.split(' ').next()).unwrap_or("");
+    let mut start = lines.next().unwrap_or("").split(' ');
+    let method = start.next().unwrap_or("");
+    let target = start.next().unwrap_or("");
     let mut length = None;
     let mut chunked = false;
     let mut expect_continue = false;
@@ -162,6 +184,15 @@ async fn connection(mut sock: TcpStream, reg: Arc<Registry>) -> std::io::Result<
             } else if n.eq_ignore_ascii_case("expect") {
                 expect_continue = v.trim().eq_ignore_ascii_case("100-continue");
             }
+        }
+    }
+    if method == "GET" {
+        let path = target.split('?').next().unwrap_or("");
+        if let (Some(m), "/metrics") = (metrics, path) {
+            let text = tokio::task::spawn_blocking(move || m())
+                .await
+                .unwrap_or_default();
+            return send(&mut sock, 200, "OK", METRICS_TYPE, &text).await;
         }
     }
     if method != "POST" {
@@ -213,10 +244,24 @@ async fn reply(
     json: Option<String>,
 ) -> std::io::Result<()> {
     let body = json.unwrap_or_default();
+    send(sock, code, reason, "application/json", &body).await
+}
+
+/// The content type of the Prometheus text exposition format.
+const METRICS_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// One HTTP response; `ctype` is sent only with a non-empty body.
+async fn send(
+    sock: &mut TcpStream,
+    code: u16,
+    reason: &str,
+    ctype: &str,
+    body: &str,
+) -> std::io::Result<()> {
     let ctype = if body.is_empty() {
-        ""
+        String::new()
     } else {
-        "Content-Type: application/json\r\n"
+        format!("Content-Type: {ctype}\r\n")
     };
     let msg = format!(
         "HTTP/1.1 {code} {reason}\r\n{ctype}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -228,4 +273,36 @@ async fn reply(
 
 pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn get(addr: SocketAddr, path: &str) -> String {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn metrics_page_only_when_given() {
+        let m: Metrics = Arc::new(|| "up 1\n".to_string());
+        let h = serve_with_metrics("127.0.0.1:0", Arc::new(Registry::new()), Some(m)).unwrap();
+        let r = get(h.local_addr(), "/metrics?x=1");
+        assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+        assert!(r.contains("Content-Type: text/plain; version=0.0.4"), "{r}");
+        assert!(r.ends_with("\r\n\r\nup 1\n"), "{r}");
+        assert!(get(h.local_addr(), "/other").starts_with("HTTP/1.1 405 "));
+        let (status, body) =
+            crate::client::post(&h.local_addr().to_string(), br#"{"method":"x","id":1}"#).unwrap();
+        assert_eq!(status, 200);
+        assert!(String::from_utf8_lossy(&body).contains("Method Not Found"));
+        let plain = serve("127.0.0.1:0", Arc::new(Registry::new())).unwrap();
+        assert!(get(plain.local_addr(), "/metrics").starts_with("HTTP/1.1 405 "));
+    }
 }

@@ -2,6 +2,10 @@
 //! server's state, and where the RPC server listens. Modules add their own methods to the same
 //! `Registry`. See docs/rpc.md.
 
+mod cfgvars;
+mod misc;
+mod route;
+
 use sipvm_cfg::Snapshot;
 use sipvm_rpc::{Registry, Value};
 use std::sync::Arc;
@@ -73,6 +77,9 @@ pub fn registry(state: &State) -> Arc<Registry> {
     let reg = Registry::new();
     register_core(&reg);
     let _ = state;
+    route::register(&reg, state);
+    cfgvars::register(&reg, state);
+    misc::register(&reg, state);
     Arc::new(reg)
 }
 
@@ -96,7 +103,9 @@ pub fn start(
     state: &State,
 ) -> Result<Option<sipvm_rpc::ServerHandle>, sipvm_rpc::server::ServeError> {
     let (addr, explicit) = listen_addr(cli, snap);
-    match sipvm_rpc::serve(&addr, registry(state)) {
+    let live = state.live.clone();
+    let metrics: sipvm_rpc::server::Metrics = Arc::new(move || route::metrics(&live));
+    match sipvm_rpc::server::serve_with_metrics(&addr, registry(state), Some(metrics)) {
         Ok(h) => {
             tracing::info!("JSON-RPC on http://{}/RPC", h.local_addr());
             Ok(Some(h))
