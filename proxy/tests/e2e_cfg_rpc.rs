@@ -186,7 +186,6 @@ fn bad_or_missing_params_name_the_param_and_change_nothing() {
         ("pv.shvSet", vec![v("n"), v("int"), v("abc")], "'value'"),
         ("pv.shvSet", vec![v("n"), v("float"), v("1")], "'type'"),
         ("pv.shvSet", vec![v("n")], "'type'"),
-        ("pv.shvGet", vec![], "'name'"),
         ("stats.get_statistics", vec![], "'statistic'"),
         ("stats.get_statistics", vec![v("sl:nosuch")], "sl:nosuch"),
     ];
@@ -222,6 +221,14 @@ fn shv_ps_info_and_stats() {
     assert_eq!(
         call(&url, "pv.shvGet", vec![v("s")]),
         Ok(serde_json::json!({"name": "s", "type": "string", "value": "x y"}))
+    );
+    // Without a name: every variable, as Kamailio lists them.
+    assert_eq!(
+        call(&url, "pv.shvGet", vec![]),
+        Ok(serde_json::json!([
+            {"name": "n", "type": "int", "value": 42},
+            {"name": "s", "type": "string", "value": "x y"}
+        ]))
     );
 
     let ps = call(&url, "core.ps", vec![]).unwrap();

@@ -188,9 +188,15 @@ pub fn register(reg: &Registry, state: &State) {
     let shared = state.shared.clone();
     reg.method(
         "pv.shvGet",
-        "Get the value of a shared variable. Args: name",
+        "Get the value of a shared variable, or of all of them without a name. Args: [name]",
         move |p| {
-            let name = p.str(0, "name")?;
+            // Without a name, Kamailio lists every variable.
+            let Some(name) = p.opt_str(0, "name")? else {
+                let all = shared.shv.entries();
+                return Ok(Value::Array(
+                    all.iter().map(|(n, v)| shv_json(n, v)).collect(),
+                ));
+            };
             match shared.shv.get(&name) {
                 V::Null => Err(RpcError::new(404, "Variable not found")),
                 v => Ok(shv_json(&name, &v)),

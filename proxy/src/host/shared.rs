@@ -17,6 +17,14 @@ impl Shv {
         m.get(name).cloned().unwrap_or(Value::Null)
     }
 
+    /// Every variable, sorted by name (for `pv.shvGet` without a name).
+    pub fn entries(&self) -> Vec<(Arc<str>, Value)> {
+        let m = self.map.read().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<(Arc<str>, Value)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
     pub fn set(&self, name: &str, v: Value) {
         let mut m = self.map.write().unwrap_or_else(|p| p.into_inner());
         match m.get_mut(name) {
