@@ -52,7 +52,7 @@ fn client(server: SocketAddr) -> UdpSocket {
         "[::1]:0"
     };
     let s = UdpSocket::bind(bind).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.connect(server).unwrap();
     s
 }
@@ -128,7 +128,9 @@ fn burst_of_10000_with_2_workers_all_answered() {
         .map(|t| {
             std::thread::spawn(move || {
                 let c = client(addr);
-                let got = numbered_exchange(&c, &format!("s{t}"), 625, 200);
+                // 32 in flight per source: 512 in all, well inside the sockets' default
+                // buffers, so a busy machine delays datagrams rather than dropping them.
+                let got = numbered_exchange(&c, &format!("s{t}"), 625, 32);
                 assert_eq!(got.len(), 625);
             })
         })
