@@ -4,6 +4,7 @@
 
 mod edit;
 mod error;
+mod exercise;
 mod headers;
 mod msg;
 mod name;
@@ -16,6 +17,7 @@ mod via;
 
 pub use edit::{EditError, Edits, HeaderPos};
 pub use error::{ParseError, ParseErrorKind};
+pub use exercise::exercise;
 pub use headers::{CSeq, ContactAddr, Contacts, ContentType, Date, HeaderError, NameAddr};
 pub use msg::{Framing, HeaderRef, Method, Msg, MAX_HEADERS, MAX_MSG_LEN};
 pub use name::HeaderName;
