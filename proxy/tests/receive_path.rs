@@ -88,32 +88,13 @@ fn seed_corpus_is_the_torture_messages() {
 
 // ---- the receive path, in-process -----------------------------------------------------------
 
-const CFG: &str = r#"
-listen=udp:127.0.0.1:5060
-loadmodule "sl.so"
-loadmodule "maxfwd.so"
-loadmodule "sanity.so"
-
-request_route {
-    force_rport();
-    if (!mf_process_maxfwd_header("10")) {
-        sl_send_reply("483", "Too Many Hops");
-        exit;
-    }
-    if (!sanity_check()) {
-        exit;
-    }
-    sl_send_reply("200", "OK");
-}
-"#;
-
 /// A worker on the torture configuration, with the socket it pretends to receive on.
 fn worker() -> (Worker, Local, common::Scratch) {
     static LOOPBACK_ONLY: Once = Once::new();
     LOOPBACK_ONLY.call_once(|| std::env::set_var("SIPVM_LOOPBACK_ONLY", "1"));
     let dir = common::Scratch::new();
     let file = dir.path().join("receive.cfg");
-    std::fs::write(&file, CFG).unwrap();
+    std::fs::write(&file, common::TORTURE_CFG).unwrap();
     let live = Live::load(
         file.to_str().unwrap(),
         CompileOptions::default(),

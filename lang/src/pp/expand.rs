@@ -162,25 +162,7 @@ impl Pp<'_> {
                         i = end;
                     } else if c == b'$' {
                         // A pseudo-variable: `$name`, `$name(...)`, `$(...)`; never expanded.
-                        i += 1;
-                        i += id_len(&line[i..]);
-                        if b.get(i) == Some(&b'(') {
-                            let mut nest = 0usize;
-                            while i < b.len() {
-                                match b[i] {
-                                    b'(' => nest += 1,
-                                    b')' => {
-                                        nest -= 1;
-                                        if nest == 0 {
-                                            i += 1;
-                                            break;
-                                        }
-                                    }
-                                    _ => {}
-                                }
-                                i += 1;
-                            }
-                        }
+                        i = skip_pv(b, i);
                     } else if c == b'@' {
                         // A select (`@ruri.user`, `@hf_value["x"]`): names there are not expanded.
                         i += 1;
@@ -260,25 +242,7 @@ impl Pp<'_> {
                         lex = Lex::Block(1);
                         i += 2;
                     } else if c == b'$' {
-                        i += 1;
-                        i += id_len(&v[i..]);
-                        if b.get(i) == Some(&b'(') {
-                            let mut nest = 0usize;
-                            while i < b.len() {
-                                match b[i] {
-                                    b'(' => nest += 1,
-                                    b')' => {
-                                        nest -= 1;
-                                        if nest == 0 {
-                                            i += 1;
-                                            break;
-                                        }
-                                    }
-                                    _ => {}
-                                }
-                                i += 1;
-                            }
-                        }
+                        i = skip_pv(b, i);
                     } else if c.is_ascii_digit() {
                         i += b[i..].iter().take_while(|&&x| is_id_char(x)).count();
                     } else if is_id_start(c) {
@@ -336,4 +300,30 @@ impl Pp<'_> {
         }
         Ok(())
     }
+}
+
+/// End of the pseudo-variable whose `$` is at `i`: `$name`, then a balanced `(...)` if one
+/// follows (`$var(x)`, `$(ru{uri.user})`). Defines are never expanded inside it.
+fn skip_pv(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    if b.get(i).is_some_and(|&c| is_id_start(c)) {
+        i += b[i..].iter().take_while(|&&c| is_id_char(c)).count();
+    }
+    if b.get(i) == Some(&b'(') {
+        let mut nest = 0usize;
+        while i < b.len() {
+            match b[i] {
+                b'(' => nest += 1,
+                b')' => {
+                    nest -= 1;
+                    if nest == 0 {
+                        return i + 1;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    i
 }

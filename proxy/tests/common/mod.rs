@@ -620,3 +620,24 @@ pub fn answer_200(req: &[u8]) -> Vec<u8> {
     );
     out.into_bytes()
 }
+
+/// The torture configuration of the issue: `force_rport()`, maxfwd, `sanity_check()`, then
+/// 200. Replies are relayed by Via (no reply_route).
+pub const TORTURE_CFG: &str = r#"
+listen=udp:127.0.0.1:5060
+loadmodule "sl.so"
+loadmodule "maxfwd.so"
+loadmodule "sanity.so"
+
+request_route {
+    force_rport();
+    if (!mf_process_maxfwd_header("10")) {
+        sl_send_reply("483", "Too Many Hops");
+        exit;
+    }
+    if (!sanity_check()) {
+        exit;
+    }
+    sl_send_reply("200", "OK");
+}
+"#;
