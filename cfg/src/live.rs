@@ -26,7 +26,7 @@ pub struct Running {
 }
 
 impl Running {
-    fn new(snapshot: Snapshot) -> Running {
+    pub fn new(snapshot: Snapshot) -> Running {
         Running {
             declared: snapshot.custom.clone(),
             snapshot: Arc::new(snapshot),

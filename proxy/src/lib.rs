@@ -7,5 +7,6 @@ pub mod modules;
 pub mod report;
 pub mod run;
 pub mod sip;
+pub mod tm;
 pub mod transport;
 pub mod worker;

@@ -15,6 +15,8 @@ pub struct Worker {
     cache: SnapshotCache,
     shared: Arc<Shared>,
     locals: Arc<[Local]>,
+    /// Transaction ids whose timers are due (reused).
+    due: Vec<u64>,
 }
 
 impl Worker {
@@ -24,6 +26,7 @@ impl Worker {
             cache,
             shared,
             locals,
+            due: Vec::new(),
         }
     }
 
@@ -100,13 +103,22 @@ impl Handler for Worker {
                 tracing::debug!("ACK from {src} for our own reply absorbed");
                 return;
             }
+            // The hop-by-hop ACK of a negative reply a transaction sent ends there (RFC 3261
+            // §17.2.1); sipvm absorbs it before the script, see docs/tm.md.
+            if msg.method() == Some(crate::sip::Method::Ack)
+                && crate::tm::flow::absorb_ack(&self.shared.tm, &msg)
+            {
+                return;
+            }
             let Some(route) = prog.route(RouteKind::Request, "") else {
                 return;
             };
             counters.request();
             let mut c = Ctx::new(&msg, src, via, &self.locals, out, snap, &self.shared);
+            c.running = Some(running);
             let r = self.vm.run(prog, route, &mut c);
             c.finish();
+            drop(c);
             if let Err(e) = &r {
                 tracing::error!("request_route: {}", e.render(prog));
             }
@@ -130,7 +142,23 @@ impl Handler for Worker {
                 }
                 None => false,
             };
-            if !dropped {
+            let ours = msg
+                .top_via()
+                .ok()
+                .and_then(|v| v.branch())
+                .and_then(crate::tm::key::parse_branch);
+            let mut handled = false;
+            if let (false, Some((id, idx))) = (dropped, ours) {
+                let mut env = crate::tm::flow::Env {
+                    tm: &self.shared.tm,
+                    shared: &self.shared,
+                    locals: &self.locals,
+                    out,
+                    now: self.shared.tm.now(),
+                };
+                handled = crate::tm::flow::on_reply(&mut env, &mut self.vm, id, idx, &msg, src);
+            }
+            if !dropped && !handled {
                 let locals = &self.locals;
                 let ours = |h: &str, p: Option<u16>| ctx::is_local(locals, snap, h, p);
                 if !send::relay_reply(&msg, ours, via, out) {
@@ -139,6 +167,24 @@ impl Handler for Worker {
             }
             count_outcome(counters, failed, out, before);
         }
+    }
+
+    fn on_tick(&mut self, out: &mut Outbox) {
+        self.tm_tick(out);
+    }
+}
+
+impl Worker {
+    /// Runs the transaction timers that are due.
+    fn tm_tick(&mut self, out: &mut Outbox) {
+        let mut env = crate::tm::flow::Env {
+            tm: &self.shared.tm,
+            shared: &self.shared,
+            locals: &self.locals,
+            out,
+            now: self.shared.tm.now(),
+        };
+        crate::tm::flow::tick(&mut env, &mut self.vm, &mut self.due);
     }
 }
 

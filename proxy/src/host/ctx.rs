@@ -38,6 +38,10 @@ pub struct Ctx<'a> {
     pub held_locks: Vec<usize>,
     /// sanity's reply kept for `sanity_reply()` when `modparam("sanity", "noreply", 1)`.
     pub sanity_reply: Option<(u16, String)>,
+    /// The program generation running (snapshot and counters), kept by a transaction.
+    pub running: Option<&'a sipvm_cfg::Running>,
+    /// The transaction this message belongs to, and what tm functions armed.
+    pub tm: crate::tm::state::TmCtx<'a>,
 }
 
 impl<'a> Ctx<'a> {
@@ -67,6 +71,8 @@ impl<'a> Ctx<'a> {
             avps: Vec::new(),
             held_locks: Vec::new(),
             sanity_reply: None,
+            running: None,
+            tm: Default::default(),
         }
     }
 

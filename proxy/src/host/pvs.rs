@@ -140,8 +140,7 @@ pub fn get(ctx: &mut Ctx<'_>, prog: &Program, key: PvKey<'_>) -> Result<Value, H
                 .map(|c| c.value.clone())
                 .unwrap_or(Value::Null)
         }
-        // No transaction exists on the stateless path.
-        c if c.starts_with("T_") => Value::Null,
+        c if c.starts_with("T_") => crate::tm::pvs::get(ctx, c, key.name),
         other => {
             return Err(HostError(format!(
                 "pseudo-variable ${other} is not available in sipvm yet"

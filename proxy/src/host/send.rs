@@ -41,7 +41,7 @@ fn offset_in(msg: &Msg, part: &str) -> Option<usize> {
 }
 
 /// RFC 3581 / 3261 §18.2.1: note on the sender's Via where the request really came from.
-fn mark_received(ctx: &Ctx<'_>, via: &Via<'_>, e: &mut Edits) {
+pub(crate) fn mark_received(ctx: &Ctx<'_>, via: &Via<'_>, e: &mut Edits) {
     let Some(start) = offset_in(ctx.msg, via.as_str()) else {
         return;
     };
@@ -103,34 +103,45 @@ pub fn via_sent_by(l: &Local) -> String {
 /// Stateless forward of the request to `dst` (core `forward()`): current edits, the new
 /// Request-URI, `received`/`rport` on the sender's Via, and our Via on top.
 pub fn forward(ctx: &mut Ctx<'_>, dst: SocketAddr) -> Result<(), HostError> {
+    let buf = request_for(ctx, ctx.ruri.as_deref(), &branch(ctx))?;
+    send_from(ctx.out, ctx.local, dst, Bytes::from(buf));
+    Ok(())
+}
+
+/// The request as it leaves: the script's edits, `ruri` as Request-URI (`None`: as
+/// received), the sender's Via marked, and our Via with `branch` on top.
+pub fn request_for(ctx: &Ctx<'_>, ruri: Option<&str>, branch: &str) -> Result<Vec<u8>, HostError> {
     let mut e = ctx.edits.clone();
-    if let Some(r) = &ctx.ruri {
+    if let Some(r) = ruri {
         e.set_ruri(r);
     }
     if let Ok(v) = ctx.msg.top_via() {
         mark_received(ctx, v, &mut e);
     }
     let via = format!(
-        "SIP/2.0/{} {};branch={}",
+        "SIP/2.0/{} {};branch={branch}",
         ctx.local.proto.as_str().to_ascii_uppercase(),
         via_sent_by(ctx.local),
-        branch(ctx)
     );
     e.push_via(&via);
     let mut buf = Vec::with_capacity(ctx.msg.len() + 128);
     ctx.msg
         .serialize(&e, &mut buf)
         .map_err(|x| HostError(x.to_string()))?;
-    send_from(ctx.out, ctx.local, dst, Bytes::from(buf));
-    Ok(())
+    Ok(buf)
 }
 
 fn send_from(out: &mut Outbox, local: &Local, dst: SocketAddr, data: Bytes) {
+    send_via(out, local.index, local.proto, dst, data);
+}
+
+/// Sends `data` to `dst` from socket `local` (an index into the server's sockets).
+pub fn send_via(out: &mut Outbox, local: usize, proto: Proto, dst: SocketAddr, data: Bytes) {
     if loopback_only() && !dst.ip().is_loopback() {
         tracing::warn!("not sending to {dst}: SIPVM_LOOPBACK_ONLY is set");
         return;
     }
-    out.send(dst, local.proto, data, Some(local.index));
+    out.send(dst, proto, data, Some(local));
 }
 
 /// Test safety net: with `SIPVM_LOOPBACK_ONLY=1` in the environment, sipvm sends nothing
@@ -171,10 +182,10 @@ pub fn reply_destination(ctx: &Ctx<'_>) -> SocketAddr {
 
 /// RFC 3581 §4: when the request asked for `rport` (or `force_rport()` was called), the
 /// reply's top Via says where the request came from: `received` and the `rport` value.
-fn note_source_in_reply(ctx: &Ctx<'_>, buf: &mut Vec<u8>) {
-    let Ok(v) = ctx.msg.top_via() else { return };
+fn note_source_in_reply(msg: &Msg, src: SocketAddr, force_rport: bool, buf: &mut Vec<u8>) {
+    let Ok(v) = msg.top_via() else { return };
     let rport = v.rport();
-    if rport.is_none() && !ctx.force_rport {
+    if rport.is_none() && !force_rport {
         return;
     }
     // The first Via line of the reply follows the status line, and its first value is
@@ -199,14 +210,14 @@ fn note_source_in_reply(ctx: &Ctx<'_>, buf: &mut Vec<u8>) {
         if let Some(i) = text.to_ascii_lowercase().rfind(";rport") {
             let after = text.as_bytes().get(i + 6).copied();
             if after.is_none() || after == Some(b';') {
-                text.insert_str(i + 6, &format!("={}", ctx.src.port()));
+                text.insert_str(i + 6, &format!("={}", src.port()));
             }
         }
     } else if rport.is_none() {
-        text.push_str(&format!(";rport={}", ctx.src.port()));
+        text.push_str(&format!(";rport={}", src.port()));
     }
     if v.received().is_none() {
-        text.push_str(&format!(";received={}", ctx.src.ip()));
+        text.push_str(&format!(";received={}", src.ip()));
     }
     buf.splice(start..start + val.len(), text.into_bytes());
 }
@@ -218,13 +229,7 @@ pub fn reply(
     reason: &str,
     extra: &[(&str, &str)],
 ) -> Result<(), HostError> {
-    let tag = to_tag(ctx.msg);
-    let mut headers: Vec<(&str, &str)> = extra.to_vec();
-    headers.push(("Server", "sipvm"));
-    let mut buf = Vec::with_capacity(512);
-    build_reply(ctx.msg, code, reason, Some(&tag), &headers, &mut buf)
-        .map_err(|e| HostError(e.to_string()))?;
-    note_source_in_reply(ctx, &mut buf);
+    let buf = build_local_reply(ctx.msg, ctx.src, ctx.force_rport, code, reason, extra)?;
     let dst = reply_destination(ctx);
     let data = Bytes::from(buf);
     if ctx.local.proto == Proto::Udp {
@@ -233,6 +238,26 @@ pub fn reply(
         ctx.out.reply(ctx.src, ctx.local, data);
     }
     Ok(())
+}
+
+/// A reply sipvm makes itself to `msg` from `src`: our To-tag, a Server header, and the
+/// RFC 3581 source note on the top Via.
+pub fn build_local_reply(
+    msg: &Msg,
+    src: SocketAddr,
+    force_rport: bool,
+    code: u16,
+    reason: &str,
+    extra: &[(&str, &str)],
+) -> Result<Vec<u8>, HostError> {
+    let tag = to_tag(msg);
+    let mut headers: Vec<(&str, &str)> = extra.to_vec();
+    headers.push(("Server", "sipvm"));
+    let mut buf = Vec::with_capacity(512);
+    build_reply(msg, code, reason, Some(&tag), &headers, &mut buf)
+        .map_err(|e| HostError(e.to_string()))?;
+    note_source_in_reply(msg, src, force_rport, &mut buf);
+    Ok(buf)
 }
 
 /// Relays a reply statelessly by its Via stack (RFC 3261 §16.7 step 9 without a transaction):

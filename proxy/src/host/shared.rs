@@ -118,6 +118,8 @@ pub struct Shared {
     /// cfgutils' `rand_event()` probability in percent: one value for every worker, as
     /// Kamailio keeps it in shared memory (`initial_probability`, default 10).
     pub rand_prob: std::sync::atomic::AtomicI64,
+    /// The transaction table (tm).
+    pub tm: crate::tm::Tm,
 }
 
 impl Shared {
@@ -140,6 +142,7 @@ impl Shared {
             shv,
             locks: LockSet::new(size),
             rand_prob: std::sync::atomic::AtomicI64::new(prob),
+            tm: crate::tm::Tm::new(),
         }
     }
 }

@@ -145,6 +145,8 @@ pub fn impls(module: &str) -> Option<&'static [crate::host::Impl]> {
         "xlog" => xlog::IMPLS,
         "sanity" => sanity::IMPLS,
         "pv" => pv::IMPLS,
+        "tm" => crate::tm::natives::IMPLS,
+        "tmx" => tmx::IMPLS,
         _ => return None,
     })
 }

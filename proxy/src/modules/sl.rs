@@ -41,7 +41,7 @@ pub static IMPLS: &[Impl] = &[
     },
     Impl {
         name: "send_reply",
-        f: sl_send_reply,
+        f: send_reply,
     },
     Impl {
         name: "sl_reply_error",
@@ -72,6 +72,26 @@ fn sl_send_reply(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostEr
     let extra: Vec<(&str, &str)> = contact.iter().map(|c| ("Contact", c.as_str())).collect();
     send::reply(ctx, code, &reason, &extra)?;
     Ok(1)
+}
+
+/// `send_reply(code, reason)`: stateful when the script has a transaction (after
+/// `t_newtran`/`t_relay`, and in failure routes), stateless otherwise.
+fn send_reply(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    if ctx.tm.has_tx() {
+        let code = arg_int(args, 0)?;
+        let code = u16::try_from(code)
+            .ok()
+            .filter(|c| (100..=699).contains(c))
+            .ok_or_else(|| HostError(format!("bad reply code {code}")))?;
+        let reason = arg_str(args, 1).into_owned();
+        return Ok(
+            match crate::tm::natives::reply_stateful(ctx, code, &reason) {
+                Some(true) => 1,
+                _ => -1,
+            },
+        );
+    }
+    sl_send_reply(ctx, args)
 }
 
 /// `sl_reply_error()`: sipvm records no internal error codes yet, so this answers 500 as

@@ -32,3 +32,9 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     ],
     pvs: &[],
 };
+
+/// tmx's natives sipvm has.
+pub static IMPLS: &[crate::host::Impl] = &[crate::host::Impl {
+    name: "t_precheck_trans",
+    f: crate::tm::natives::t_precheck_trans,
+}];

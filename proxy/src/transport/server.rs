@@ -44,7 +44,7 @@ impl Default for Config {
         Config {
             children: 8,
             tcp_readers: None,
-            tick: Duration::from_millis(100),
+            tick: Duration::from_millis(20),
             max_tcp_message: 64 * 1024,
             tcp_max_connections: 2048,
             tcp_lifetime: Duration::from_secs(120),

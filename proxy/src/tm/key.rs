@@ -1,0 +1,133 @@
+//! Server transaction keys (RFC 3261 §17.2.3, with the RFC 2543 fallback) and the branch
+//! values sipvm gives its client transactions, from which a reply finds its transaction.
+
+use crate::sip::{Method, Msg};
+use std::hash::{Hash, Hasher};
+
+/// What identifies a server transaction. An ACK for a non-2xx reply and the CANCEL of an
+/// INVITE find the INVITE's transaction with [`Key::of_invite`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// RFC 3261: the top Via's branch (magic cookie), its sent-by, and the method (ACK counts
+    /// as INVITE).
+    Rfc3261 {
+        branch: Box<str>,
+        sent_by: Box<str>,
+        method: Box<str>,
+    },
+    /// RFC 2543 peers: Call-ID, CSeq number, From tag, the top Via and the Request-URI.
+    Rfc2543 {
+        call_id: Box<str>,
+        cseq: u32,
+        from_tag: Box<str>,
+        via: Box<str>,
+        ruri: Box<str>,
+        method: Box<str>,
+    },
+}
+
+const COOKIE: &str = "z9hG4bK";
+
+fn method_class(m: &Msg) -> &str {
+    match m.method() {
+        Some(Method::Ack) => "INVITE",
+        _ => m.method_str(),
+    }
+}
+
+impl Key {
+    /// The key of a request's own transaction; `None` when the headers it needs are broken.
+    pub fn of(m: &Msg) -> Option<Key> {
+        Self::with_method(m, method_class(m))
+    }
+
+    /// The key of the INVITE transaction a CANCEL or ACK refers to.
+    pub fn of_invite(m: &Msg) -> Option<Key> {
+        Self::with_method(m, "INVITE")
+    }
+
+    fn with_method(m: &Msg, method: &str) -> Option<Key> {
+        let via = m.top_via().ok()?;
+        match via.branch() {
+            Some(b) if b.len() > COOKIE.len() && b.starts_with(COOKIE) => {
+                let sent_by = match via.port() {
+                    Some(p) => format!("{}:{p}", via.host().to_ascii_lowercase()),
+                    None => via.host().to_ascii_lowercase(),
+                };
+                Some(Key::Rfc3261 {
+                    branch: b.into(),
+                    sent_by: sent_by.into(),
+                    method: method.into(),
+                })
+            }
+            _ => {
+                let from_tag = m.from().ok()?.tag().unwrap_or("");
+                Some(Key::Rfc2543 {
+                    call_id: m.call_id().ok()?.into(),
+                    cseq: m.cseq().ok()?.seq,
+                    from_tag: from_tag.into(),
+                    via: via.as_str().into(),
+                    ruri: m.ruri_str().into(),
+                    method: method.into(),
+                })
+            }
+        }
+    }
+
+    pub fn hash64(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Prefix of the branches sipvm's client transactions use: `z9hG4bKsvt<id hex>.<branch>`.
+pub const BRANCH_PREFIX: &str = "z9hG4bKsvt";
+
+pub fn branch_value(id: u64, idx: usize) -> String {
+    format!("{BRANCH_PREFIX}{id:x}.{idx}")
+}
+
+/// The transaction id and branch index of one of our branches.
+pub fn parse_branch(b: &str) -> Option<(u64, usize)> {
+    let rest = b.strip_prefix(BRANCH_PREFIX)?;
+    let (id, idx) = rest.split_once('.')?;
+    Some((u64::from_str_radix(id, 16).ok()?, idx.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn msg(s: &str) -> Msg {
+        Msg::parse(Bytes::from(s.replace('\n', "\r\n"))).unwrap()
+    }
+
+    const INV: &str = "INVITE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bKabc\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: c1\nCSeq: 1 INVITE\nContent-Length: 0\n\n";
+
+    #[test]
+    fn ack_and_cancel_find_the_invite() {
+        let inv = Key::of(&msg(INV)).unwrap();
+        let cancel = msg(&INV
+            .replace("INVITE sip", "CANCEL sip")
+            .replace("1 INVITE", "1 CANCEL"));
+        assert_ne!(Key::of(&cancel).unwrap(), inv);
+        assert_eq!(Key::of_invite(&cancel).unwrap(), inv);
+        let ack = msg(&INV
+            .replace("INVITE sip", "ACK sip")
+            .replace("1 INVITE", "1 ACK"));
+        assert_eq!(Key::of(&ack).unwrap(), inv);
+        let other_hop = msg(&INV.replace("10.0.0.1:5070", "10.0.0.2:5070"));
+        assert_ne!(Key::of(&other_hop).unwrap(), inv);
+    }
+
+    #[test]
+    fn rfc2543_fallback_and_branch_roundtrip() {
+        let old = msg(&INV.replace(";branch=z9hG4bKabc", ""));
+        assert!(matches!(Key::of(&old), Some(Key::Rfc2543 { .. })));
+        let b = branch_value(0xdead_beef, 3);
+        assert_eq!(parse_branch(&b), Some((0xdead_beef, 3)));
+        assert_eq!(parse_branch("z9hG4bKother"), None);
+    }
+}
