@@ -99,15 +99,15 @@ impl Handler for Worker {
                 }
                 return;
             }
-            if crate::modules::sl::absorbs_ack(&msg) {
-                tracing::debug!("ACK from {src} for our own reply absorbed");
-                return;
-            }
             // The hop-by-hop ACK of a negative reply a transaction sent ends there (RFC 3261
             // §17.2.1); sipvm absorbs it before the script, see docs/tm.md.
             if msg.method() == Some(crate::sip::Method::Ack)
                 && crate::tm::flow::absorb_ack(&self.shared.tm, &msg)
             {
+                return;
+            }
+            if crate::modules::sl::absorbs_ack(&msg) {
+                tracing::debug!("ACK from {src} for our own reply absorbed");
                 return;
             }
             let Some(route) = prog.route(RouteKind::Request, "") else {
