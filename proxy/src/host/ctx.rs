@@ -38,6 +38,8 @@ pub struct Ctx<'a> {
     pub held_locks: Vec<usize>,
     /// sanity's reply kept for `sanity_reply()` when `modparam("sanity", "noreply", 1)`.
     pub sanity_reply: Option<(u16, String)>,
+    /// rr: the Record-Route to add when the request is sent, and what `loose_route()` found.
+    pub rr: super::rr::RrState,
 }
 
 impl<'a> Ctx<'a> {
@@ -67,6 +69,7 @@ impl<'a> Ctx<'a> {
             avps: Vec::new(),
             held_locks: Vec::new(),
             sanity_reply: None,
+            rr: Default::default(),
         }
     }
 

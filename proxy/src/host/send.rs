@@ -100,9 +100,27 @@ pub fn via_sent_by(l: &Local) -> String {
     }
 }
 
-/// Stateless forward of the request to `dst` (core `forward()`): current edits, the new
-/// Request-URI, `received`/`rport` on the sender's Via, and our Via on top.
+/// Stateless forward of the request to `dst` over the protocol it arrived on (core
+/// `forward(host, port)`).
 pub fn forward(ctx: &mut Ctx<'_>, dst: SocketAddr) -> Result<(), HostError> {
+    let proto = ctx.local.proto;
+    forward_over(ctx, dst, proto).map(|_| ())
+}
+
+/// Stateless forward of the request to `dst` over `proto`: current edits, the new
+/// Request-URI, `received`/`rport` on the sender's Via, Record-Route, and our Via on top.
+/// False when no socket can send `proto` to `dst`'s address family.
+pub fn forward_over(ctx: &mut Ctx<'_>, dst: SocketAddr, proto: Proto) -> Result<bool, HostError> {
+    let locals = ctx.locals;
+    let out = match out_socket(locals, ctx.local, ctx.rr.force_socket, proto, dst) {
+        Some(l) => l,
+        // Sending back over the receiving protocol: the transport picks a socket.
+        None if proto == ctx.local.proto => ctx.local,
+        None => {
+            tracing::warn!("forward: no {proto} socket for {dst}");
+            return Ok(false);
+        }
+    };
     let mut e = ctx.edits.clone();
     if let Some(r) = &ctx.ruri {
         e.set_ruri(r);
@@ -110,10 +128,11 @@ pub fn forward(ctx: &mut Ctx<'_>, dst: SocketAddr) -> Result<(), HostError> {
     if let Ok(v) = ctx.msg.top_via() {
         mark_received(ctx, v, &mut e);
     }
+    super::rr::apply(ctx, out, dst, &mut e);
     let via = format!(
         "SIP/2.0/{} {};branch={}",
-        ctx.local.proto.as_str().to_ascii_uppercase(),
-        via_sent_by(ctx.local),
+        out.proto.as_str().to_ascii_uppercase(),
+        via_sent_by(out),
         branch(ctx)
     );
     e.push_via(&via);
@@ -121,8 +140,54 @@ pub fn forward(ctx: &mut Ctx<'_>, dst: SocketAddr) -> Result<(), HostError> {
     ctx.msg
         .serialize(&e, &mut buf)
         .map_err(|x| HostError(x.to_string()))?;
-    send_from(ctx.out, ctx.local, dst, Bytes::from(buf));
-    Ok(())
+    send_from(ctx.out, out, dst, Bytes::from(buf));
+    Ok(true)
+}
+
+/// The socket a request to `dst` over `proto` leaves from: the forced one (`loose_route()`
+/// of a double Record-Route) when it fits, else the receiving one when it fits, else the
+/// first of that protocol and address family.
+pub fn out_socket<'l>(
+    locals: &'l [Local],
+    rcv: &'l Local,
+    forced: Option<usize>,
+    proto: Proto,
+    dst: SocketAddr,
+) -> Option<&'l Local> {
+    let fits = |l: &Local| l.proto == proto && l.addr.is_ipv4() == dst.is_ipv4();
+    let forced = forced.and_then(|i| locals.iter().find(|l| l.index == i));
+    if let Some(f) = forced {
+        if fits(f) {
+            return Some(f);
+        }
+        // The same address over the wanted protocol.
+        if let Some(l) = locals
+            .iter()
+            .find(|l| fits(l) && l.addr.ip() == f.addr.ip())
+        {
+            return Some(l);
+        }
+    }
+    if fits(rcv) {
+        return Some(rcv);
+    }
+    locals.iter().find(|l| fits(l))
+}
+
+/// The protocol of the next hop (`$du`, else the Request-URI) as Kamailio's `forward()`
+/// picks it: the `transport` parameter, TLS for `sips:`, else UDP.
+pub fn next_hop_proto(ctx: &Ctx<'_>) -> Proto {
+    let uri = ctx.dst_uri.as_deref().unwrap_or_else(|| ctx.ruri_str());
+    let Ok(u) = Uri::parse(uri) else {
+        return Proto::Udp;
+    };
+    let t = u.param("transport").flatten().and_then(Proto::from_name);
+    match (u.scheme(), t) {
+        (Scheme::Sips, Some(Proto::Ws | Proto::Wss)) => Proto::Wss,
+        (Scheme::Sips, _) => Proto::Tls,
+        (_, Some(p)) => p,
+        _ => Proto::Udp,
+    }
 }
 
 fn send_from(out: &mut Outbox, local: &Local, dst: SocketAddr, data: Bytes) {
