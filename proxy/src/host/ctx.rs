@@ -42,6 +42,8 @@ pub struct Ctx<'a> {
     pub running: Option<&'a sipvm_cfg::Running>,
     /// The transaction this message belongs to, and what tm functions armed.
     pub tm: crate::tm::state::TmCtx<'a>,
+    /// rr: the Record-Route to add when the request is sent, and what `loose_route()` found.
+    pub rr: super::rr::RrState,
 }
 
 impl<'a> Ctx<'a> {
@@ -73,6 +75,7 @@ impl<'a> Ctx<'a> {
             sanity_reply: None,
             running: None,
             tm: Default::default(),
+            rr: Default::default(),
         }
     }
 

@@ -2,8 +2,10 @@
 //! pseudo-variables, native dispatch, and state shared across workers.
 
 pub mod ctx;
+pub mod loose;
 pub mod natives;
 pub mod pvs;
+pub mod rr;
 pub mod send;
 pub mod shared;
 pub mod uri_edit;

@@ -141,6 +141,31 @@ pub fn get(ctx: &mut Ctx<'_>, prog: &Program, key: PvKey<'_>) -> Result<Value, H
                 .unwrap_or(Value::Null)
         }
         c if c.starts_with("T_") => crate::tm::pvs::get(ctx, c, key.name),
+        // rr: the topmost Route's URI; From/To tags as in the initial request; direction.
+        "route_uri" => opt(m
+            .route()
+            .ok()
+            .and_then(|r| r.first())
+            .map(|n| n.uri().as_str())),
+        "fti" | "tti" => {
+            let (f, t) = (m.from().ok(), m.to().ok());
+            let up = super::loose::is_upstream(ctx);
+            let pick = if (r.class_name.as_ref() == "fti") != up {
+                f
+            } else {
+                t
+            };
+            opt(pick.and_then(|n| n.tag()).filter(|t| !t.is_empty()))
+        }
+        "rdir" => {
+            let up = super::loose::is_upstream(ctx);
+            match key.name.unwrap_or("") {
+                "name" => s(if up { "upstream" } else { "downstream" }),
+                _ => Value::Int(if up { 2 } else { 1 }),
+            }
+        }
+        // No transaction exists on the stateless path.
+        c if c.starts_with("T_") => Value::Null,
         other => {
             return Err(HostError(format!(
                 "pseudo-variable ${other} is not available in sipvm yet"

@@ -100,17 +100,46 @@ pub fn via_sent_by(l: &Local) -> String {
     }
 }
 
-/// Stateless forward of the request to `dst` (core `forward()`): current edits, the new
-/// Request-URI, `received`/`rport` on the sender's Via, and our Via on top.
+/// Stateless forward of the request to `dst` over the protocol it arrived on (core
+/// `forward(host, port)`).
 pub fn forward(ctx: &mut Ctx<'_>, dst: SocketAddr) -> Result<(), HostError> {
-    let buf = request_for(ctx, ctx.ruri.as_deref(), &branch(ctx))?;
-    send_from(ctx.out, ctx.local, dst, Bytes::from(buf));
-    Ok(())
+    let proto = ctx.local.proto;
+    forward_over(ctx, dst, proto).map(|_| ())
 }
 
-/// The request as it leaves: the script's edits, `ruri` as Request-URI (`None`: as
-/// received), the sender's Via marked, and our Via with `branch` on top.
-pub fn request_for(ctx: &Ctx<'_>, ruri: Option<&str>, branch: &str) -> Result<Vec<u8>, HostError> {
+/// Stateless forward of the request to `dst` over `proto`: current edits, the new
+/// Request-URI, `received`/`rport` on the sender's Via, Record-Route, and our Via on top.
+/// False when no socket can send `proto` to `dst`'s address family.
+pub fn forward_over(ctx: &mut Ctx<'_>, dst: SocketAddr, proto: Proto) -> Result<bool, HostError> {
+    let Some(out) = sending_socket(ctx, proto, dst) else {
+        tracing::warn!("forward: no {proto} socket for {dst}");
+        return Ok(false);
+    };
+    let buf = request_for(ctx, ctx.ruri.as_deref(), &branch(ctx), out, dst)?;
+    send_from(ctx.out, out, dst, Bytes::from(buf));
+    Ok(true)
+}
+
+/// The socket a request to `dst` over `proto` leaves from (see [`out_socket`]); sending back
+/// over the receiving protocol, the receiving socket.
+pub fn sending_socket<'l>(ctx: &Ctx<'l>, proto: Proto, dst: SocketAddr) -> Option<&'l Local> {
+    match out_socket(ctx.locals, ctx.local, ctx.rr.force_socket, proto, dst) {
+        Some(l) => Some(l),
+        None if proto == ctx.local.proto => Some(ctx.local),
+        None => None,
+    }
+}
+
+/// The request as it leaves socket `out` for `dst`: the script's edits, `ruri` as
+/// Request-URI (`None`: as received), the sender's Via marked, Record-Route, and our Via with
+/// `branch` on top.
+pub fn request_for(
+    ctx: &Ctx<'_>,
+    ruri: Option<&str>,
+    branch: &str,
+    out: &Local,
+    dst: SocketAddr,
+) -> Result<Vec<u8>, HostError> {
     let mut e = ctx.edits.clone();
     if let Some(r) = ruri {
         e.set_ruri(r);
@@ -118,10 +147,11 @@ pub fn request_for(ctx: &Ctx<'_>, ruri: Option<&str>, branch: &str) -> Result<Ve
     if let Ok(v) = ctx.msg.top_via() {
         mark_received(ctx, v, &mut e);
     }
+    super::rr::apply(ctx, out, dst, &mut e);
     let via = format!(
         "SIP/2.0/{} {};branch={branch}",
-        ctx.local.proto.as_str().to_ascii_uppercase(),
-        via_sent_by(ctx.local),
+        out.proto.as_str().to_ascii_uppercase(),
+        via_sent_by(out),
     );
     e.push_via(&via);
     let mut buf = Vec::with_capacity(ctx.msg.len() + 128);
@@ -129,6 +159,56 @@ pub fn request_for(ctx: &Ctx<'_>, ruri: Option<&str>, branch: &str) -> Result<Ve
         .serialize(&e, &mut buf)
         .map_err(|x| HostError(x.to_string()))?;
     Ok(buf)
+}
+
+/// The socket a request to `dst` over `proto` leaves from: the forced one (`loose_route()`
+/// of a double Record-Route) when it fits, else the receiving one when it fits, else the
+/// first of that protocol and address family.
+pub fn out_socket<'l>(
+    locals: &'l [Local],
+    rcv: &'l Local,
+    forced: Option<usize>,
+    proto: Proto,
+    dst: SocketAddr,
+) -> Option<&'l Local> {
+    let fits = |l: &Local| l.proto == proto && l.addr.is_ipv4() == dst.is_ipv4();
+    let forced = forced.and_then(|i| locals.iter().find(|l| l.index == i));
+    if let Some(f) = forced {
+        if fits(f) {
+            return Some(f);
+        }
+        // The same address over the wanted protocol.
+        if let Some(l) = locals
+            .iter()
+            .find(|l| fits(l) && l.addr.ip() == f.addr.ip())
+        {
+            return Some(l);
+        }
+    }
+    if fits(rcv) {
+        return Some(rcv);
+    }
+    locals.iter().find(|l| fits(l))
+}
+
+/// The protocol of the next hop (`$du`, else the Request-URI) as Kamailio's `forward()`
+/// picks it: the `transport` parameter, TLS for `sips:`, else UDP.
+pub fn next_hop_proto(ctx: &Ctx<'_>) -> Proto {
+    uri_proto(ctx.dst_uri.as_deref().unwrap_or_else(|| ctx.ruri_str()))
+}
+
+/// The protocol a URI asks for (see [`next_hop_proto`]).
+pub fn uri_proto(uri: &str) -> Proto {
+    let Ok(u) = Uri::parse(uri) else {
+        return Proto::Udp;
+    };
+    let t = u.param("transport").flatten().and_then(Proto::from_name);
+    match (u.scheme(), t) {
+        (Scheme::Sips, Some(Proto::Ws | Proto::Wss)) => Proto::Wss,
+        (Scheme::Sips, _) => Proto::Tls,
+        (_, Some(p)) => p,
+        _ => Proto::Udp,
+    }
 }
 
 fn send_from(out: &mut Outbox, local: &Local, dst: SocketAddr, data: Bytes) {

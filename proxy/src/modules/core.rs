@@ -375,6 +375,12 @@ pub static IMPLS: &[Impl] = &[
 
 /// `forward()`, `forward(host)`, `forward(host, port)`: stateless relay to the next hop.
 fn forward(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    // forward(): the next hop's transport; forward(host, port): the receiving one.
+    let proto = if args.is_empty() {
+        send::next_hop_proto(ctx)
+    } else {
+        ctx.local.proto
+    };
     let dst = if args.is_empty() {
         send::next_hop(ctx)
     } else {
@@ -390,8 +396,11 @@ fn forward(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
         tracing::warn!("forward: no usable next hop for {}", ctx.ruri_str());
         return Ok(-1);
     };
-    send::forward(ctx, dst)?;
-    Ok(1)
+    Ok(if send::forward_over(ctx, dst, proto)? {
+        1
+    } else {
+        -1
+    })
 }
 
 fn set_ruri(ctx: &mut Ctx<'_>, c: UriChange<'_>) -> Result<i64, HostError> {

@@ -147,6 +147,7 @@ pub fn impls(module: &str) -> Option<&'static [crate::host::Impl]> {
         "pv" => pv::IMPLS,
         "tm" => crate::tm::natives::IMPLS,
         "tmx" => tmx::IMPLS,
+        "rr" => rr::IMPLS,
         _ => return None,
     })
 }

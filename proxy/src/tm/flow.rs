@@ -156,6 +156,7 @@ fn run_route(
     if kind == RouteKind::Failure {
         c.edits = t.edits.clone();
         c.ruri = t.ruri.clone();
+        c.rr = t.rr.clone();
     }
     c.tm.route = Some(kind);
     c.tm.armed = t.armed;

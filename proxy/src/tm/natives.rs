@@ -77,6 +77,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         g_ivl: 0,
         // A transaction nobody answers or relays is dropped after Kamailio's lifetimes.
         delete_at: Some(now + if invite { 180_000 } else { 32_000 }),
+        rr: Default::default(),
         canceled: false,
         in_failure: false,
         picked: None,
@@ -131,6 +132,7 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
         t.ruri = ctx.ruri.clone();
         t.flags = ctx.flags;
         t.avps = ctx.avps.clone();
+        t.rr = ctx.rr.clone();
     }
     t.armed = ctx.tm.armed;
     if t.canceled {
@@ -142,20 +144,25 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
             tracing::debug!("t_relay: no next hop for {uri}");
             continue;
         };
+        let proto = send::uri_proto(dst_uri.as_deref().unwrap_or(&uri));
+        let Some(out) = send::sending_socket(ctx, proto, dst) else {
+            tracing::debug!("t_relay: no {proto} socket for {dst}");
+            continue;
+        };
         let idx = t.branches.len();
         let branch = super::key::branch_value(t.id, idx);
         let ruri = (uri != ctx.msg.ruri_str()).then_some(uri.as_str());
-        let Ok(buf) = send::request_for(ctx, ruri, &branch) else {
+        let Ok(buf) = send::request_for(ctx, ruri, &branch, out, dst) else {
             continue;
         };
         let data = Bytes::from(buf);
-        let proto = ctx.local.proto;
-        send::send_via(ctx.out, ctx.local.index, proto, dst, data.clone());
+        let (local, proto) = (out.index, out.proto);
+        send::send_via(ctx.out, local, proto, dst, data.clone());
         let udp = proto == Proto::Udp;
         t.branches.push(Branch {
             uri,
             dst,
-            local: ctx.local.index,
+            local,
             proto,
             req: data,
             status: 0,

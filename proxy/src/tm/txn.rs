@@ -88,6 +88,8 @@ pub struct Txn {
     pub ruri: Option<String>,
     pub flags: u64,
     pub avps: Vec<(Arc<str>, Value)>,
+    /// record_route() of the request: failure-route branches are record-routed too.
+    pub rr: crate::host::rr::RrState,
     pub armed: Armed,
     pub timers: Timers,
     pub branches: Vec<Branch>,
