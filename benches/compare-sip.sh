@@ -12,7 +12,7 @@
 #   --children N      kamailio -n (UDP workers, default 2); also the echo baseline's threads
 #   --method M        OPTIONS (default), INVITE or MESSAGE
 #   --responder ADDR  start `sipload --echo-server ADDR` as the next hop behind the proxy;
-#                     by default detected from the cfg's rewritehostport("HOST:PORT")
+#                     by default one per distinct rewritehostport("HOST:PORT") of the cfg
 #   --no-responder    do not start one
 #   --port N          listen port to use instead of the cfg's (a temp copy is rewritten);
 #                     by default the cfg's, or a free one when that is busy
@@ -122,22 +122,27 @@ if [ "$port" != "$cport" ]; then
     sed -E "s/$host:$cport/$host:$port/g" "$cfg" >"$run_cfg"
 fi
 
-# The next hop of a forwarding cfg.
+# The next hops of a forwarding cfg: every distinct rewritehostport("HOST:PORT").
 if [ "$responder" = auto ]; then
-    responder=$(grep -m1 -oE 'rewritehostport\("[^"]+"\)' "$cfg" | sed -E 's/.*\("([^"]+)"\)/\1/' || true)
+    responder=$(grep -oE 'rewritehostport\("[^"]+"\)' "$cfg" | sed -E 's/.*\("([^"]+)"\)/\1/' | sort -u | tr '\n' ' ' || true)
+    responder=${responder% }
     [ -n "$responder" ] || responder=none
 fi
 total=$(((seconds + 15) * rounds * 2 + 60))
 if [ "$responder" != none ]; then
-    case "$responder" in
-        127.*|\[::1\]*) ;;
-        *) echo "responder $responder is not on loopback: refusing" >&2; exit 1 ;;
-    esac
-    "$sipload" --echo-server "$responder" --threads 1 --duration "$total" >"$tmp/responder.out" 2>&1 &
-    pids+=($!)
-    sleep 0.3
-    grep -q listening "$tmp/responder.out" || { cat "$tmp/responder.out" >&2; exit 1; }
-    echo "responder: sipload --echo-server $responder (1 thread)"
+    n=0
+    for r in $responder; do
+        case "$r" in
+            127.*|\[::1\]*) ;;
+            *) echo "responder $r is not on loopback: refusing" >&2; exit 1 ;;
+        esac
+        n=$((n + 1))
+        "$sipload" --echo-server "$r" --threads 1 --duration "$total" >"$tmp/responder.$n.out" 2>&1 &
+        pids+=($!)
+        sleep 0.3
+        grep -q listening "$tmp/responder.$n.out" || { cat "$tmp/responder.$n.out" >&2; exit 1; }
+        echo "responder: sipload --echo-server $r (1 thread)"
+    done
 fi
 
 wait_free() {

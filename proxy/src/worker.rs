@@ -117,6 +117,7 @@ impl Handler for Worker {
             let mut c = Ctx::new(&msg, src, via, &self.locals, out, snap, &self.shared);
             c.running = Some(running);
             let r = self.vm.run(prog, route, &mut c);
+            crate::tm::branch::run_pending(&mut c, &mut self.vm, prog);
             c.finish();
             drop(c);
             if let Err(e) = &r {

@@ -170,6 +170,7 @@ fn run_route(
     }
     c.tm.tx = Tx::Borrowed(t);
     let r = vm.run(&snap.program, route, &mut c);
+    super::branch::run_pending(&mut c, vm, &snap.program);
     c.finish();
     let (avps, flags, armed) = (std::mem::take(&mut c.avps), c.flags, c.tm.armed);
     drop(c);

@@ -5,6 +5,7 @@
 //! Locking: a shard's mutex guards its maps and wheel only; a transaction has its own mutex,
 //! held while its routes run. Nobody takes a transaction's lock while holding a shard's.
 
+pub mod branch;
 pub mod build;
 pub mod flow;
 pub mod key;

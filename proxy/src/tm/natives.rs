@@ -117,9 +117,10 @@ fn retransmit(ctx: &mut Ctx<'_>, t: &TxnRef) {
 }
 
 /// Sends the request to every target of the destination set (the Request-URI with `$du`,
-/// then appended branches), each as a new client branch. Returns how many went out.
+/// then appended branches), each as a new client branch. With a branch_route armed the
+/// targets wait in `ctx.tm.pending` for [`super::branch::run_pending`]. Returns how many
+/// went out (or wait).
 fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
-    let now = ctx.shared.tm.now();
     let mut targets: Vec<(String, Option<String>)> =
         vec![(ctx.ruri_str().to_string(), ctx.dst_uri.clone())];
     targets.extend(
@@ -138,50 +139,64 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
     if t.canceled {
         return 0;
     }
+    if ctx.tm.armed.branch.is_some() {
+        let n = targets.len();
+        ctx.tm.pending.extend(targets);
+        return n;
+    }
     let mut sent = 0;
     for (uri, dst_uri) in targets {
-        let Some(dst) = next_hop(dst_uri.as_deref().unwrap_or(&uri)) else {
-            tracing::debug!("t_relay: no next hop for {uri}");
-            continue;
-        };
-        let proto = send::uri_proto(dst_uri.as_deref().unwrap_or(&uri));
-        let Some(out) = send::sending_socket(ctx, proto, dst) else {
-            tracing::debug!("t_relay: no {proto} socket for {dst}");
-            continue;
-        };
-        let idx = t.branches.len();
-        let branch = super::key::branch_value(t.id, idx);
-        let ruri = (uri != ctx.msg.ruri_str()).then_some(uri.as_str());
-        let Ok(buf) = send::request_for(ctx, ruri, &branch, out, dst) else {
-            continue;
-        };
-        let data = Bytes::from(buf);
-        let (local, proto) = (out.index, out.proto);
-        send::send_via(ctx.out, local, proto, dst, data.clone());
-        let udp = proto == Proto::Udp;
-        t.branches.push(Branch {
-            uri,
-            dst,
-            local,
-            proto,
-            req: data,
-            status: 0,
-            reply: None,
-            done: false,
-            timed_out: false,
-            retr_at: udp.then_some(now + t.timers.t1),
-            retr_ivl: t.timers.t1,
-            fr_at: Some(now + t.timers.fr),
-            cancel: None,
-            cancel_at: None,
-            cancel_ivl: 0,
-            cancel_pending: false,
-            ack: None,
-        });
-        sent += 1;
+        if add_one(ctx, t, uri, dst_uri) {
+            sent += 1;
+        }
     }
-    ctx.shared.tm.schedule(t);
     sent
+}
+
+/// One client branch to `uri` (via `dst_uri` when set): built from the script's state, sent,
+/// its timers started. False when it has nowhere to go.
+pub fn add_one(ctx: &mut Ctx<'_>, t: &mut Txn, uri: String, dst_uri: Option<String>) -> bool {
+    let now = ctx.shared.tm.now();
+    let Some(dst) = next_hop(dst_uri.as_deref().unwrap_or(&uri)) else {
+        tracing::debug!("t_relay: no next hop for {uri}");
+        return false;
+    };
+    let proto = send::uri_proto(dst_uri.as_deref().unwrap_or(&uri));
+    let Some(out) = send::sending_socket(ctx, proto, dst) else {
+        tracing::debug!("t_relay: no {proto} socket for {dst}");
+        return false;
+    };
+    let idx = t.branches.len();
+    let branch = super::key::branch_value(t.id, idx);
+    let ruri = (uri != ctx.msg.ruri_str()).then_some(uri.as_str());
+    let Ok(buf) = send::request_for(ctx, ruri, &branch, out, dst) else {
+        return false;
+    };
+    let data = Bytes::from(buf);
+    let (local, proto) = (out.index, out.proto);
+    send::send_via(ctx.out, local, proto, dst, data.clone());
+    let udp = proto == Proto::Udp;
+    t.branches.push(Branch {
+        uri,
+        dst,
+        local,
+        proto,
+        req: data,
+        status: 0,
+        reply: None,
+        done: false,
+        timed_out: false,
+        retr_at: udp.then_some(now + t.timers.t1),
+        retr_ivl: t.timers.t1,
+        fr_at: Some(now + t.timers.fr),
+        cancel: None,
+        cancel_at: None,
+        cancel_ivl: 0,
+        cancel_pending: false,
+        ack: None,
+    });
+    ctx.shared.tm.schedule(t);
+    true
 }
 
 fn next_hop(uri: &str) -> Option<std::net::SocketAddr> {

@@ -296,3 +296,32 @@ fn a_transaction_runs_its_failure_route_from_the_program_it_started_on() {
         ]
     );
 }
+
+#[test]
+fn branch_route_runs_per_branch_and_drop_discards_one() {
+    let mut r = Rig::new(BRANCHES);
+    let out = r.feed(&invite("b1", "fork"), A);
+    let s = sent(&out);
+    assert_eq!(
+        s,
+        vec![
+            (A, "SIP/2.0 100".into()),
+            (B1, "INVITE sip:fork@127.0.0.1:5081".into())
+        ],
+        "{}",
+        all(&out)
+    );
+    assert_eq!(
+        header(&out[1].data, "X-Branch"),
+        vec!["sip:fork@127.0.0.1:5081"]
+    );
+    // Every branch dropped: the caller gets 500 instead of silence.
+    let out = r.feed(&invite("b2", "dropme"), A);
+    let s = sent(&out);
+    assert_eq!(
+        s,
+        vec![(A, "SIP/2.0 100".into()), (A, "SIP/2.0 500".into())],
+        "{}",
+        all(&out)
+    );
+}

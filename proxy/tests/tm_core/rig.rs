@@ -58,6 +58,30 @@ failure_route[F] {
 }
 "#;
 
+/// A branch_route that marks each branch and drops the ones to "dropme".
+pub const BRANCHES: &str = r#"
+listen=udp:127.0.0.1:5060
+loadmodule "tm.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "corex.so"
+request_route {
+    if ($rU == "fork") {
+        append_branch("sip:dropme@127.0.0.1:5082");
+    }
+    rewritehostport("127.0.0.1:5081");
+    t_on_branch("B");
+    t_relay();
+}
+branch_route[B] {
+    if ($rU == "dropme") {
+        drop;
+    }
+    append_hf("X-Branch: $ru
+");
+}
+"#;
+
 /// Two generations told apart by their failure route's answer.
 pub const GEN: &str = r#"
 listen=udp:127.0.0.1:5060
