@@ -88,14 +88,20 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
             {
                 let mut g = lock(&t);
                 if invite {
-                    let mut e = env(ctx);
-                    e.now = now;
-                    flow::reply_local(
-                        &mut e,
-                        &mut g,
+                    // Built from the request already parsed, not from the transaction's copy.
+                    let trying = send::build_local_reply(
+                        ctx.msg,
+                        ctx.src,
+                        ctx.force_rport,
                         100,
                         "trying -- your call is important to us",
+                        &[],
                     );
+                    if let Ok(data) = trying {
+                        let mut e = env(ctx);
+                        e.now = now;
+                        flow::reply_up(&mut e, &mut g, 100, Bytes::from(data), true);
+                    }
                 }
                 ctx.shared.tm.schedule(&mut g);
             }
