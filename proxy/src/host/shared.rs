@@ -118,6 +118,8 @@ pub struct Shared {
     /// cfgutils' `rand_event()` probability in percent: one value for every worker, as
     /// Kamailio keeps it in shared memory (`initial_probability`, default 10).
     pub rand_prob: std::sync::atomic::AtomicI64,
+    /// htable's tables (`$sht` and friends, `htable.*` RPCs).
+    pub htable: Arc<super::htable::Htables>,
 }
 
 impl Shared {
@@ -140,6 +142,7 @@ impl Shared {
             shv,
             locks: LockSet::new(size),
             rand_prob: std::sync::atomic::AtomicI64::new(prob),
+            htable: super::htable::Htables::from_snapshot(snap),
         }
     }
 }
