@@ -36,6 +36,8 @@ pub struct Ctx<'a> {
     pub avps: Vec<(Arc<str>, Value)>,
     /// Lock slots taken by `lock()` and not released; freed when the script ends.
     pub held_locks: Vec<usize>,
+    /// htable slots taken by `sht_lock()` and not released; freed when the script ends.
+    pub held_ht_locks: Vec<(Arc<super::htable::Table>, usize)>,
     /// sanity's reply kept for `sanity_reply()` when `modparam("sanity", "noreply", 1)`.
     pub sanity_reply: Option<(u16, String)>,
 }
@@ -66,6 +68,7 @@ impl<'a> Ctx<'a> {
             force_rport: false,
             avps: Vec::new(),
             held_locks: Vec::new(),
+            held_ht_locks: Vec::new(),
             sanity_reply: None,
         }
     }
@@ -80,6 +83,9 @@ impl<'a> Ctx<'a> {
     pub fn finish(&mut self) {
         for slot in self.held_locks.drain(..) {
             self.shared.locks.unlock(slot);
+        }
+        for (t, slot) in self.held_ht_locks.drain(..).rev() {
+            t.unlock_slot(slot);
         }
     }
 
