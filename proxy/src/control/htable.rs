@@ -157,7 +157,11 @@ fn dump(st: &State, p: &Params) -> Result<Value, RpcError> {
             let items = cells
                 .iter()
                 .map(|c| {
-                    let ty = if matches!(c.value, V::Int(_)) { "int" } else { "str" };
+                    let ty = if matches!(c.value, V::Int(_)) {
+                        "int"
+                    } else {
+                        "str"
+                    };
                     obj(vec![
                         ("name", Value::from(&*c.name)),
                         ("value", json(&c.value)),
@@ -317,7 +321,9 @@ pub fn register(reg: &Registry, state: &State) {
             "Store hash table to its file store (db_url text:///folder).",
             store,
         ),
-        ("htable.stats", "Statistics about htables.", |st, _| stats(st)),
+        ("htable.stats", "Statistics about htables.", |st, _| {
+            stats(st)
+        }),
         ("htable.flush", "Flush hash table.", flush),
     ];
     for (name, help, f) in methods {

@@ -19,8 +19,7 @@ fn table(ctx: &Ctx<'_>, name: &str) -> Option<Arc<Table>> {
 
 /// `table=>key` of a pseudo-variable or a `sht_lock`-style argument.
 fn split<'a>(what: &str, name: &'a str) -> Result<(&'a str, &'a str), HostError> {
-    split_arrow(name)
-        .ok_or_else(|| HostError(format!("{what}: \"{name}\" is not table=>key")))
+    split_arrow(name).ok_or_else(|| HostError(format!("{what}: \"{name}\" is not table=>key")))
 }
 
 /// Kamailio compiles htable patterns POSIX-extended, case-insensitive, newline-sensitive. The
@@ -332,19 +331,64 @@ fn sht_setxi(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError>
 
 /// htable's natives sipvm implements.
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "sht_print", f: sht_print },
-    Impl { name: "sht_rm", f: sht_rm },
-    Impl { name: "sht_rm_name_re", f: sht_rm_name_re },
-    Impl { name: "sht_rm_value_re", f: sht_rm_value_re },
-    Impl { name: "sht_rm_name", f: sht_rm_name },
-    Impl { name: "sht_rm_value", f: sht_rm_value },
-    Impl { name: "sht_match_name", f: sht_match_name },
-    Impl { name: "sht_has_name", f: sht_match_name },
-    Impl { name: "sht_match_str_value", f: sht_match_str_value },
-    Impl { name: "sht_has_str_value", f: sht_match_str_value },
-    Impl { name: "sht_lock", f: sht_lock },
-    Impl { name: "sht_unlock", f: sht_unlock },
-    Impl { name: "sht_reset", f: sht_reset },
-    Impl { name: "sht_setxs", f: sht_setxs },
-    Impl { name: "sht_setxi", f: sht_setxi },
+    Impl {
+        name: "sht_print",
+        f: sht_print,
+    },
+    Impl {
+        name: "sht_rm",
+        f: sht_rm,
+    },
+    Impl {
+        name: "sht_rm_name_re",
+        f: sht_rm_name_re,
+    },
+    Impl {
+        name: "sht_rm_value_re",
+        f: sht_rm_value_re,
+    },
+    Impl {
+        name: "sht_rm_name",
+        f: sht_rm_name,
+    },
+    Impl {
+        name: "sht_rm_value",
+        f: sht_rm_value,
+    },
+    Impl {
+        name: "sht_match_name",
+        f: sht_match_name,
+    },
+    Impl {
+        name: "sht_has_name",
+        f: sht_match_name,
+    },
+    Impl {
+        name: "sht_match_str_value",
+        f: sht_match_str_value,
+    },
+    Impl {
+        name: "sht_has_str_value",
+        f: sht_match_str_value,
+    },
+    Impl {
+        name: "sht_lock",
+        f: sht_lock,
+    },
+    Impl {
+        name: "sht_unlock",
+        f: sht_unlock,
+    },
+    Impl {
+        name: "sht_reset",
+        f: sht_reset,
+    },
+    Impl {
+        name: "sht_setxs",
+        f: sht_setxs,
+    },
+    Impl {
+        name: "sht_setxi",
+        f: sht_setxi,
+    },
 ];

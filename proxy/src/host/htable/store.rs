@@ -92,7 +92,8 @@ fn fields(line: &str) -> Vec<String> {
     out
 }
 
-const HEADER: &str = "id(int,auto) key_name(string) key_type(int) value_type(int) key_value(string) expires(int) ";
+const HEADER: &str =
+    "id(int,auto) key_name(string) key_type(int) value_type(int) key_value(string) expires(int) ";
 
 /// The items of a file: (name, value, expire). Expired rows are left out; any malformed line
 /// fails the whole load, naming the line.
@@ -114,7 +115,10 @@ pub fn load_file(path: &Path, now: i64) -> Result<Vec<(String, Value, i64)>, Sto
         .collect();
     let col = |name: &str| cols.iter().position(|c| *c == name);
     let (Some(kn), Some(kv)) = (col("key_name"), col("key_value")) else {
-        return Err(bad(1, "the header has no key_name or key_value column".into()));
+        return Err(bad(
+            1,
+            "the header has no key_name or key_value column".into(),
+        ));
     };
     let (vt, ex) = (col("value_type"), col("expires"));
     let mut out = Vec::new();
@@ -211,7 +215,10 @@ mod tests {
         assert!(load_file(&path, 1200).unwrap().is_empty());
         std::fs::write(&path, format!("{HEADER}\n1:k:0:1:notanint:0\n")).unwrap();
         let e = load_file(&path, 0).unwrap_err().to_string();
-        assert!(e.ends_with(":2: key_value \"notanint\" is not an integer"), "{e}");
+        assert!(
+            e.ends_with(":2: key_value \"notanint\" is not an integer"),
+            "{e}"
+        );
         std::fs::write(&path, format!("{HEADER}\n1:k:0\n")).unwrap();
         assert!(load_file(&path, 0).is_err());
         let _ = std::fs::remove_dir_all(&dir);

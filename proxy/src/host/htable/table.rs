@@ -367,7 +367,10 @@ impl Table {
     pub fn any_matching(&self, by: By, op: &MatchOp<'_>, now: i64) -> bool {
         let mut hit = false;
         self.each_slot(now, |_, cells| {
-            hit = hit || cells.iter().any(|c| subject(c, by).is_some_and(|s| op.hit(s)));
+            hit = hit
+                || cells
+                    .iter()
+                    .any(|c| subject(c, by).is_some_and(|s| op.hit(s)));
         });
         hit
     }

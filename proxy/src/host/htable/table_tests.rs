@@ -126,11 +126,7 @@ fn inc_is_atomic_across_threads() {
 #[test]
 fn regex_removal_and_counts() {
     let t = table("t=>size=3");
-    for (k, v) in [
-        ("sip:alice@a", "x1"),
-        ("sip:bob@a", "x2"),
-        ("tel:123", "y"),
-    ] {
+    for (k, v) in [("sip:alice@a", "x1"), ("sip:bob@a", "x2"), ("tel:123", "y")] {
         t.set(k, Value::str(v), 0, 0);
     }
     t.set("n", Value::Int(7), 0, 0);
