@@ -98,11 +98,14 @@ pub fn get_pv(ctx: &mut Ctx<'_>, class: &str, name: &str) -> Result<Value, HostE
 }
 
 /// Writes `$sht(table=>key)` (`$null` deletes) or `$shtex(table=>key)` (seconds to live).
-/// Writing to an unknown table is an error, as in Kamailio.
+/// Writing to an unknown table fails the assignment: logged, and the script goes on, as in
+/// Kamailio.
 pub fn set_pv(ctx: &mut Ctx<'_>, class: &str, name: &str, v: Value) -> Result<(), HostError> {
     let (tname, key) = split(&format!("${class}"), name)?;
-    let t = table(ctx, tname)
-        .ok_or_else(|| HostError(format!("${class}({name}): no htable \"{tname}\"")))?;
+    let Some(t) = table(ctx, tname) else {
+        tracing::error!("${class}({name}): no htable \"{tname}\"; assignment failed");
+        return Ok(());
+    };
     let now = now();
     match (class, v) {
         ("sht", Value::Null) => {
