@@ -150,3 +150,44 @@ fn unknown_table_reads_null_and_a_write_to_it_fails_alone() {
     assert_eq!(get(&env, "t", "after"), Value::Int(1));
     assert!(env.shared.htable.get("nosuch").is_none());
 }
+
+#[test]
+fn iterators_walk_every_item() {
+    let env = run(
+        "$sht(t=>a) = 1; $sht(t=>b) = 2; $sht(t=>c) = 3; $sht(t=>d) = \"s\";\n\
+         $var(sum) = 0; $var(keys) = \"\";\n\
+         sht_iterator_start(\"i\", \"t\");\n\
+         while (sht_iterator_next(\"i\")) {\n\
+             $var(keys) = $var(keys) + $shtitkey(i);\n\
+             if ($shtitkey(i) == \"b\") { sht_iterator_seti(\"i\", 20); }\n\
+             if ($shtitkey(i) == \"d\") { sht_iterator_sets(\"i\", \"t\"); }\n\
+             $var(sum) = $var(sum) + $shtitval(i);\n\
+         }\n\
+         sht_iterator_end(\"i\");\n\
+         $sht(c=>sum) = $var(sum); $sht(c=>keys) = $var(keys);\n\
+         $sht(t=>after) = $shtitkey(i);",
+    );
+    // 1 + 20 + 3, "t" adds 0; every key once, in slot order.
+    assert_eq!(get(&env, "c", "sum"), Value::Int(24));
+    let Value::Str(keys) = get(&env, "c", "keys") else {
+        panic!()
+    };
+    let mut k: Vec<char> = keys.chars().collect();
+    k.sort();
+    assert_eq!(k, ['a', 'b', 'c', 'd']);
+    assert_eq!(get(&env, "t", "d"), Value::str("t"));
+    assert_eq!(get(&env, "t", "after"), Value::Null, "ended: no key");
+}
+
+#[test]
+fn iterator_rm_moves_to_the_next_item() {
+    // Kamailio's rm advances the iterator: removing every item needs rm in a loop of its own.
+    let env = run("$sht(t=>a) = 1; $sht(t=>b) = 2; $sht(t=>c) = 3;\n\
+         sht_iterator_start(\"i\", \"t\");\n\
+         if (sht_iterator_next(\"i\")) {\n\
+             while (sht_iterator_rm(\"i\")) { $var(n) = $var(n) + 1; }\n\
+         }\n\
+         $sht(c=>left) = $shtcn(t=>**); $sht(c=>n) = $var(n);");
+    assert_eq!(get(&env, "c", "left"), Value::Int(0));
+    assert_eq!(get(&env, "c", "n"), Value::Int(2));
+}

@@ -36,8 +36,8 @@ pub struct Ctx<'a> {
     pub avps: Vec<(Arc<str>, Value)>,
     /// Lock slots taken by `lock()` and not released; freed when the script ends.
     pub held_locks: Vec<usize>,
-    /// htable slots taken by `sht_lock()` and not released; freed when the script ends.
-    pub held_ht_locks: Vec<(Arc<super::htable::Table>, usize)>,
+    /// htable's slot locks and iterators of this message; locks are freed when the script ends.
+    pub ht: super::htable::MsgState,
     /// sanity's reply kept for `sanity_reply()` when `modparam("sanity", "noreply", 1)`.
     pub sanity_reply: Option<(u16, String)>,
 }
@@ -68,7 +68,7 @@ impl<'a> Ctx<'a> {
             force_rport: false,
             avps: Vec::new(),
             held_locks: Vec::new(),
-            held_ht_locks: Vec::new(),
+            ht: Default::default(),
             sanity_reply: None,
         }
     }
@@ -84,9 +84,7 @@ impl<'a> Ctx<'a> {
         for slot in self.held_locks.drain(..) {
             self.shared.locks.unlock(slot);
         }
-        for (t, slot) in self.held_ht_locks.drain(..).rev() {
-            t.unlock_slot(slot);
-        }
+        self.ht.release();
     }
 
     /// Whether `host[:port]` names this server.

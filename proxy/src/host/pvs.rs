@@ -120,9 +120,8 @@ pub fn get(ctx: &mut Ctx<'_>, prog: &Program, key: PvKey<'_>) -> Result<Value, H
         ),
         "bf" | "mf" => Value::Int(ctx.flags as i64),
         "shv" => ctx.shared.shv.get(key.name.unwrap_or("")),
-        c @ ("sht" | "shtex" | "shtcn" | "shtcv" | "shtinc" | "shtdec") => {
-            crate::modules::htable::get_pv(ctx, c, key.name.unwrap_or(""))?
-        }
+        c @ ("sht" | "shtex" | "shtcn" | "shtcv" | "shtinc" | "shtdec" | "shtitkey"
+        | "shtitval") => crate::modules::htable::get_pv(ctx, c, key.name.unwrap_or(""))?,
         "avp" => {
             let n = key.name.unwrap_or("");
             ctx.avps

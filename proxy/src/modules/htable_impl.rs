@@ -77,7 +77,12 @@ fn count_op(spec: &str, by: By) -> CountOp<'_> {
 
 /// Reads `$<class>(table=>key)`. An unknown table reads as null, as in Kamailio.
 pub fn get_pv(ctx: &mut Ctx<'_>, class: &str, name: &str) -> Result<Value, HostError> {
-    let (tname, key) = split(&format!("${class}"), name)?;
+    match class {
+        "shtitkey" => return Ok(ctx.ht.key(name)),
+        "shtitval" => return Ok(ctx.ht.value(name)),
+        _ => {}
+    }
+    let (tname, key) = split(class, name)?;
     let Some(t) = table(ctx, tname) else {
         return Ok(Value::Null);
     };
@@ -101,7 +106,7 @@ pub fn get_pv(ctx: &mut Ctx<'_>, class: &str, name: &str) -> Result<Value, HostE
 /// Writing to an unknown table fails the assignment: logged, and the script goes on, as in
 /// Kamailio.
 pub fn set_pv(ctx: &mut Ctx<'_>, class: &str, name: &str, v: Value) -> Result<(), HostError> {
-    let (tname, key) = split(&format!("${class}"), name)?;
+    let (tname, key) = split(class, name)?;
     let Some(t) = table(ctx, tname) else {
         tracing::error!("${class}({name}): no htable \"{tname}\"; assignment failed");
         return Ok(());
@@ -273,7 +278,7 @@ fn sht_lock(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> 
     };
     let slot = t.slot_of(key);
     t.lock_slot(slot);
-    ctx.held_ht_locks.push((t, slot));
+    ctx.ht.locks.push((t, slot));
     Ok(1)
 }
 
@@ -286,12 +291,13 @@ fn sht_unlock(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError
     };
     let slot = t.slot_of(key);
     let held = ctx
-        .held_ht_locks
+        .ht
+        .locks
         .iter()
         .rposition(|(h, s)| Arc::ptr_eq(h, &t) && *s == slot);
     match held {
         Some(i) => {
-            ctx.held_ht_locks.remove(i);
+            ctx.ht.locks.remove(i);
             t.unlock_slot(slot);
         }
         None => tracing::warn!("sht_unlock: slot of {spec} is not locked by this worker"),
@@ -330,6 +336,50 @@ fn sht_setxs(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError>
 fn sht_setxi(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let v = Value::Int(arg_int(args, 2)?);
     setx(ctx, args, v)
+}
+
+/// `sht_iterator_start(iterator, table)`.
+fn sht_iterator_start(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let iname = arg_str(args, 0);
+    if iname.is_empty() {
+        return Ok(-1);
+    }
+    let Some(t) = named_table(ctx, "sht_iterator_start", &arg_str(args, 1)) else {
+        ctx.ht.end(&iname);
+        return Ok(-1);
+    };
+    Ok(if ctx.ht.start(&iname, t) { 1 } else { -1 })
+}
+
+fn sht_iterator_next(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    Ok(if ctx.ht.next(&arg_str(args, 0)) {
+        1
+    } else {
+        -1
+    })
+}
+
+fn sht_iterator_end(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    Ok(if ctx.ht.end(&arg_str(args, 0)) { 1 } else { -1 })
+}
+
+fn sht_iterator_rm(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    Ok(ctx.ht.remove(&arg_str(args, 0)))
+}
+
+fn sht_iterator_sets(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let v = Value::str(&arg_str(args, 1));
+    Ok(ctx.ht.set(&arg_str(args, 0), v))
+}
+
+fn sht_iterator_seti(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let v = Value::Int(arg_int(args, 1)?);
+    Ok(ctx.ht.set(&arg_str(args, 0), v))
+}
+
+fn sht_iterator_setex(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let secs = arg_int(args, 1)?;
+    Ok(ctx.ht.set_expire(&arg_str(args, 0), secs))
 }
 
 /// htable's natives sipvm implements.
@@ -393,5 +443,33 @@ pub static IMPLS: &[Impl] = &[
     Impl {
         name: "sht_setxi",
         f: sht_setxi,
+    },
+    Impl {
+        name: "sht_iterator_start",
+        f: sht_iterator_start,
+    },
+    Impl {
+        name: "sht_iterator_next",
+        f: sht_iterator_next,
+    },
+    Impl {
+        name: "sht_iterator_end",
+        f: sht_iterator_end,
+    },
+    Impl {
+        name: "sht_iterator_rm",
+        f: sht_iterator_rm,
+    },
+    Impl {
+        name: "sht_iterator_sets",
+        f: sht_iterator_sets,
+    },
+    Impl {
+        name: "sht_iterator_seti",
+        f: sht_iterator_seti,
+    },
+    Impl {
+        name: "sht_iterator_setex",
+        f: sht_iterator_setex,
     },
 ];

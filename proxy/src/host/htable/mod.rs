@@ -6,10 +6,12 @@
 //! changes or cannot parse is logged and ignored; only a restart applies it.
 
 pub mod def;
+mod iter;
 mod store;
 pub mod table;
 
 pub use def::{DefError, TableDef};
+pub use iter::MsgState;
 pub use store::{load_file, save_file, StoreError};
 pub use table::{By, Cell, CountOp, MatchOp, Table};
 

@@ -352,6 +352,22 @@ impl Table {
         });
     }
 
+    /// Sets the item's absolute expiry (`sht_iterator_setex`), whatever the table's autoexpire.
+    pub fn expire_at(&self, name: &str, at: i64, now: i64) {
+        self.with_key(name, |cells, h| {
+            if let Some(i) = Self::find(cells, h, name, now) {
+                cells[i].expire = at;
+            }
+        });
+    }
+
+    /// The names of slot `idx`'s live items, in order.
+    pub fn slot_names(&self, idx: usize, now: i64) -> Vec<Arc<str>> {
+        let mut g = self.enter(idx);
+        g.cells.retain(|c| !c.expired(now));
+        g.cells.iter().map(|c| c.name.clone()).collect()
+    }
+
     /// Removes the items whose name (or string value) matches; how many.
     pub fn remove_matching(&self, by: By, op: &MatchOp<'_>, now: i64) -> usize {
         let mut n = 0;
