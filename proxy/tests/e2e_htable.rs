@@ -128,6 +128,56 @@ fn kamcmd_transcript_htable_commands_print_alike() {
     assert!(n >= 10, "{n} htable commands in the transcript");
 }
 
+/// The htable requests of jsonrpc-transcript.txt and Kamailio's replies to them.
+fn jsonrpc_htable() -> Vec<(Value, Value)> {
+    let path = shared().join("testdata/kamailio-5.6/jsonrpc-transcript.txt");
+    let text = format!("\n{}", std::fs::read_to_string(path).unwrap());
+    let mut out = Vec::new();
+    for part in text.split("\n> ").skip(1) {
+        let (req, reply) = part.split_once('\n').unwrap_or((part, ""));
+        let (Ok(req), Ok(reply)) = (
+            serde_json::from_str::<Value>(req),
+            serde_json::from_str::<Value>(reply),
+        ) else {
+            continue; // not JSON, or Kamailio sent nothing back
+        };
+        if req["method"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("htable."))
+        {
+            out.push((req, reply));
+        }
+    }
+    out
+}
+
+#[test]
+fn jsonrpc_transcript_htable_replies_are_kamailios() {
+    let rpc = free_port();
+    let cfg = format!(
+        "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"sl.so\"\n\
+         loadmodule \"htable.so\"\n\
+         modparam(\"htable\", \"htable\", \"ipban=>size=8;autoexpire=300;\")\n\
+         modparam(\"htable\", \"htable\", \"students=>size=4;\")\n\
+         request_route {{\n    sl_send_reply(\"200\", \"OK\");\n}}\n"
+    );
+    let _server = Sipvm::start(&cfg, &[]);
+    let url = format!("http://127.0.0.1:{rpc}/RPC");
+    // The state the transcript's session found: bob set by the kamcmd session before it.
+    assert_eq!(
+        cmd(&url, &["htable.seti", "students", "bob", "42"]),
+        "Ok. Key set to new value.\n"
+    );
+    let pairs = jsonrpc_htable();
+    assert!(pairs.len() >= 4, "{pairs:?}");
+    for (req, want) in pairs {
+        let (status, body) = client::post(&url, req.to_string().as_bytes()).unwrap();
+        assert_eq!(status, 200);
+        let got: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(got, want, "{req}");
+    }
+}
+
 fn students_cfg(rpc: u16, extra: &str) -> String {
     format!(
         "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"sl.so\"\n\
