@@ -356,4 +356,29 @@ fn malformed_definition_fails_the_start() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown key \"colour\""), "{err}");
+    // `sipvm check` says the same.
+    let out = Command::new(env!("CARGO_BIN_EXE_sipvm"))
+        .args(["check", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: modparam htable: htable definition \"t=>size=4;colour=red\": unknown key \"colour\""),
+        "{err}"
+    );
+    // A table defined twice is refused too.
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "t=>size=4;colour=red",
+        "t=>size=4\")\nmodparam(\"htable\", \"htable\", \"t=>size=2",
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sipvm"))
+        .args(["check", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("htable \"t\" is defined twice"));
 }

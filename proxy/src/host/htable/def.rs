@@ -160,10 +160,13 @@ pub fn split_arrow(s: &str) -> Option<(&str, &str)> {
     Some((name, rest))
 }
 
-/// Every definition of a snapshot, in file order; the first error stops the parse.
-pub fn definitions(snap: &sipvm_cfg::Snapshot) -> Result<Vec<TableDef>, DefError> {
+/// Every definition among a configuration's modparams, in file order; the first error stops
+/// the parse.
+pub fn definitions(
+    modparams: &[sipvm_lang::compile::ModParamSetting],
+) -> Result<Vec<TableDef>, DefError> {
     let mut out: Vec<TableDef> = Vec::new();
-    for m in snap.modparams.iter() {
+    for m in modparams {
         if m.module != "htable" || m.param != "htable" {
             continue;
         }

@@ -38,9 +38,10 @@ pub struct Htables {
     db_url: RwLock<String>,
 }
 
-/// Checks a snapshot's definitions (a malformed or duplicate one fails `sipvm run`).
-pub fn check(snap: &sipvm_cfg::Snapshot) -> Result<(), DefError> {
-    def::definitions(snap).map(|_| ())
+/// Checks a configuration's definitions (a malformed or duplicate one fails `sipvm run` and
+/// `sipvm check`).
+pub fn check(modparams: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), DefError> {
+    def::definitions(modparams).map(|_| ())
 }
 
 impl Htables {
