@@ -100,6 +100,10 @@ fn run() -> anyhow::Result<ExitCode> {
             match compile_file(&f.file, &options(&f), reg) {
                 Ok(c) => {
                     eprint!("{}", sipvm_lang::diag::render_all(&c.warnings, &c.sources));
+                    if let Err(e) = sipvm_proxy::host::htable::check(&c.modparams) {
+                        eprintln!("{}: error: modparam htable: {e}", f.file);
+                        return Ok(ExitCode::FAILURE);
+                    }
                     if unimplemented {
                         print!("{}", sipvm_proxy::report::unimplemented(&c.program));
                     }

@@ -51,6 +51,7 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     if specs.is_empty() {
         specs = default_listen();
     }
+    crate::host::htable::check(&snap.modparams).context("modparam htable")?;
     let shared = Arc::new(Shared::from_snapshot(&snap));
     let signals = SignalWaiter::new()?;
     reload_on_sighup(live.clone())?;

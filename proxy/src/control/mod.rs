@@ -3,6 +3,7 @@
 //! `Registry`. See docs/rpc.md.
 
 mod cfgvars;
+mod htable;
 mod misc;
 mod route;
 mod tm;
@@ -82,6 +83,7 @@ pub fn registry(state: &State) -> Arc<Registry> {
     cfgvars::register(&reg, state);
     misc::register(&reg, state);
     tm::register(&reg, state);
+    htable::register(&reg, state);
     Arc::new(reg)
 }
 

@@ -36,6 +36,8 @@ pub struct Ctx<'a> {
     pub avps: Vec<(Arc<str>, Value)>,
     /// Lock slots taken by `lock()` and not released; freed when the script ends.
     pub held_locks: Vec<usize>,
+    /// htable's slot locks and iterators of this message; locks are freed when the script ends.
+    pub ht: super::htable::MsgState,
     /// sanity's reply kept for `sanity_reply()` when `modparam("sanity", "noreply", 1)`.
     pub sanity_reply: Option<(u16, String)>,
     /// The program generation running (snapshot and counters), kept by a transaction.
@@ -72,6 +74,7 @@ impl<'a> Ctx<'a> {
             force_rport: false,
             avps: Vec::new(),
             held_locks: Vec::new(),
+            ht: Default::default(),
             sanity_reply: None,
             running: None,
             tm: Default::default(),
@@ -90,6 +93,7 @@ impl<'a> Ctx<'a> {
         for slot in self.held_locks.drain(..) {
             self.shared.locks.unlock(slot);
         }
+        self.ht.release();
     }
 
     /// Whether `host[:port]` names this server.

@@ -2,6 +2,7 @@
 //! pseudo-variables, native dispatch, and state shared across workers.
 
 pub mod ctx;
+pub mod htable;
 pub mod loose;
 pub mod natives;
 pub mod pvs;

@@ -120,6 +120,8 @@ pub fn get(ctx: &mut Ctx<'_>, prog: &Program, key: PvKey<'_>) -> Result<Value, H
         ),
         "bf" | "mf" => Value::Int(ctx.flags as i64),
         "shv" => ctx.shared.shv.get(key.name.unwrap_or("")),
+        c @ ("sht" | "shtex" | "shtcn" | "shtcv" | "shtinc" | "shtdec" | "shtitkey"
+        | "shtitval") => crate::modules::htable::get_pv(ctx, c, key.name.unwrap_or(""))?,
         "avp" => {
             let n = key.name.unwrap_or("");
             ctx.avps
@@ -206,6 +208,7 @@ pub fn set(ctx: &mut Ctx<'_>, prog: &Program, key: PvKey<'_>, v: Value) -> Resul
         ),
         "du" => ctx.dst_uri = if v.is_null() { None } else { Some(text) },
         "shv" => ctx.shared.shv.set(key.name.unwrap_or(""), v),
+        c @ ("sht" | "shtex") => crate::modules::htable::set_pv(ctx, c, key.name.unwrap_or(""), v)?,
         "avp" => {
             let n: Arc<str> = Arc::from(key.name.unwrap_or(""));
             if v.is_null() {

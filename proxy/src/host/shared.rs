@@ -120,6 +120,8 @@ pub struct Shared {
     pub rand_prob: std::sync::atomic::AtomicI64,
     /// The transaction table (tm).
     pub tm: crate::tm::Tm,
+    /// htable's tables (`$sht` and friends, `htable.*` RPCs).
+    pub htable: Arc<super::htable::Htables>,
 }
 
 impl Shared {
@@ -143,6 +145,7 @@ impl Shared {
             locks: LockSet::new(size),
             rand_prob: std::sync::atomic::AtomicI64::new(prob),
             tm: crate::tm::Tm::new(),
+            htable: super::htable::Htables::from_snapshot(snap),
         }
     }
 }

@@ -60,3 +60,9 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "shtitval", form: PvForm::Named, writable: false },
     ],
 };
+
+// ---- implementations: pseudo-variables and natives over `Shared::htable` ----
+
+#[path = "htable_impl.rs"]
+mod imp;
+pub use imp::{get_pv, set_pv, IMPLS};

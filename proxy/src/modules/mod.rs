@@ -148,6 +148,7 @@ pub fn impls(module: &str) -> Option<&'static [crate::host::Impl]> {
         "tm" => crate::tm::natives::IMPLS,
         "tmx" => tmx::IMPLS,
         "rr" => rr::IMPLS,
+        "htable" => htable::IMPLS,
         _ => return None,
     })
 }
