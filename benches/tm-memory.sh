@@ -6,8 +6,8 @@
 #
 #   benches/tm-memory.sh [N]        (default 100000; loopback only)
 #
-# Load: `sipload --method INVITE --count N --timeout-ms 1` (each unanswered request is
-# replaced after 1 ms, so N go out quickly). Release binaries in CARGO_TARGET_DIR or target/.
+# Load: `sipload --method INVITE --count N --timeout-ms 5 --window 32` (each unanswered request is
+# replaced after 5 ms: about 6,400 a second, a pace both servers keep up with). Release binaries in CARGO_TARGET_DIR or target/.
 
 set -euo pipefail
 n=${1:-100000}
@@ -31,6 +31,7 @@ children=2
 $1
 loadmodule "tm.so"
 loadmodule "sl.so"
+loadmodule "pv.so"
 loadmodule "siputils.so"
 modparam("tm", "fr_timer", 120000)
 modparam("tm", "fr_inv_timer", 120000)
@@ -43,7 +44,7 @@ CFG
 rss_kb() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0))); done; echo $s; }
 pss_kb() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null || echo 0))); done; echo $s; }
 load() {
-    "$sipload" --target "127.0.0.1:$port" --method INVITE --count "$n" --timeout-ms 1 --window 64 \
+    "$sipload" --target "127.0.0.1:$port" --method INVITE --count "$n" --timeout-ms 5 --window 32 \
         --expect 200 >"$tmp/load.$1" 2>&1 || true
     sleep 2
 }
@@ -59,11 +60,11 @@ busy=$(rss_kb $spid)
 echo "sipvm: idle RSS ${idle} KiB, with $cur transactions RSS ${busy} KiB: $(( (busy - idle) * 1024 / (cur > 0 ? cur : 1) )) bytes/transaction"
 kill $spid; wait $spid 2>/dev/null || true
 
-echo "== kamailio: $n transactions in flight (-m 2048)"
+echo "== kamailio: $n transactions in flight (-m 1024)"
 ctl=$tmp/ctl.sock
 cfg "loadmodule \"ctl.so\"
 modparam(\"ctl\", \"binrpc\", \"unix:$ctl\")" >"$tmp/kam.cfg"
-kamailio -f "$tmp/kam.cfg" -DD -E -m 2048 -P "$tmp/kam.pid" -w "$tmp" -Y "$tmp" >"$tmp/kam.log" 2>&1 &
+kamailio -f "$tmp/kam.cfg" -DD -E -m 1024 -P "$tmp/kam.pid" -w "$tmp" -Y "$tmp" >"$tmp/kam.log" 2>&1 &
 pids+=($!); sleep 2
 kpids=$(pgrep -f "kamailio -f $tmp/kam.cfg" | tr '\n' ' ')
 shm() { kamcmd -s "unix:$ctl" core.shmmem 2>/dev/null | awk '/^\tused:/ {print $2}'; }

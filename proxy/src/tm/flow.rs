@@ -54,7 +54,8 @@ pub fn reply_up(env: &mut Env<'_>, t: &mut Txn, code: u16, data: Bytes, local: b
     }
     send_up(env.out, env.locals, t, data.clone());
     if code < 200 {
-        if t.phase == Phase::Proceeding {
+        // Our own 100 is not kept: a retransmission makes it again.
+        if t.phase == Phase::Proceeding && !(local && code == 100) {
             t.last_reply = Some(data);
         }
         return;
@@ -154,9 +155,9 @@ fn run_route(
     c.avps = std::mem::take(&mut t.avps);
     c.force_rport = t.force_rport;
     if kind == RouteKind::Failure {
-        c.edits = t.edits.clone();
+        c.edits = t.edits.as_deref().cloned().unwrap_or_default();
         c.ruri = t.ruri.clone();
-        c.rr = t.rr.clone();
+        c.rr = t.rr.as_deref().cloned().unwrap_or_default();
     }
     c.tm.route = Some(kind);
     c.tm.armed = t.armed;
@@ -309,6 +310,7 @@ pub fn on_reply(
         let timers = t.timers;
         let invite = t.invite;
         let b = &mut t.branches[idx];
+        b.replied = true;
         b.status = b.status.max(code);
         if code < 200 {
             if invite {
@@ -322,7 +324,10 @@ pub fn on_reply(
             b.status = code;
             b.retr_at = None;
             b.fr_at = None;
-            b.reply = Some(Bytes::copy_from_slice(msg.as_bytes()));
+            // Kept for the failure route and relaying; a 2xx goes upstream at once.
+            if code >= 300 {
+                b.reply = Some(Bytes::copy_from_slice(msg.as_bytes()));
+            }
         }
     }
     if code < 200 && t.branches[idx].cancel_pending {

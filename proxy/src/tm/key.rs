@@ -4,27 +4,13 @@
 use crate::sip::{Method, Msg};
 use std::hash::{Hash, Hasher};
 
-/// What identifies a server transaction. An ACK for a non-2xx reply and the CANCEL of an
-/// INVITE find the INVITE's transaction with [`Key::of_invite`].
+/// What identifies a server transaction, as one string (one allocation): for RFC 3261 peers
+/// the top Via's branch (magic cookie), its sent-by and the method (ACK counts as INVITE);
+/// for RFC 2543 peers Call-ID, CSeq number, From tag, the top Via and the Request-URI. An
+/// ACK for a non-2xx reply and the CANCEL of an INVITE find the INVITE's transaction with
+/// [`Key::of_invite`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Key {
-    /// RFC 3261: the top Via's branch (magic cookie), its sent-by, and the method (ACK counts
-    /// as INVITE).
-    Rfc3261 {
-        branch: Box<str>,
-        sent_by: Box<str>,
-        method: Box<str>,
-    },
-    /// RFC 2543 peers: Call-ID, CSeq number, From tag, the top Via and the Request-URI.
-    Rfc2543 {
-        call_id: Box<str>,
-        cseq: u32,
-        from_tag: Box<str>,
-        via: Box<str>,
-        ruri: Box<str>,
-        method: Box<str>,
-    },
-}
+pub struct Key(Box<str>);
 
 const COOKIE: &str = "z9hG4bK";
 
@@ -47,31 +33,32 @@ impl Key {
     }
 
     fn with_method(m: &Msg, method: &str) -> Option<Key> {
+        use std::fmt::Write;
         let via = m.top_via().ok()?;
+        let mut k = String::with_capacity(96);
         match via.branch() {
             Some(b) if b.len() > COOKIE.len() && b.starts_with(COOKIE) => {
-                let sent_by = match via.port() {
-                    Some(p) => format!("{}:{p}", via.host().to_ascii_lowercase()),
-                    None => via.host().to_ascii_lowercase(),
-                };
-                Some(Key::Rfc3261 {
-                    branch: b.into(),
-                    sent_by: sent_by.into(),
-                    method: method.into(),
-                })
+                let host = via.host().to_ascii_lowercase();
+                let _ = write!(k, "3\n{b}\n{host}:{}\n{method}", via.port().unwrap_or(0));
             }
             _ => {
                 let from_tag = m.from().ok()?.tag().unwrap_or("");
-                Some(Key::Rfc2543 {
-                    call_id: m.call_id().ok()?.into(),
-                    cseq: m.cseq().ok()?.seq,
-                    from_tag: from_tag.into(),
-                    via: via.as_str().into(),
-                    ruri: m.ruri_str().into(),
-                    method: method.into(),
-                })
+                let _ = write!(
+                    k,
+                    "2\n{}\n{}\n{from_tag}\n{}\n{}\n{method}",
+                    m.call_id().ok()?,
+                    m.cseq().ok()?.seq,
+                    via.as_str(),
+                    m.ruri_str()
+                );
             }
         }
+        Some(Key(k.into_boxed_str()))
+    }
+
+    /// Whether the key is an RFC 3261 (branch) one.
+    pub fn is_rfc3261(&self) -> bool {
+        self.0.starts_with('3')
     }
 
     pub fn hash64(&self) -> u64 {
@@ -125,7 +112,8 @@ mod tests {
     #[test]
     fn rfc2543_fallback_and_branch_roundtrip() {
         let old = msg(&INV.replace(";branch=z9hG4bKabc", ""));
-        assert!(matches!(Key::of(&old), Some(Key::Rfc2543 { .. })));
+        assert!(!Key::of(&old).unwrap().is_rfc3261());
+        assert!(Key::of(&msg(INV)).unwrap().is_rfc3261());
         let b = branch_value(0xdead_beef, 3);
         assert_eq!(parse_branch(&b), Some((0xdead_beef, 3)));
         assert_eq!(parse_branch("z9hG4bKother"), None);

@@ -63,7 +63,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         reply_dst: send::reply_destination(ctx),
         force_rport: ctx.force_rport,
         running: running.clone(),
-        edits: Default::default(),
+        edits: None,
         ruri: None,
         flags: 0,
         avps: Vec::new(),
@@ -77,7 +77,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         g_ivl: 0,
         // A transaction nobody answers or relays is dropped after Kamailio's lifetimes.
         delete_at: Some(now + if invite { 180_000 } else { 32_000 }),
-        rr: Default::default(),
+        rr: None,
         canceled: false,
         in_failure: false,
         picked: None,
@@ -94,7 +94,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
                         ctx.src,
                         ctx.force_rport,
                         100,
-                        "trying -- your call is important to us",
+                        TRYING,
                         &[],
                     );
                     if let Ok(data) = trying {
@@ -117,10 +117,19 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
 
 fn retransmit(ctx: &mut Ctx<'_>, t: &TxnRef) {
     let g = lock(t);
-    if let Some(r) = g.last_reply.clone() {
+    let again = match g.last_reply.clone() {
+        Some(r) => Some(r),
+        // The 100 is not kept (memory per transaction in flight): made again.
+        None if g.invite && g.phase == Phase::Proceeding => flow::local_reply(&g, 100, TRYING),
+        None => None,
+    };
+    if let Some(r) = again {
         flow::send_up(ctx.out, ctx.locals, &g, r);
     }
 }
+
+/// Kamailio's text for the 100 it sends for a new INVITE.
+const TRYING: &str = "trying -- your call is important to us";
 
 /// Sends the request to every target of the destination set (the Request-URI with `$du`,
 /// then appended branches), each as a new client branch. With a branch_route armed the
@@ -135,11 +144,11 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
             .map(|u| (u, None)),
     );
     if ctx.tm.route != Some(RouteKind::Failure) {
-        t.edits = ctx.edits.clone();
+        t.edits = (!ctx.edits.is_empty()).then(|| Box::new(ctx.edits.clone()));
         t.ruri = ctx.ruri.clone();
         t.flags = ctx.flags;
         t.avps = ctx.avps.clone();
-        t.rr = ctx.rr.clone();
+        t.rr = (ctx.rr != Default::default()).then(|| Box::new(ctx.rr.clone()));
     }
     t.armed = ctx.tm.armed;
     if t.canceled {
@@ -150,6 +159,7 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
         ctx.tm.pending.extend(targets);
         return n;
     }
+    t.branches.reserve_exact(targets.len());
     let mut sent = 0;
     for (uri, dst_uri) in targets {
         if add_one(ctx, t, uri, dst_uri) {
@@ -182,6 +192,7 @@ pub fn add_one(ctx: &mut Ctx<'_>, t: &mut Txn, uri: String, dst_uri: Option<Stri
     let (local, proto) = (out.index, out.proto);
     send::send_via(ctx.out, local, proto, dst, data.clone());
     let udp = proto == Proto::Udp;
+    t.branches.reserve_exact(1);
     t.branches.push(Branch {
         uri,
         dst,
@@ -191,6 +202,7 @@ pub fn add_one(ctx: &mut Ctx<'_>, t: &mut Txn, uri: String, dst_uri: Option<Stri
         status: 0,
         reply: None,
         done: false,
+        replied: false,
         timed_out: false,
         retr_at: udp.then_some(now + t.timers.t1),
         retr_ivl: t.timers.t1,
@@ -454,10 +466,7 @@ fn t_branch_timeout(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostEr
 
 /// Whether the branch had any reply (a timeout after a 180 counts as replied).
 fn t_branch_replied(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let replied = with_branch(ctx, |b| {
-        b.reply.is_some() || (b.timed_out && b.status != 408)
-    })
-    .unwrap_or(false);
+    let replied = with_branch(ctx, |b| b.replied).unwrap_or(false);
     Ok(yes(replied))
 }
 
@@ -467,9 +476,7 @@ fn t_any_timeout(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError
 }
 
 fn t_any_replied(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let any = ctx
-        .tm
-        .with(|t| t.branches.iter().any(|b| b.reply.is_some()));
+    let any = ctx.tm.with(|t| t.branches.iter().any(|b| b.replied));
     Ok(yes(any.unwrap_or(false)))
 }
 

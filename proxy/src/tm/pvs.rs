@@ -39,6 +39,9 @@ pub fn get(ctx: &mut Ctx<'_>, class: &str, name: Option<&str>) -> Value {
                 .map(|m| inner(&m, name.unwrap_or("")))
                 .unwrap_or(Value::Null)
         }
+        "T_rpl" if ctx.tm.route == Some(sipvm_vm::RouteKind::OnReply) => {
+            inner(ctx.msg, name.unwrap_or(""))
+        }
         "T_rpl" => {
             let idx = ctx.tm.branch;
             let rpl = ctx

@@ -26,6 +26,8 @@ pub struct Branch {
     pub reply: Option<Bytes>,
     /// Final: a final reply arrived, or the branch timed out.
     pub done: bool,
+    /// Any reply arrived on this branch (`t_branch_replied`).
+    pub replied: bool,
     pub timed_out: bool,
     /// Next retransmission (timers A/E) and its interval.
     pub retr_at: Option<u64>,
@@ -84,12 +86,13 @@ pub struct Txn {
     /// branch routes run on it, whatever reloads happen meanwhile.
     pub running: Running,
     /// Script state of the request carried to failure routes.
-    pub edits: Edits,
+    /// Boxed, and only when there is something: most transactions have neither.
+    pub edits: Option<Box<Edits>>,
     pub ruri: Option<String>,
     pub flags: u64,
     pub avps: Vec<(Arc<str>, Value)>,
     /// record_route() of the request: failure-route branches are record-routed too.
-    pub rr: crate::host::rr::RrState,
+    pub rr: Option<Box<crate::host::rr::RrState>>,
     pub armed: Armed,
     pub timers: Timers,
     pub branches: Vec<Branch>,
@@ -169,6 +172,7 @@ mod tests {
             status,
             reply: None,
             done: true,
+            replied: !timed_out,
             timed_out,
             retr_at: None,
             retr_ivl: 0,
