@@ -124,7 +124,10 @@ fn no_from_tag_no_ftag_and_module_parameters() {
 
     let mut e = env(
         INVITE,
-        &[("rr", "append_fromtag", int(0)), ("rr", "enable_full_lr", int(1))],
+        &[
+            ("rr", "append_fromtag", int(0)),
+            ("rr", "enable_full_lr", int(1)),
+        ],
     );
     let (m, _) = forwarded(&mut e, |c| {
         call(c, "rr", "record_route", &[]);
@@ -661,7 +664,10 @@ fn loose_route_direction_maddr_and_no_lr() {
         &[],
     );
     assert_eq!(r.du.as_deref(), Some("sip:127.0.0.1:41002"));
-    assert_eq!(r.routes, ["Route: <sip:127.0.0.1:41002;lr;maddr=127.0.0.1>"]);
+    assert_eq!(
+        r.routes,
+        ["Route: <sip:127.0.0.1:41002;lr;maddr=127.0.0.1>"]
+    );
     // Case 12: our Route without ;lr is still ours.
     let r = routed(
         &bye(
