@@ -21,6 +21,7 @@ request_route {
     if (has_totag()) {
         $var(lr) = loose_route();
         append_hf("X-LR: $var(lr) $rdir(name)\r\n");
+        append_hf("X-PV: $rdir(id) $fti $tti $route_uri\r\n");
         forward();
         exit;
     }
@@ -120,6 +121,10 @@ fn udp_record_route_then_bye_both_ways() {
     );
     assert!(routes(&got).is_empty(), "{}", text(&got));
     assert_eq!(header(&got, "X-LR"), ["1 upstream"]);
+    // Kamailio: `$rdir(id)` 2 upstream; `$fti`/`$tti` the tags of the initial INVITE;
+    // `$route_uri` the topmost Route as received.
+    let rr_uri = rr.trim_start_matches('<').trim_end_matches('>');
+    assert_eq!(header(&got, "X-PV"), [format!("2 a1b2 b-tag {rr_uri}")]);
 
     // The caller hangs up with one more (loose) hop after us: sent to it, its Route kept.
     let hop = Peer::new();
@@ -139,6 +144,7 @@ fn udp_record_route_then_bye_both_ways() {
     );
     assert_eq!(routes(&got), [format!("<sip:127.0.0.1:{};lr>", hop.port)]);
     assert_eq!(header(&got, "X-LR"), ["1 downstream"]);
+    assert_eq!(header(&got, "X-PV"), [format!("1 a1b2 b-tag {rr_uri}")]);
     callee.expect_nothing(QUIET, "nothing straight to the callee");
 
     // No Route at all: loose_route() is -1 and forward() follows the R-URI.

@@ -729,3 +729,53 @@ fn check_route_param_and_direction_without_loose_route() {
     let mut c = e.ctx();
     assert!(call_err(&mut c, "rr", "is_direction", &[s("upstream")]).contains("append_fromtag"));
 }
+
+#[test]
+fn tcp_in_udp_out_from_an_advertised_socket() {
+    // Kamailio run: listen udp:P2 advertise 198.51.100.1:5060 and tcp:P; an INVITE over TCP
+    // to a R-URI without transport leaves over UDP. The sending side keeps the advertised
+    // port 5060, the receiving side leaves 5060 out.
+    let mut e = Env::new(INVITE);
+    e.locals = vec![local(0, Proto::Tcp, "127.0.0.1:5070"), {
+        let mut l = local(1, Proto::Udp, "127.0.0.1:5071");
+        l.advertise = Some(Advertise {
+            host: "198.51.100.1".into(),
+            port: Some(5060),
+        });
+        l
+    }];
+    let (m, proto) = forwarded(&mut e, |c| {
+        call(c, "rr", "record_route", &[]);
+    });
+    assert_eq!(proto, Proto::Udp);
+    assert_eq!(
+        rr_lines(&m),
+        [
+            "Record-Route: <sip:198.51.100.1:5060;r2=on;lr;ftag=a1b2>",
+            "Record-Route: <sip:127.0.0.1:5070;transport=tcp;r2=on;lr;ftag=a1b2>",
+        ]
+    );
+    // Received on the advertised socket: `<sip:198.51.100.1;lr;ftag=a1b2>`.
+    e.locals.swap(0, 1);
+    e.locals[0].index = 0;
+    e.locals[1].index = 1;
+    let (m, _) = forwarded(&mut e, |c| {
+        call(c, "rr", "record_route", &[]);
+    });
+    assert_eq!(rr_lines(&m), ["Record-Route: <sip:198.51.100.1;lr;ftag=a1b2>"]);
+}
+
+#[test]
+fn preloaded_upstream_request_gets_the_to_tag() {
+    // Kamailio run: an INVITE without To tag whose Route is ours with ftag=zz: upstream, so
+    // the (empty) To tag is used and no ftag is written.
+    let text = INVITE.replace(
+        "Max-Forwards",
+        "Route: <sip:127.0.0.1:5070;lr;ftag=zz>\nMax-Forwards",
+    );
+    let mut e = env(&text, &[]);
+    let (m, _) = forwarded(&mut e, |c| {
+        call(c, "rr", "record_route", &[]);
+    });
+    assert_eq!(rr_lines(&m), ["Record-Route: <sip:127.0.0.1:5070;lr>"]);
+}
