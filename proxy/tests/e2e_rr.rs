@@ -277,3 +277,42 @@ fn udp_in_tcp_out_double_record_route_and_the_bye_back() {
     assert_eq!(header(&got, "X-LR"), ["1 upstream"]);
     assert!(head_lines(&got)[0].starts_with(&format!("Via: SIP/2.0/UDP 127.0.0.1:{p};")));
 }
+
+/// Needs tm: `t_relay()` must record-route every branch the way `forward()` does (it calls
+/// `host::rr::apply` per branch): each of two forked branches carries one Record-Route above
+/// the Via, with the same bytes as the stateless case.
+#[test]
+#[ignore = "needs tm"]
+fn t_relay_record_routes_every_branch() {
+    const TM_CFG: &str = r#"
+listen=udp:127.0.0.1:5060
+loadmodule "tm.so"
+loadmodule "rr.so"
+
+request_route {
+    record_route();
+    append_branch("sip:carol@127.0.0.1:5082");
+    t_relay();
+}
+"#;
+    let callee = Peer::new();
+    let carol = Peer::new();
+    let phone = Peer::new();
+    let sv = Sipvm::start(TM_CFG, &[hop_subst("127.0.0.1:5082", &carol)]);
+    let p = sv.port;
+    phone.send(
+        sv.addr,
+        &invite(&phone, &format!("sip:bob@127.0.0.1:{}", callee.port)),
+    );
+    for (peer, who) in [(&callee, "bob"), (&carol, "carol")] {
+        let inv = expect_from(peer, sv.addr, who);
+        let lines = head_lines(&inv);
+        assert_eq!(
+            lines[0],
+            format!("Record-Route: <sip:127.0.0.1:{p};lr;ftag=a1b2>"),
+            "{who}"
+        );
+        assert!(lines[1].starts_with("Via: "));
+        assert_eq!(record_routes(&inv).len(), 1);
+    }
+}

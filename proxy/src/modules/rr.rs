@@ -41,7 +41,7 @@ pub static MODULE: ModuleDecl = ModuleDecl {
 // ---- implementations ----
 
 use crate::host::loose;
-use crate::host::natives::{arg_int, arg_str, modparam_int};
+use crate::host::natives::{arg_int, arg_str};
 use crate::host::rr::{self, RrConfig, RrKind};
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
@@ -94,10 +94,9 @@ pub static IMPLS: &[Impl] = &[
     },
 ];
 
-/// `loose_route()`, in the mode of `modparam("rr", "loose_route_mode")` (0 by default).
+/// `loose_route()`: loose routing with strict-router recovery (mode 0).
 fn loose_route(ctx: &mut Ctx<'_>, _args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let mode = modparam_int(ctx.snap, "rr", "loose_route_mode", 0);
-    Ok(loose::loose_route(ctx, mode))
+    Ok(loose::loose_route(ctx, 0))
 }
 
 /// `loose_route_preloaded()`: true only when the route set was preloaded and held only us.
