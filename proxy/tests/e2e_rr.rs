@@ -288,6 +288,7 @@ fn t_relay_record_routes_every_branch() {
 listen=udp:127.0.0.1:5060
 loadmodule "tm.so"
 loadmodule "rr.so"
+loadmodule "corex.so"
 
 request_route {
     record_route();

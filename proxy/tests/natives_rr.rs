@@ -762,7 +762,10 @@ fn tcp_in_udp_out_from_an_advertised_socket() {
     let (m, _) = forwarded(&mut e, |c| {
         call(c, "rr", "record_route", &[]);
     });
-    assert_eq!(rr_lines(&m), ["Record-Route: <sip:198.51.100.1;lr;ftag=a1b2>"]);
+    assert_eq!(
+        rr_lines(&m),
+        ["Record-Route: <sip:198.51.100.1;lr;ftag=a1b2>"]
+    );
 }
 
 #[test]
