@@ -28,8 +28,6 @@ fn unimplemented_lists_declared_only_natives_with_their_lines() {
     for want in [
         "tm.t_check_trans",
         "tm.t_relay",
-        "rr.record_route",
-        "rr.loose_route",
     ] {
         assert!(names.contains(&want), "{want} missing from:\n{out}");
     }
@@ -39,6 +37,8 @@ fn unimplemented_lists_declared_only_natives_with_their_lines() {
         "textops.is_method",
         "cfgutils.lock",
         "core.rewritehostport",
+        "rr.record_route",
+        "rr.loose_route",
     ] {
         assert!(!names.contains(&not), "{not} listed:\n{out}");
     }
