@@ -25,10 +25,7 @@ fn unimplemented_lists_declared_only_natives_with_their_lines() {
         .iter()
         .map(|l| l.split('\t').next().unwrap())
         .collect();
-    for want in [
-        "tm.t_check_trans",
-        "tm.t_relay",
-    ] {
+    for want in ["tm.t_check_trans", "tm.t_relay"] {
         assert!(names.contains(&want), "{want} missing from:\n{out}");
     }
     // Implemented natives are not listed.

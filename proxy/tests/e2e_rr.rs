@@ -276,6 +276,26 @@ fn udp_in_tcp_out_double_record_route_and_the_bye_back() {
     assert!(routes(&got).is_empty(), "{}", text(&got));
     assert_eq!(header(&got, "X-LR"), ["1 upstream"]);
     assert!(head_lines(&got)[0].starts_with(&format!("Via: SIP/2.0/UDP 127.0.0.1:{p};")));
+
+    // The caller's BYE uses the route set reversed: the UDP one of our pair first, the TCP
+    // one (which names the socket facing the callee) second; it goes out on the connection.
+    let bye = in_dialog(
+        "BYE",
+        &format!("sip:bob@127.0.0.1:{cport};transport=tcp"),
+        &format!("SIP/2.0/UDP 127.0.0.1:{}", phone.port),
+        &format!("Route: {}, {}\r\n", rrs[1], rrs[0]),
+        "a1b2",
+        "b-tag",
+    );
+    phone.send(sv.addr, &bye);
+    let got = read_msg(&mut conn);
+    assert_eq!(
+        start_line(&got),
+        format!("BYE sip:bob@127.0.0.1:{cport};transport=tcp SIP/2.0")
+    );
+    assert!(routes(&got).is_empty(), "{}", text(&got));
+    assert_eq!(header(&got, "X-LR"), ["1 downstream"]);
+    assert!(head_lines(&got)[0].starts_with(&format!("Via: SIP/2.0/TCP 127.0.0.1:{p};")));
 }
 
 /// Needs tm: `t_relay()` must record-route every branch the way `forward()` does (it calls
@@ -316,4 +336,65 @@ request_route {
         assert!(lines[1].starts_with("Via: "));
         assert_eq!(record_routes(&inv).len(), 1);
     }
+}
+
+#[test]
+fn an_address_family_change_writes_two_record_routes() {
+    // A free IPv6 loopback port for sipvm's second socket.
+    let p6 = std::net::UdpSocket::bind("[::1]:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = CFG.replace(
+        "listen=tcp:127.0.0.1:5060",
+        &format!("listen=tcp:127.0.0.1:5060\nlisten=udp:[::1]:{p6}"),
+    );
+    let callee = std::net::UdpSocket::bind("[::1]:0").unwrap();
+    callee
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let cport = callee.local_addr().unwrap().port();
+    let phone = Peer::new();
+    let sv = Sipvm::start(&cfg, &[]);
+    let p = sv.port;
+
+    phone.send(sv.addr, &invite(&phone, &format!("sip:bob@[::1]:{cport}")));
+    let mut buf = vec![0u8; 65535];
+    let (n, from) = callee.recv_from(&mut buf).expect("INVITE over IPv6");
+    buf.truncate(n);
+    assert_eq!(from, format!("[::1]:{p6}").parse().unwrap());
+    let lines = head_lines(&buf);
+    assert_eq!(
+        &lines[0..2],
+        [
+            format!("Record-Route: <sip:[::1]:{p6};r2=on;lr;ftag=a1b2;e2e=1>"),
+            format!("Record-Route: <sip:127.0.0.1:{p};r2=on;lr;ftag=a1b2;e2e=1>"),
+        ],
+        "{}",
+        text(&buf)
+    );
+    assert!(lines[2].starts_with(&format!("Via: SIP/2.0/UDP [::1]:{p6};branch=")));
+
+    // The BYE back over IPv6 consumes both and reaches the caller over IPv4.
+    let rrs = record_routes(&buf);
+    let bye = in_dialog(
+        "BYE",
+        &format!("sip:alice@127.0.0.1:{}", phone.port),
+        &format!("SIP/2.0/UDP [::1]:{cport}"),
+        &format!("Route: {}, {}\r\n", rrs[0], rrs[1]),
+        "b-tag",
+        "a1b2",
+    );
+    callee
+        .send_to(
+            &bye,
+            format!("[::1]:{p6}")
+                .parse::<std::net::SocketAddr>()
+                .unwrap(),
+        )
+        .unwrap();
+    let got = expect_from(&phone, sv.addr, "BYE at the caller over IPv4");
+    assert!(routes(&got).is_empty(), "{}", text(&got));
+    assert_eq!(header(&got, "X-LR"), ["1 upstream"]);
 }
