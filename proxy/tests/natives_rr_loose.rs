@@ -361,3 +361,39 @@ fn check_route_param_and_direction_without_loose_route() {
     let mut c = e.ctx();
     assert!(call_err(&mut c, "rr", "is_direction", &[s("upstream")]).contains("append_fromtag"));
 }
+
+#[test]
+fn odd_route_sets_never_panic() {
+    let cases = [
+        format!("Route: <sip:127.0.0.1:{P};r2=on;lr>\n"),
+        format!("Route: <sip:127.0.0.1:{P};r2=on;lr>, <sip:127.0.0.1:{P};r2=on;lr>\n"),
+        "Route: <tel:+1234>\n".to_string(),
+        "Route: <sip:127.0.0.1:41002;maddr=>\n".to_string(),
+        "Route: <sip:127.0.0.1:41002;lr>,,<sip:x>\n".to_string(),
+        "Route: sip:127.0.0.1:41002;lr\n".to_string(),
+        "Route: \"a, b\" <sip:127.0.0.1:41002;lr>;x=\"y,z\", <sip:127.0.0.1:41003>\n".to_string(),
+        format!("Route: <sip:127.0.0.1:{P};lr>\nRoute:\n"),
+    ];
+    let mut ran = 0;
+    for routes in &cases {
+        for ruri in [RU, "sip:127.0.0.1:5070;lr"] {
+            for to_tag in [";tag=b9", ""] {
+                let text = bye(ruri, routes, to_tag, "");
+                let wire = text.replace('\n', "\r\n");
+                let Ok(m) = sipvm_proxy::sip::Msg::parse(bytes::Bytes::from(wire)) else {
+                    continue;
+                };
+                let mut e = Env::from_msg(m, &[]);
+                e.locals = env("OPTIONS sip:x SIP/2.0\n\n", &[]).locals;
+                let mut c = e.ctx();
+                let r = call(&mut c, "rr", "loose_route", &[]);
+                assert!([1, -1, -3].contains(&r), "{routes}: {r}");
+                let mut out = Vec::new();
+                c.msg.serialize(&c.edits, &mut out).expect("edits apply");
+                ran += 1;
+            }
+        }
+    }
+    // Headers parse lazily: every message frames, so every case ran.
+    assert_eq!(ran, cases.len() * 4);
+}
