@@ -398,3 +398,43 @@ fn an_address_family_change_writes_two_record_routes() {
     assert!(routes(&got).is_empty(), "{}", text(&got));
     assert_eq!(header(&got, "X-LR"), ["1 upstream"]);
 }
+
+#[test]
+fn tcp_in_udp_out_and_the_200_back_on_the_connection() {
+    // Kamailio run: an INVITE over TCP to a R-URI without transport leaves over UDP with two
+    // Record-Routes, the UDP side on top.
+    let callee = Peer::new();
+    let sv = Sipvm::start(CFG, &[]);
+    let p = sv.port;
+    let mut conn = TcpStream::connect(sv.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let cport = conn.local_addr().unwrap().port();
+    let inv = format!(
+        "INVITE sip:bob@127.0.0.1:{} SIP/2.0\r\n\
+         Via: SIP/2.0/TCP 127.0.0.1:{cport};branch=z9hG4bK-tcp1\r\n\
+         From: <sip:alice@example.com>;tag=a1b2\r\n\
+         To: <sip:bob@example.com>\r\n\
+         Call-ID: tcp1@example.com\r\n\
+         CSeq: 1 INVITE\r\n\
+         Max-Forwards: 70\r\n\
+         Contact: <sip:alice@127.0.0.1:{cport};transport=tcp>\r\n\
+         Content-Length: 0\r\n\r\n",
+        callee.port
+    );
+    conn.write_all(inv.as_bytes()).unwrap();
+    let got = expect_from(&callee, sv.addr, "INVITE over UDP");
+    assert_eq!(
+        &head_lines(&got)[0..2],
+        [
+            format!("Record-Route: <sip:127.0.0.1:{p};r2=on;lr;ftag=a1b2;e2e=1>"),
+            format!("Record-Route: <sip:127.0.0.1:{p};transport=tcp;r2=on;lr;ftag=a1b2;e2e=1>"),
+        ],
+        "{}",
+        text(&got)
+    );
+    // The 200 goes back over the caller's TCP connection (its Via says TCP).
+    callee.send(sv.addr, &answer_200(&got));
+    let ok = read_msg(&mut conn);
+    assert_eq!(status(&ok), Some(200), "{}", text(&ok));
+    assert_eq!(header(&ok, "Via").len(), 1);
+}
