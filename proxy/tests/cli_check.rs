@@ -25,12 +25,7 @@ fn unimplemented_lists_declared_only_natives_with_their_lines() {
         .iter()
         .map(|l| l.split('\t').next().unwrap())
         .collect();
-    for want in [
-        "tm.t_check_trans",
-        "tm.t_relay",
-        "rr.record_route",
-        "rr.loose_route",
-    ] {
+    for want in ["tm.t_check_trans", "tm.t_relay"] {
         assert!(names.contains(&want), "{want} missing from:\n{out}");
     }
     // Implemented natives are not listed.
@@ -39,6 +34,8 @@ fn unimplemented_lists_declared_only_natives_with_their_lines() {
         "textops.is_method",
         "cfgutils.lock",
         "core.rewritehostport",
+        "rr.record_route",
+        "rr.loose_route",
     ] {
         assert!(!names.contains(&not), "{not} listed:\n{out}");
     }

@@ -9,7 +9,7 @@
 //! supported.
 
 use super::ctx::Ctx;
-use super::rr::RrConfig;
+use super::rr::config;
 use crate::sip::{Edits, HeaderName, HeaderPos, Msg, Uri};
 use crate::transport::Proto;
 
@@ -191,7 +191,10 @@ pub fn loose_route(ctx: &mut Ctx<'_>, mode: i64) -> i64 {
 
 /// The previous hop was a loose router (or the route set is preloaded).
 fn after_loose(ctx: &mut Ctx<'_>, el: &[Elem<'_>], removed: &mut [bool], preloaded: bool) -> i64 {
-    let cfg = RrConfig::of(ctx.snap);
+    let (double_rr, force_send_socket) = {
+        let c = config(ctx);
+        (c.double_rr, c.force_send_socket)
+    };
     let Ok(top) = Uri::parse(el[0].uri) else {
         return -1;
     };
@@ -200,8 +203,8 @@ fn after_loose(ctx: &mut Ctx<'_>, el: &[Elem<'_>], removed: &mut [bool], preload
     let mut next = top;
     if is_self(ctx, &top) {
         ctx.rr.routed = Some(top.params().raw().to_string());
-        let double = cfg.double_rr != 0 && is_2rr(&top);
-        if cfg.force_send_socket && !double {
+        let double = double_rr != 0 && is_2rr(&top);
+        if force_send_socket && !double {
             ctx.rr.force_socket = socket_for(ctx, &top);
         }
         removed[0] = true;
@@ -245,13 +248,13 @@ fn after_loose(ctx: &mut Ctx<'_>, el: &[Elem<'_>], removed: &mut [bool], preload
 /// The previous hop was a strict router: the Request-URI is our own Record-Route, and the
 /// real target is the last Route entry.
 fn after_strict(ctx: &mut Ctx<'_>, el: &[Elem<'_>], removed: &mut [bool], ru: &Uri<'_>) -> i64 {
-    let cfg = RrConfig::of(ctx.snap);
+    let double_rr = config(ctx).double_rr;
     let Ok(top) = Uri::parse(el[0].uri) else {
         return -1;
     };
     let mut rt = 0;
     let mut next = top;
-    if cfg.double_rr != 0 && is_2rr(&top) && is_self(ctx, &top) {
+    if double_rr != 0 && is_2rr(&top) && is_self(ctx, &top) {
         if let Some(s) = socket_for(ctx, &top) {
             ctx.rr.force_socket = Some(s);
         }

@@ -63,6 +63,13 @@ pub struct RrState {
     /// The socket to send from, chosen by `loose_route()` from a double Record-Route
     /// (Kamailio's `set_force_socket`); an index into the server's sockets.
     pub force_socket: Option<usize>,
+    /// The module parameters, read once per message.
+    cfg: std::cell::OnceCell<RrConfig>,
+}
+
+/// The rr module parameters of this message's snapshot.
+pub fn config<'c>(ctx: &'c Ctx<'_>) -> &'c RrConfig {
+    ctx.rr.cfg.get_or_init(|| RrConfig::of(ctx.snap))
 }
 
 /// The rr module parameters, with Kamailio 5.6's defaults.
@@ -114,8 +121,7 @@ impl RrConfig {
 /// right after the request line, above its Via. Does nothing without `record_route*`.
 pub fn apply(ctx: &Ctx<'_>, out_local: &Local, _dst: SocketAddr, e: &mut Edits) {
     let Some(r) = &ctx.rr.record else { return };
-    let cfg = RrConfig::of(ctx.snap);
-    for line in header_lines(r, &cfg, ctx.local, out_local) {
+    for line in header_lines(r, config(ctx), ctx.local, out_local) {
         e.add_header_raw(HeaderPos::Top, line.as_bytes());
     }
 }
@@ -296,7 +302,7 @@ pub fn record(ctx: &mut Ctx<'_>, kind: RrKind, upstream_tag: bool) -> i64 {
         tracing::error!("rr: double attempt to record-route");
         return -1;
     }
-    let cfg = RrConfig::of(ctx.snap);
+    let cfg = config(ctx);
     let tag = if !cfg.append_fromtag {
         None
     } else if upstream_tag && super::loose::is_upstream(ctx) {
@@ -308,11 +314,13 @@ pub fn record(ctx: &mut Ctx<'_>, kind: RrKind, upstream_tag: bool) -> i64 {
             .and_then(|f| f.tag())
             .map(str::to_string)
     };
+    let user = user_part(ctx, cfg);
+    let sips = sips(ctx, cfg);
     let rec = RrRecord {
         kind,
-        user: user_part(ctx, &cfg),
+        user,
         tag,
-        sips: sips(ctx, &cfg),
+        sips,
         pre: std::mem::take(&mut ctx.rr.pending),
         post: String::new(),
     };

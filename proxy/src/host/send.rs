@@ -370,7 +370,14 @@ pub fn relay_reply(
     if msg.serialize(&e, &mut buf).is_err() {
         return false;
     }
-    send_from(out, local, dst, Bytes::from(buf));
+    // The next Via's transport: a reply from a TCP callee to a UDP caller (a dialog
+    // record-routed across transports) leaves over UDP, from a socket the transport picks.
+    let proto = Proto::from_name(next.transport()).unwrap_or(local.proto);
+    if proto == local.proto {
+        send_from(out, local, dst, Bytes::from(buf));
+    } else if !loopback_only() || dst.ip().is_loopback() {
+        out.send(dst, proto, Bytes::from(buf), None);
+    }
     true
 }
 

@@ -41,8 +41,8 @@ pub static MODULE: ModuleDecl = ModuleDecl {
 // ---- implementations ----
 
 use crate::host::loose;
-use crate::host::natives::{arg_int, arg_str, modparam_int};
-use crate::host::rr::{self, RrConfig, RrKind};
+use crate::host::natives::{arg_int, arg_str};
+use crate::host::rr::{self, RrKind};
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
 
@@ -94,10 +94,9 @@ pub static IMPLS: &[Impl] = &[
     },
 ];
 
-/// `loose_route()`, in the mode of `modparam("rr", "loose_route_mode")` (0 by default).
+/// `loose_route()`: loose routing with strict-router recovery (mode 0).
 fn loose_route(ctx: &mut Ctx<'_>, _args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let mode = modparam_int(ctx.snap, "rr", "loose_route_mode", 0);
-    Ok(loose::loose_route(ctx, mode))
+    Ok(loose::loose_route(ctx, 0))
 }
 
 /// `loose_route_preloaded()`: true only when the route set was preloaded and held only us.
@@ -128,7 +127,7 @@ fn record_route_preset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, 
     }
     let mut addrs = vec![arg_str(args, 0).into_owned()];
     if args.len() > 1 {
-        if RrConfig::of(ctx.snap).double_rr == 0 {
+        if rr::config(ctx).double_rr == 0 {
             tracing::error!("record_route_preset: two addresses need enable_double_rr");
             return Ok(-1);
         }
@@ -173,7 +172,7 @@ fn check_route_param(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Ho
 /// `is_direction("downstream"|"upstream")`, by the `ftag` of our Route; Kamailio refuses the
 /// call at startup when `append_fromtag` is off, sipvm when it runs.
 fn is_direction(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    if !RrConfig::of(ctx.snap).append_fromtag {
+    if !rr::config(ctx).append_fromtag {
         return Err(HostError(
             "is_direction() needs modparam(\"rr\", \"append_fromtag\", 1)".into(),
         ));
