@@ -298,11 +298,10 @@ fn udp_in_tcp_out_double_record_route_and_the_bye_back() {
     assert!(head_lines(&got)[0].starts_with(&format!("Via: SIP/2.0/TCP 127.0.0.1:{p};")));
 }
 
-/// Needs tm: `t_relay()` must record-route every branch the way `forward()` does (it calls
+/// `t_relay()` record-routes every branch the way `forward()` does (both call
 /// `host::rr::apply` per branch): each of two forked branches carries one Record-Route above
 /// the Via, with the same bytes as the stateless case.
 #[test]
-#[ignore = "needs tm"]
 fn t_relay_record_routes_every_branch() {
     const TM_CFG: &str = r#"
 listen=udp:127.0.0.1:5060
