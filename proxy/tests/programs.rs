@@ -272,14 +272,16 @@ fn runaway_while_hits_the_step_budget() {
 
 #[test]
 fn declared_but_unimplemented_native_is_a_clear_run_time_error() {
-    // t_relay() arrives with the transaction layer.
-    let prog = compile("loadmodule \"tm.so\"\nrequest_route {\n    t_relay();\n}\n");
+    // t_replicate() is declared (Kamailio exports it) but sipvm does not have it.
+    let prog = compile(
+        "loadmodule \"tm.so\"\nrequest_route {\n    t_replicate(\"sip:127.0.0.1:5090\");\n}\n",
+    );
     let r = prog.route(RouteKind::Request, "").unwrap();
     let mut host = TestHost::new();
     host.strict();
     let err = Vm::new().run(&prog, r, &mut host).unwrap_err();
     assert!(matches!(err, VmError::Unimplemented { .. }), "{err:?}");
-    assert!(err.to_string().contains("tm.t_relay"), "{err}");
+    assert!(err.to_string().contains("tm.t_replicate"), "{err}");
 }
 
 /// Kamailio 5.6's typing and truth rules, through the compiler and the VM together
