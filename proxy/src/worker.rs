@@ -112,6 +112,9 @@ impl Handler for Worker {
             }
             count_outcome(counters, r.is_err(), out, before);
         } else {
+            if crate::modules::dispatcher::on_probe_reply(&self.shared, &msg) {
+                return;
+            }
             counters.reply_received();
             let mut failed = false;
             let dropped = match prog.route(RouteKind::Reply, "") {
@@ -139,6 +142,10 @@ impl Handler for Worker {
             }
             count_outcome(counters, failed, out, before);
         }
+    }
+
+    fn on_tick(&mut self, out: &mut Outbox) {
+        crate::modules::dispatcher::on_tick(&self.shared, &self.locals, out);
     }
 }
 

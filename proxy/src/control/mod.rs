@@ -3,6 +3,7 @@
 //! `Registry`. See docs/rpc.md.
 
 mod cfgvars;
+pub mod dispatcher;
 mod misc;
 mod route;
 
@@ -80,6 +81,7 @@ pub fn registry(state: &State) -> Arc<Registry> {
     route::register(&reg, state);
     cfgvars::register(&reg, state);
     misc::register(&reg, state);
+    dispatcher::register(&reg, state);
     Arc::new(reg)
 }
 
