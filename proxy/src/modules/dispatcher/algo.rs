@@ -160,7 +160,7 @@ pub fn random() -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::super::list::parse;
     use super::super::state::{build, Sets, INACTIVE};
     use super::*;

@@ -514,3 +514,105 @@ fn shuffle(v: &mut [u16]) {
         v.swap(j, k);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_list(name: &str, text: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("sipvm-ds-{}-{name}.list", std::process::id()));
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn with_file(path: PathBuf) -> Dispatcher {
+        let mut cfg = super::super::algo::tests::test_cfg();
+        cfg.enabled = true;
+        cfg.list_path = path;
+        Dispatcher::with_config(cfg)
+    }
+
+    #[test]
+    fn state_survives_reload_for_unchanged_destinations() {
+        let p = temp_list(
+            "keep",
+            "1 sip:127.0.0.1:1 0 0\n1 sip:127.0.0.1:2 0 0\n1 sip:127.0.0.1:3 8\n",
+        );
+        let d = with_file(p.clone());
+        assert!(d.startup_error.is_none());
+        assert!(d.set_state(1, "sip:127.0.0.1:1", INACTIVE | PROBING));
+        assert!(d.set_state(1, "sip:127.0.0.1:3", DISABLED));
+        assert!(d.update_state(1, "sip:127.0.0.1:2", TRYING));
+        // 2 went inactive with the default threshold 1; a new destination, and 3's flags
+        // column changes: that one takes the file's state.
+        std::fs::write(&p, "1 sip:127.0.0.1:1 0 0\n1 sip:127.0.0.1:2 0 0\n1 sip:127.0.0.1:3 0\n1 sip:127.0.0.1:4\n").unwrap();
+        d.reload().unwrap();
+        assert_eq!(d.state_of(1, "sip:127.0.0.1:1"), Some(INACTIVE | PROBING));
+        assert_eq!(d.state_of(1, "sip:127.0.0.1:2"), Some(INACTIVE));
+        assert_eq!(d.state_of(1, "sip:127.0.0.1:3"), Some(0));
+        assert_eq!(d.state_of(1, "sip:127.0.0.1:4"), Some(0));
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn malformed_reload_changes_nothing() {
+        let p = temp_list("bad", "1 sip:127.0.0.1:1\n2 sip:127.0.0.1:2\n");
+        let d = with_file(p.clone());
+        let before = d.sets.load_full();
+        std::fs::write(&p, "1 sip:127.0.0.1:1\n\n# c\n2 sip:127.0.0.1:2 x\n").unwrap();
+        let e = d.reload().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("Reload Failed ({}:4: bad flags \"x\")", p.display())
+        );
+        assert!(Arc::ptr_eq(&before, &d.sets.load_full()));
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn reload_delta_refuses_a_quick_second_reload() {
+        let p = temp_list("delta", "1 sip:127.0.0.1:1\n");
+        let mut d = with_file(p.clone());
+        d.cfg.reload_delta_s = 5;
+        assert!(d.reload().is_ok());
+        assert!(matches!(d.reload(), Err(ReloadError::Ongoing)));
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn readers_see_one_whole_list_while_reloads_swap() {
+        let a = "1 sip:10.0.0.1 0 0 duid=a\n1 sip:10.0.0.2 0 0 duid=a\n1 sip:10.0.0.3 0 0 duid=a\n";
+        let b = "1 sip:10.0.1.1 0 0 duid=b\n1 sip:10.0.1.2 0 0 duid=b\n";
+        let p = temp_list("swap", a);
+        let d = Arc::new(with_file(p.clone()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let (d, stop) = (d.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut n = 0u64;
+                    while !stop.load(Relaxed) {
+                        let sets = d.sets.load();
+                        let s = sets.get(1).unwrap();
+                        let duid = |x: &Dest| x.spec.attrs.as_ref().unwrap().duid.clone();
+                        let first = duid(&s.dests[0]);
+                        assert!(s.dests.iter().all(|x| duid(x) == first));
+                        let want = if first.as_deref() == Some("a") { 3 } else { 2 };
+                        assert_eq!(s.dests.len(), want);
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        for i in 0..200 {
+            std::fs::write(&p, if i % 2 == 0 { b } else { a }).unwrap();
+            d.reload().unwrap();
+        }
+        stop.store(true, Relaxed);
+        for r in readers {
+            assert!(r.join().unwrap() > 0);
+        }
+        std::fs::remove_file(&p).unwrap();
+    }
+}
