@@ -422,16 +422,12 @@ impl Set {
                 .map(|(i, d)| (i, d.attrs_rweight()))
                 .collect();
             let sum: u32 = live.iter().map(|(_, w)| w).sum();
-            if sum > 0 {
-                for (i, w) in &live {
-                    for _ in 0..(w * 100 / sum) {
-                        slots.push(*i as u16);
-                    }
-                }
-                let fill = slots
-                    .last()
-                    .copied()
-                    .unwrap_or((self.dests.len() - 1) as u16);
+            // Each destination rweight*100/sum slots (none at all when every rweight is 0).
+            slots.extend(live.iter().flat_map(|&(i, w)| {
+                let n = (w * 100).checked_div(sum).unwrap_or(0) as usize;
+                std::iter::repeat_n(i as u16, n)
+            }));
+            if let Some(&fill) = slots.last() {
                 slots.resize(100, fill);
                 shuffle(&mut slots);
             }
@@ -455,7 +451,7 @@ pub fn build(specs: Vec<DestSpec>, old: Option<&Sets>) -> Sets {
         .map(|(id, mut specs)| {
             // Highest priority first; equal priorities in reverse file order (Kamailio's).
             specs.reverse();
-            specs.sort_by(|a, b| b.priority.cmp(&a.priority));
+            specs.sort_by_key(|s| std::cmp::Reverse(s.priority));
             let prev = old.and_then(|o| o.get(id));
             let dests = specs
                 .into_iter()
