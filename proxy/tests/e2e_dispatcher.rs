@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 struct Callee {
     port: u16,
     seen: Arc<Mutex<Vec<String>>>,
+    /// The request lines of what was recorded in `seen`.
+    lines: Arc<Mutex<Vec<String>>>,
     probes: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -27,9 +29,10 @@ impl Callee {
         let peer = Peer::on(port);
         let port = peer.port;
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::new(Mutex::new(Vec::new()));
         let probes = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (s, p, st) = (seen.clone(), probes.clone(), stop.clone());
+        let (s, l, p, st) = (seen.clone(), lines.clone(), probes.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
             while !st.load(Ordering::Relaxed) {
                 let Some((m, from)) = peer.recv(Duration::from_millis(20)) else {
@@ -39,6 +42,7 @@ impl Callee {
                     p.fetch_add(1, Ordering::Relaxed);
                     peer.send(from, &answer_200(&m));
                 } else if let Some(c) = call_id(&m) {
+                    l.lock().unwrap().push(start_line(&m).to_string());
                     s.lock().unwrap().push(c.to_string());
                 }
             }
@@ -46,6 +50,7 @@ impl Callee {
         Callee {
             port,
             seen,
+            lines,
             probes,
             stop,
             thread: Some(thread),
@@ -79,8 +84,22 @@ impl Drop for Callee {
     }
 }
 
+const ROUND_ROBIN_ROUTE: &str = r#"request_route {
+    force_rport();
+    if (!ds_select_dst("1", "4")) {
+        sl_send_reply("503", "No Destination Available");
+        exit;
+    }
+    forward();
+}
+"#;
+
 /// The stateless dispatcher configuration; `extra` adds modparams.
 fn cfg(list: &Path, rpc: u16, extra: &str) -> String {
+    cfg_with(list, rpc, extra, ROUND_ROBIN_ROUTE)
+}
+
+fn cfg_with(list: &Path, rpc: u16, extra: &str, route: &str) -> String {
     format!(
         r#"listen=udp:127.0.0.1:5060
 children=2
@@ -92,15 +111,7 @@ modparam("dispatcher", "list_file", "{}")
 modparam("dispatcher", "flags", 2)
 modparam("dispatcher", "reload_delta", 0)
 {extra}
-request_route {{
-    force_rport();
-    if (!ds_select_dst("1", "4")) {{
-        sl_send_reply("503", "No Destination Available");
-        exit;
-    }}
-    forward();
-}}
-"#,
+{route}"#,
         list.display()
     )
 }
@@ -127,11 +138,15 @@ struct Setup {
 }
 
 fn start(list_text: &str, extra: &str) -> Setup {
+    start_with(list_text, extra, ROUND_ROBIN_ROUTE)
+}
+
+fn start_with(list_text: &str, extra: &str, route: &str) -> Setup {
     let dir = Scratch::new();
     let list = dir.path().join("dispatcher.list");
     write_list(&list, list_text);
     let rpc = free_port();
-    let server = Sipvm::start(&cfg(&list, rpc, extra), &[]);
+    let server = Sipvm::start(&cfg_with(&list, rpc, extra, route), &[]);
     Setup {
         server,
         url: format!("http://127.0.0.1:{rpc}/RPC"),
@@ -146,7 +161,7 @@ fn rpc(url: &str, method: &str, params: Vec<Value>) -> Result<Value, sipvm_rpc::
 
 /// The FLAGS of `uri` in set 1, from `dispatcher.list`.
 fn flags(url: &str, uri: &str) -> Option<String> {
-    let l = rpc(url, "dispatcher.list", vec![]).ok()?;
+    let l = client::call(url, "dispatcher.list", vec![]).ok()?.ok()?;
     for r in l["RECORDS"].as_array()? {
         for t in r["SET"]["TARGETS"].as_array()? {
             if t["DEST"]["URI"] == uri {
@@ -226,6 +241,94 @@ fn no_active_destination_answers_503() {
     .unwrap();
     send_requests(&phone, s.server.addr, "back", 5);
     assert!(wait_for(Duration::from_secs(5), || a.count() == 5));
+}
+
+#[test]
+fn select_domain_mark_and_next_domain() {
+    let (a, b) = (Callee::start(0), Callee::start(0));
+    // Algorithm 8: the highest priority first (a), b to fail over to.
+    let list = format!("1 {} 0 5\n1 {} 0 0\n", a.uri(), b.uri());
+    let route = r#"request_route {
+    force_rport();
+    if (!ds_select_domain("1", "8")) {
+        sl_send_reply("503", "No Destination Available");
+        exit;
+    }
+    if ($rm == "INFO") {
+        ds_mark_dst("i");
+        if (!ds_next_domain()) {
+            sl_send_reply("500", "No next");
+            exit;
+        }
+    }
+    forward();
+}
+"#;
+    let s = start_with(&list, "", route);
+    let phone = Peer::new();
+    phone.send(
+        s.server.addr,
+        &phone.request("MESSAGE", "sip:bob@example.test", "d-1", ""),
+    );
+    assert!(wait_for(Duration::from_secs(5), || a.count() == 1));
+    assert_eq!(
+        a.lines.lock().unwrap()[0],
+        format!("MESSAGE sip:bob@127.0.0.1:{} SIP/2.0", a.port)
+    );
+    // INFO: a is marked inactive and the request goes on to b.
+    phone.send(
+        s.server.addr,
+        &phone.request("INFO", "sip:bob@example.test", "d-2", ""),
+    );
+    assert!(wait_for(Duration::from_secs(5), || b.count() == 1));
+    assert_eq!(
+        b.lines.lock().unwrap()[0],
+        format!("INFO sip:bob@127.0.0.1:{} SIP/2.0", b.port)
+    );
+    assert_eq!(flags(&s.url, &a.uri()).as_deref(), Some("IX"));
+    // a is skipped now.
+    phone.send(
+        s.server.addr,
+        &phone.request("MESSAGE", "sip:bob@example.test", "d-3", ""),
+    );
+    assert!(wait_for(Duration::from_secs(5), || b.count() == 2));
+    // With b the only one left, INFO has no next destination.
+    let reply = ask(
+        &s.server,
+        &phone,
+        &phone.request("INFO", "sip:bob@x", "d-4", ""),
+    );
+    assert_eq!(status(&reply), Some(500));
+    assert_eq!(a.count(), 1);
+}
+
+#[test]
+fn relative_list_file_is_read_beside_the_config() {
+    let dir = Scratch::new();
+    let conf = dir.path().join("conf");
+    std::fs::create_dir(&conf).unwrap();
+    let a = Callee::start(0);
+    write_list(&conf.join("dispatcher.list"), &set1(&[&a]));
+    let rpc_port = free_port();
+    let port = free_port();
+    let text = cfg(Path::new("dispatcher.list"), rpc_port, "")
+        .replace("127.0.0.1:5060", &format!("127.0.0.1:{port}"));
+    std::fs::write(conf.join("k.cfg"), text).unwrap();
+    // Run from the scratch folder, where no dispatcher.list is.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sipvm"));
+    c.args(["run", "-f", "conf/k.cfg"])
+        .env("SIPVM_LOOPBACK_ONLY", "1");
+    let mut run = Bounded::spawn(c, dir.path(), "run");
+    let url = format!("http://127.0.0.1:{rpc_port}/RPC");
+    assert!(
+        wait_for(Duration::from_secs(10), || flags(&url, &a.uri()).is_some()),
+        "{}",
+        run.output()
+    );
+    let phone = Peer::new();
+    send_requests(&phone, ([127, 0, 0, 1], port).into(), "rel", 3);
+    assert!(wait_for(Duration::from_secs(5), || a.count() == 3));
+    assert_eq!(run.wait(Duration::ZERO), None, "still running until killed");
 }
 
 #[test]
@@ -421,6 +524,18 @@ fn transcript_commands_print_what_kamcmd_printed() {
         cfg(&list, rpc_port, "").replace("modparam(\"dispatcher\", \"reload_delta\", 0)\n", "");
     let _server = Sipvm::start(&text, &[]);
     let url = format!("http://127.0.0.1:{rpc_port}/RPC");
+    // The same list over JSON-RPC: the result of jsonrpc-transcript.txt (id 8).
+    let json =
+        std::fs::read_to_string(shared().join("testdata/kamailio-5.6/jsonrpc-transcript.txt"))
+            .unwrap();
+    let head = "> {\"jsonrpc\":\"2.0\",\"method\":\"dispatcher.list\",\"id\":8}\n";
+    let start = json.find(head).unwrap() + head.len();
+    let end = json[start..].find("\n> ").map_or(json.len(), |e| start + e);
+    let want: Value = serde_json::from_str(&json[start..end]).unwrap();
+    assert_eq!(
+        rpc(&url, "dispatcher.list", vec![]).unwrap(),
+        want["result"]
+    );
     for command in [
         "dispatcher.list",
         "dispatcher.set_state ip 1 sip:127.0.0.1:5080",
