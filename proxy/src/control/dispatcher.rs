@@ -135,7 +135,12 @@ fn set_state(ds: &Dispatcher, p: &Params) -> Result<Value, RpcError> {
     Ok(Value::from("Ok. Dispatcher state updated."))
 }
 
+/// Registers the methods when the configuration loads the dispatcher module (Kamailio has
+/// them only then).
 pub fn register(reg: &Registry, state: &State) {
+    if !state.shared.dispatcher.cfg.enabled {
+        return;
+    }
     let shared = state.shared.clone();
     reg.method(
         "dispatcher.list",

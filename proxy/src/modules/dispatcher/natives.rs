@@ -142,7 +142,7 @@ fn select(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>], target: Target) -> Result<i64, 
         tracing::error!("ds_select_dst: destination already set");
         return Ok(-1);
     }
-    let sets = ds(ctx).sets.load_full();
+    let sets = ds(ctx).sets.load();
     let Some(set) = sets.get(set_id) else {
         tracing::error!("ds_select: destination set [{set_id}] not found");
         return Ok(-1);
