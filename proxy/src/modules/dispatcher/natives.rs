@@ -126,12 +126,11 @@ fn select(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>], target: Target) -> Result<i64, 
     let set_id = arg_int(a, 0)?;
     let alg = arg_int(a, 1)?;
     // No limit, or 0: every candidate (Kamailio's 0xffffffff).
-    let limit = match a.len() > 2 {
-        true => match arg_int(a, 2)? {
-            n if n <= 0 => usize::MAX,
-            n => n as usize,
-        },
-        false => usize::MAX,
+    let limit = if a.len() > 2 { arg_int(a, 2)? } else { 0 };
+    let limit = if limit <= 0 {
+        usize::MAX
+    } else {
+        limit as usize
     };
     let cfg_flags = ds(ctx).cfg.flags;
     let Some(alg) = algorithm(ctx, alg, cfg_flags)? else {
@@ -155,14 +154,20 @@ fn select(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>], target: Target) -> Result<i64, 
     push(ctx, first, target);
     if cfg_flags & FAILOVER_ON != 0 {
         clear_avps(ctx);
-        ctx.avps.push((Arc::from(AVP_GRP), Value::Int(set_id)));
+        let (grp, dst) = avp_names();
+        ctx.avps.push((grp.clone(), Value::Int(set_id)));
         // The current destination last: `$avp(_ds_dst)` reads it, `ds_next_dst` pops it.
         for &i in order.iter().rev() {
-            ctx.avps
-                .push((Arc::from(AVP_DST), Value::str(&set.dests[i].spec.uri)));
+            ctx.avps.push((dst.clone(), set.dests[i].uri_value.clone()));
         }
     }
     Ok(1)
+}
+
+/// The AVP names, allocated once.
+fn avp_names() -> &'static (Arc<str>, Arc<str>) {
+    static NAMES: std::sync::OnceLock<(Arc<str>, Arc<str>)> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| (Arc::from(AVP_GRP), Arc::from(AVP_DST)))
 }
 
 fn clear_avps(ctx: &mut Ctx<'_>) {

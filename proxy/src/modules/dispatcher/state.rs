@@ -57,6 +57,8 @@ pub struct Dest {
     pub host: String,
     pub port: u16,
     pub rt: Arc<Runtime>,
+    /// The URI as a script value: stored in AVPs per request without copying.
+    pub uri_value: Value,
 }
 
 impl Dest {
@@ -494,6 +496,7 @@ fn make_dest(spec: DestSpec, rt: Arc<Runtime>) -> Dest {
         Err(_) => (String::new(), 0, None, None),
     };
     Dest {
+        uri_value: Value::str(&spec.uri),
         spec,
         addr,
         proto,
