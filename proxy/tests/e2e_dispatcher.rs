@@ -2,6 +2,7 @@
 //! 11-dispatcher-failover.cfg (`ds_select_dst` + `forward()`) over UDP callees; round robin,
 //! OPTIONS probing taking a stopped callee down and a restarted one up, `dispatcher.reload`
 //! under load, a malformed list refused, and the kamcmd transcript's dispatcher commands.
+//! With sipp: e2e_dispatcher_sipp.rs.
 
 mod common;
 use common::*;
@@ -592,68 +593,4 @@ fn transcript_commands_print_what_kamcmd_printed() {
             "\t\t\t\t\tFLAGS: IX"
         ]
     );
-}
-
-/// 11-dispatcher-failover.cfg as shipped: t_relay with failure_route over three sipp callees,
-/// one of them stopped. Checks that every call succeeds (the stopped callee's calls fail over
-/// within fr_timer to the next destination), that round robin spreads the calls over the two
-/// running callees, and that `ds_mark_dst("ip")` shows the stopped one inactive.
-#[test]
-#[ignore = "needs tm"]
-fn example_failover_with_tm_and_sipp() {
-    assert!(have_sipp(), "sipp is not installed");
-    let dir = Scratch::new();
-    let ports = [free_port(), free_port(), free_port()];
-    let list = dir.path().join("dispatcher.list");
-    let text: String = ports
-        .iter()
-        .map(|p| format!("1 sip:127.0.0.1:{p} 0 0\n"))
-        .collect();
-    write_list(&list, &text);
-    let rpc_port = free_port();
-    let server = Sipvm::example(
-        "11-dispatcher-failover.cfg",
-        &[
-            ("\"dispatcher.list\"", format!("\"{}\"", list.display())),
-            (
-                "children=2",
-                format!("children=2\nrpc_listen=\"127.0.0.1:{rpc_port}\""),
-            ),
-        ],
-    );
-    let url = format!("http://127.0.0.1:{rpc_port}/RPC");
-    let sipp = |args: &[&str]| {
-        let mut c = Command::new("sipp");
-        c.args(args).args([
-            "-i",
-            "127.0.0.1",
-            "-nostdin",
-            "-timeout",
-            "60s",
-            "-timeout_error",
-        ]);
-        c
-    };
-    // The third callee is never started.
-    let (p0, p1) = (ports[0].to_string(), ports[1].to_string());
-    let _uas0 = Bounded::spawn(sipp(&["-sn", "uas", "-p", &p0]), dir.path(), "uas0");
-    let _uas1 = Bounded::spawn(sipp(&["-sn", "uas", "-p", &p1]), dir.path(), "uas1");
-    assert!(wait_udp_bound(ports[0], Duration::from_secs(5)));
-    assert!(wait_udp_bound(ports[1], Duration::from_secs(5)));
-    let target = format!("127.0.0.1:{}", server.port);
-    let uac_port = free_port().to_string();
-    let started = Instant::now();
-    let mut uac = Bounded::spawn(
-        sipp(&[
-            "-sn", "uac", &target, "-p", &uac_port, "-m", "30", "-r", "10",
-        ]),
-        dir.path(),
-        "uac",
-    );
-    let st = uac.wait(Duration::from_secs(60)).expect("uac finished");
-    assert!(st.success(), "{}\n{}", uac.output(), server.log_text());
-    // 30 calls at 10/s, at most one 2 s fr_timer wait before the callee is marked inactive.
-    assert!(started.elapsed() < Duration::from_secs(12));
-    let stopped = format!("sip:127.0.0.1:{}", ports[2]);
-    assert_eq!(flags(&url, &stopped).as_deref(), Some("IP"));
 }
