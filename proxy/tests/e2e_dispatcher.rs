@@ -333,6 +333,34 @@ fn relative_list_file_is_read_beside_the_config() {
 }
 
 #[test]
+fn sets_and_state_survive_route_reload() {
+    let (a, b) = (Callee::start(0), Callee::start(0));
+    let s = start(&set1(&[&a, &b]), "");
+    rpc(
+        &s.url,
+        "dispatcher.set_state",
+        vec!["ip".into(), 1.into(), b.uri().into()],
+    )
+    .unwrap();
+    let before = rpc(&s.url, "dispatcher.list", vec![]).unwrap();
+    // A new script: algorithm 8 instead of round robin.
+    let path = s.server.cfg_path();
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("ds_select_dst(\"1\", \"4\")", "ds_select_dst(\"1\", \"8\")"),
+    )
+    .unwrap();
+    let r = rpc(&s.url, "route.reload", vec![]).unwrap();
+    assert_eq!(r["generation"], 2, "{r}");
+    assert_eq!(rpc(&s.url, "dispatcher.list", vec![]).unwrap(), before);
+    let phone = Peer::new();
+    send_requests(&phone, s.server.addr, "rl", 10);
+    assert!(wait_for(Duration::from_secs(5), || a.count() == 10));
+    assert_eq!(b.count(), 0);
+}
+
+#[test]
 fn probing_takes_a_stopped_callee_down_and_a_restarted_one_up() {
     let (a, b) = (Callee::start(0), Callee::start(0));
     let (ua, ub) = (a.uri(), b.uri());

@@ -123,10 +123,19 @@ fn algorithm(ctx: &Ctx<'_>, alg: i64, flags: i64) -> Result<Option<Alg>, HostErr
 }
 
 fn select(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>], target: Target) -> Result<i64, HostError> {
-    let set_id = arg_int(a, 0)?;
-    let alg = arg_int(a, 1)?;
+    // A set, algorithm or limit that is not a number: -1, as Kamailio's fixup getters.
+    let ints = (|| -> Result<(i64, i64, i64), HostError> {
+        let limit = if a.len() > 2 { arg_int(a, 2)? } else { 0 };
+        Ok((arg_int(a, 0)?, arg_int(a, 1)?, limit))
+    })();
+    let (set_id, alg, limit) = match ints {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!("ds_select: {}", e.0);
+            return Ok(-1);
+        }
+    };
     // No limit, or 0: every candidate (Kamailio's 0xffffffff).
-    let limit = if a.len() > 2 { arg_int(a, 2)? } else { 0 };
     let limit = if limit <= 0 {
         usize::MAX
     } else {
