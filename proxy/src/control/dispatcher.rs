@@ -76,8 +76,8 @@ fn dest_json(d: &Dest, mode: Mode) -> Value {
     obj(vec![("DEST", obj(o))])
 }
 
-/// `dispatcher.list`'s result. Sets are listed highest id first (Kamailio walks its AVL tree
-/// children first, which gives that order for the usual few sets), destinations in set order.
+/// `dispatcher.list`'s result: sets in Kamailio's order (its AVL tree, children first),
+/// destinations in set order.
 pub fn list(ds: &Dispatcher, mode_param: Option<&str>) -> Result<Value, RpcError> {
     let mode = match mode_param {
         Some(m) if m.eq_ignore_ascii_case("short") => Mode::Short,
@@ -89,9 +89,9 @@ pub fn list(ds: &Dispatcher, mode_param: Option<&str>) -> Result<Value, RpcError
         return Err(RpcError::internal("No Destination Sets"));
     }
     let records = sets
-        .sets
+        .listing
         .iter()
-        .rev()
+        .filter_map(|&id| sets.get(id))
         .map(|s| {
             let targets = s.dests.iter().map(|d| dest_json(d, mode)).collect();
             obj(vec![(

@@ -6,6 +6,7 @@
 pub mod algo;
 pub mod list;
 mod natives;
+pub mod order;
 pub mod probe;
 pub mod state;
 

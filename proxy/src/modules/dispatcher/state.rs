@@ -94,6 +94,8 @@ pub struct Set {
 #[derive(Debug, Default)]
 pub struct Sets {
     pub sets: Vec<Set>,
+    /// Set ids in Kamailio's `dispatcher.list` order (see `order.rs`).
+    pub listing: Vec<i64>,
 }
 
 impl Sets {
@@ -448,6 +450,7 @@ pub fn build(specs: Vec<DestSpec>, old: Option<&Sets>) -> Sets {
             None => by_set.push((s.set, vec![s])),
         }
     }
+    let first_seen: Vec<i64> = by_set.iter().map(|(id, _)| *id).collect();
     let mut sets: Vec<Set> = by_set
         .into_iter()
         .map(|(id, mut specs)| {
@@ -478,7 +481,10 @@ pub fn build(specs: Vec<DestSpec>, old: Option<&Sets>) -> Sets {
         })
         .collect();
     sets.sort_by_key(|s| s.id);
-    Sets { sets }
+    Sets {
+        sets,
+        listing: super::order::listing_order(&first_seen),
+    }
 }
 
 fn make_dest(spec: DestSpec, rt: Arc<Runtime>) -> Dest {
