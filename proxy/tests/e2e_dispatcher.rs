@@ -622,3 +622,84 @@ fn transcript_commands_print_what_kamcmd_printed() {
         ]
     );
 }
+
+/// `dispatcher.list full` as Kamailio 5.6.3 printed it for this list (recorded on loopback).
+const KAMAILIO_FULL: &[&str] = &[
+    "{\n",
+    "\tNRSETS: 2\n",
+    "\tRECORDS: {\n",
+    "\t\tSET: {\n",
+    "\t\t\tID: 2\n",
+    "\t\t\tTARGETS: {\n",
+    "\t\t\t\tDEST: {\n",
+    "\t\t\t\t\tURI: sip:127.0.0.1:5082;transport=udp\n",
+    "\t\t\t\t\tFLAGS: AX\n",
+    "\t\t\t\t\tPRIORITY: 0\n",
+    "\t\t\t\t\tHOST: 127.0.0.1\n",
+    "\t\t\t\t\tIPADDR: 127.0.0.1\n",
+    "\t\t\t\t\tPORT: 5082\n",
+    "\t\t\t\t\tPROTOID: 1\n",
+    "\t\t\t\t\tDNSTIME_SEC: 0\n",
+    "\t\t\t\t\tDNSTIME_USEC: 0\n",
+    "\t\t\t\t}\n",
+    "\t\t\t}\n",
+    "\t\t}\n",
+    "\t\tSET: {\n",
+    "\t\t\tID: 1\n",
+    "\t\t\tTARGETS: {\n",
+    "\t\t\t\tDEST: {\n",
+    "\t\t\t\t\tURI: sip:127.0.0.1:5081\n",
+    "\t\t\t\t\tFLAGS: AP\n",
+    "\t\t\t\t\tPRIORITY: 3\n",
+    "\t\t\t\t\tHOST: 127.0.0.1\n",
+    "\t\t\t\t\tIPADDR: 127.0.0.1\n",
+    "\t\t\t\t\tPORT: 5081\n",
+    "\t\t\t\t\tPROTOID: 0\n",
+    "\t\t\t\t\tDNSTIME_SEC: 0\n",
+    "\t\t\t\t\tDNSTIME_USEC: 0\n",
+    "\t\t\t\t\tATTRS: {\n",
+    "\t\t\t\t\t\tBODY: weight=50;duid=x;socket=udp:127.0.0.1:5972\n",
+    "\t\t\t\t\t\tDUID: x\n",
+    "\t\t\t\t\t\tMAXLOAD: 0\n",
+    "\t\t\t\t\t\tWEIGHT: 50\n",
+    "\t\t\t\t\t\tRWEIGHT: 0\n",
+    "\t\t\t\t\t\tSOCKET: udp:127.0.0.1:5972\n",
+    "\t\t\t\t\t\tSOCKNAME: <null string>\n",
+    "\t\t\t\t\t\tOBPROXY: <null string>\n",
+    "\t\t\t\t\t}\n",
+    "\t\t\t\t}\n",
+    "\t\t\t\tDEST: {\n",
+    "\t\t\t\t\tURI: sip:127.0.0.1:5080\n",
+    "\t\t\t\t\tFLAGS: AX\n",
+    "\t\t\t\t\tPRIORITY: 0\n",
+    "\t\t\t\t\tHOST: 127.0.0.1\n",
+    "\t\t\t\t\tIPADDR: 127.0.0.1\n",
+    "\t\t\t\t\tPORT: 5080\n",
+    "\t\t\t\t\tPROTOID: 0\n",
+    "\t\t\t\t\tDNSTIME_SEC: 0\n",
+    "\t\t\t\t\tDNSTIME_USEC: 0\n",
+    "\t\t\t\t}\n",
+    "\t\t\t}\n",
+    "\t\t}\n",
+    "\t}\n",
+    "}\n",
+];
+
+#[test]
+fn full_listing_matches_kamailio() {
+    let dir = Scratch::new();
+    let list = dir.path().join("dispatcher.list");
+    write_list(
+        &list,
+        "1 sip:127.0.0.1:5080 0 0\n\
+         1 sip:127.0.0.1:5081 8 3 weight=50;duid=x;socket=udp:127.0.0.1:5972\n\
+         2 sip:127.0.0.1:5082;transport=udp\n",
+    );
+    let rpc_port = free_port();
+    let _server = Sipvm::start(&cfg(&list, rpc_port, ""), &[]);
+    let url = format!("http://127.0.0.1:{rpc_port}/RPC");
+    assert_eq!(
+        cmd(&url, &["dispatcher.list", "full"]),
+        KAMAILIO_FULL.concat()
+    );
+}
