@@ -3,8 +3,9 @@
 //! stopped.
 
 mod common;
+mod dispatcher_common;
 use common::*;
-use sipvm_rpc::client;
+use dispatcher_common::{flags, write_list};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -50,18 +51,6 @@ fn scenario(dir: &Path, name: &str) -> String {
     name.to_string()
 }
 
-fn flags(url: &str, uri: &str) -> Option<String> {
-    let l = client::call(url, "dispatcher.list", vec![]).ok()?.ok()?;
-    for r in l["RECORDS"].as_array()? {
-        for t in r["SET"]["TARGETS"].as_array()? {
-            if t["DEST"]["URI"] == uri {
-                return t["DEST"]["FLAGS"].as_str().map(String::from);
-            }
-        }
-    }
-    None
-}
-
 #[test]
 fn round_robin_splits_sipp_calls_evenly() {
     require_sipp();
@@ -73,7 +62,7 @@ fn round_robin_splits_sipp_calls_evenly() {
         .iter()
         .map(|p| format!("1 sip:127.0.0.1:{p} 0 0\n"))
         .collect();
-    std::fs::write(&list, text).unwrap();
+    write_list(&list, &text);
     let cfg = format!(
         r#"listen=udp:127.0.0.1:5060
 children=2
@@ -155,7 +144,7 @@ fn example_failover_with_tm_and_sipp() {
         .iter()
         .map(|p| format!("1 sip:127.0.0.1:{p} 0 0\n"))
         .collect();
-    std::fs::write(&list, &text).unwrap();
+    write_list(&list, &text);
     let rpc_port = free_port();
     let server = Sipvm::example(
         "11-dispatcher-failover.cfg",
