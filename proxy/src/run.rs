@@ -53,6 +53,9 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     }
     crate::host::htable::check(&snap.modparams).context("modparam htable")?;
     let shared = Arc::new(Shared::from_snapshot(&snap));
+    if let Some(e) = &shared.dispatcher.startup_error {
+        anyhow::bail!("dispatcher: no destination list loaded: {e}");
+    }
     let signals = SignalWaiter::new()?;
     reload_on_sighup(live.clone())?;
     let control = crate::control::State {

@@ -125,6 +125,9 @@ impl Handler for Worker {
             }
             count_outcome(counters, r.is_err(), out, before);
         } else {
+            if crate::modules::dispatcher::on_probe_reply(&self.shared, &msg) {
+                return;
+            }
             counters.reply_received();
             let mut failed = false;
             let dropped = match prog.route(RouteKind::Reply, "") {
@@ -172,6 +175,7 @@ impl Handler for Worker {
 
     fn on_tick(&mut self, out: &mut Outbox) {
         self.tm_tick(out);
+        crate::modules::dispatcher::on_tick(&self.shared, &self.locals, out);
     }
 }
 

@@ -3,6 +3,7 @@
 //! `Registry`. See docs/rpc.md.
 
 mod cfgvars;
+pub mod dispatcher;
 mod htable;
 mod misc;
 mod route;
@@ -84,6 +85,7 @@ pub fn registry(state: &State) -> Arc<Registry> {
     misc::register(&reg, state);
     tm::register(&reg, state);
     htable::register(&reg, state);
+    dispatcher::register(&reg, state);
     Arc::new(reg)
 }
 

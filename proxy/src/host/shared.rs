@@ -122,6 +122,8 @@ pub struct Shared {
     pub tm: crate::tm::Tm,
     /// htable's tables (`$sht` and friends, `htable.*` RPCs).
     pub htable: Arc<super::htable::Htables>,
+    /// dispatcher's destination sets and probing state.
+    pub dispatcher: crate::modules::dispatcher::Dispatcher,
 }
 
 impl Shared {
@@ -146,6 +148,7 @@ impl Shared {
             rand_prob: std::sync::atomic::AtomicI64::new(prob),
             tm: crate::tm::Tm::new(),
             htable: super::htable::Htables::from_snapshot(snap),
+            dispatcher: crate::modules::dispatcher::Dispatcher::from_snapshot(snap),
         }
     }
 }

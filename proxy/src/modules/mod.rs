@@ -149,6 +149,7 @@ pub fn impls(module: &str) -> Option<&'static [crate::host::Impl]> {
         "tmx" => tmx::IMPLS,
         "rr" => rr::IMPLS,
         "htable" => htable::IMPLS,
+        "dispatcher" => dispatcher::IMPLS,
         _ => return None,
     })
 }

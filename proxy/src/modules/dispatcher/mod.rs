@@ -1,4 +1,18 @@
-//! `dispatcher`: declarations mirroring Kamailio 5.6's dispatcher module: load balancing over destination sets.
+//! `dispatcher`: load balancing over destination sets (Kamailio 5.6's dispatcher module).
+//! The declarations, then the natives; the list file is `list`, the shared state `state`, the
+//! algorithms `algo`, OPTIONS probing `probe`, the RPC methods `control/dispatcher.rs`. See
+//! docs/modules/dispatcher.md.
+
+pub mod algo;
+pub mod list;
+mod natives;
+pub mod order;
+pub mod probe;
+pub mod state;
+
+pub use natives::IMPLS;
+pub use probe::{on_probe_reply, on_tick};
+pub use state::Dispatcher;
 
 use sipvm_lang::registry::ArgKind::{Fmt, IntFmt, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
