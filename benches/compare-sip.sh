@@ -31,7 +31,8 @@
 # <= 1/3 CPU per reply on a reply-always cfg; 2x replies/s on a forwarding cfg).
 #
 # Environment: KAMAILIO (default `kamailio`), CARGO_TARGET_DIR, SIPLOAD_ARGS (extra sipload
-# options, e.g. "--timeout-ms 500").
+# options, e.g. "--timeout-ms 500"), KAMAILIO_ARGS (extra kamailio options, e.g. "-m 1024":
+# a stateful cfg under load needs more than the default 64 MB of shared memory).
 
 set -euo pipefail
 
@@ -67,6 +68,7 @@ root=$(cd "$here/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 kamailio=${KAMAILIO:-kamailio}
 read -r -a extra <<<"${SIPLOAD_ARGS:-}"
+read -r -a kextra <<<"${KAMAILIO_ARGS:-}"
 
 [ -r "$cfg" ] || { echo "cannot read $cfg" >&2; exit 1; }
 command -v "$kamailio" >/dev/null || { echo "kamailio not found" >&2; exit 1; }
@@ -187,7 +189,7 @@ report() {
 run_kamailio() {
     local d=$tmp/kam.$1 kpid i
     mkdir -p "$d"
-    timeout -s KILL "$((seconds + 30))" "$kamailio" -f "$run_cfg" -DD -E -n "$children" \
+    timeout -s KILL "$((seconds + 30))" "$kamailio" -f "$run_cfg" -DD -E -n "$children" "${kextra[@]}" \
         -P "$d/pid" -w "$d" -Y "$d" >"$d/log" 2>&1 &
     local tpid=$!
     pids+=("$tpid")

@@ -474,3 +474,56 @@ fn a_call_keeps_its_generation_failure_route_across_route_reload() {
         server.log_text()
     );
 }
+
+/// One message off a stream, reading until its head ends (no bodies here).
+fn read_stream(s: &mut std::net::TcpStream) -> Vec<u8> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut b = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = s.read(&mut b).expect("read from sipvm");
+        assert!(n > 0, "connection closed early");
+        buf.extend_from_slice(&b[..n]);
+    }
+    buf
+}
+
+#[test]
+fn a_caller_over_tcp_gets_its_replies_on_its_connection() {
+    use std::io::Write;
+    let callee = Peer::new();
+    let cfg = format!(
+        "listen=udp:127.0.0.1:5060\nlisten=tcp:127.0.0.1:5060\nchildren=2\n\
+         loadmodule \"tm.so\"\nloadmodule \"siputils.so\"\n\
+         request_route {{\n    rewritehostport(\"127.0.0.1:{}\");\n    t_relay();\n}}\n",
+        callee.port
+    );
+    let server = Sipvm::start(&cfg, &[]);
+    let mut conn = std::net::TcpStream::connect(server.addr).unwrap();
+    conn.set_read_timeout(Some(W)).unwrap();
+    let me = conn.local_addr().unwrap().port();
+    let inv = format!(
+        "INVITE sip:bob@example.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:{me};branch=z9hG4bK-tcp-1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=a-tcp\r\nTo: <sip:bob@example.test>\r\n\
+         Call-ID: tcp-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+    );
+    conn.write_all(inv.as_bytes()).unwrap();
+    assert_eq!(status(&read_stream(&mut conn)), Some(100));
+    let (got, _) = callee
+        .recv(W)
+        .unwrap_or_else(|| panic!("no INVITE\n{}", server.log_text()));
+    assert!(
+        header(&got, "Via")[0].starts_with("SIP/2.0/UDP "),
+        "{}",
+        text(&got)
+    );
+    callee.send(server.addr, &answer(&got, 180, "Ringing", "b1"));
+    callee.send(server.addr, &answer(&got, 200, "OK", "b1"));
+    assert_eq!(status(&read_stream(&mut conn)), Some(180));
+    let ok = read_stream(&mut conn);
+    assert_eq!(status(&ok), Some(200));
+    assert_eq!(
+        header(&ok, "Via"),
+        vec![format!("SIP/2.0/TCP 127.0.0.1:{me};branch=z9hG4bK-tcp-1")]
+    );
+}

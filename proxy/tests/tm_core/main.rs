@@ -325,3 +325,26 @@ fn branch_route_runs_per_branch_and_drop_discards_one() {
         all(&out)
     );
 }
+
+#[test]
+fn onreply_route_drops_a_provisional_and_failure_route_sees_avps_and_the_reply() {
+    let mut r = Rig::new(REPLIES);
+    let out = r.feed(&invite("o1", "bob"), A);
+    let down = out[1].data.clone();
+    assert!(r.feed(&reply(&down, 183, "Progress", "t1"), B1).is_empty());
+    assert_eq!(
+        sent(&r.feed(&reply(&down, 180, "Ringing", "t1"), B1)),
+        vec![(A, "SIP/2.0 180".into())]
+    );
+    let busy = text(&reply(&down, 486, "Busy Here", "t1"))
+        .replace("Content-Length: 0", "X-Why: dnd\r\nContent-Length: 0");
+    let out = r.feed(busy.as_bytes(), B1);
+    let up = out
+        .iter()
+        .find(|o| o.dst == A)
+        .unwrap_or_else(|| panic!("{}", all(&out)));
+    assert_eq!(
+        text(&up.data).lines().next().unwrap(),
+        "SIP/2.0 599 avp-bob 486 Busy Here dnd b0"
+    );
+}

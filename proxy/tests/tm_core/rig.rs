@@ -82,6 +82,30 @@ branch_route[B] {
 }
 "#;
 
+/// onreply_route drops 183s; `$avp` set in request_route reaches the failure route; the
+/// failure route answers with what `$T_reply_code`, `$T_reply_reason` and `$T_rpl` say.
+pub const REPLIES: &str = r#"
+listen=udp:127.0.0.1:5060
+loadmodule "tm.so"
+loadmodule "siputils.so"
+loadmodule "pv.so"
+request_route {
+    $avp(who) = "avp-" + $rU;
+    rewritehostport("127.0.0.1:5081");
+    t_on_reply("R");
+    t_on_failure("F");
+    t_relay();
+}
+onreply_route[R] {
+    if ($T_reply_code == 183) {
+        drop;
+    }
+}
+failure_route[F] {
+    t_reply("599", "$avp(who) $T_reply_code $T_reply_reason $T_rpl($hdr(X-Why)) b$T_branch_idx");
+}
+"#;
+
 /// Two generations told apart by their failure route's answer.
 pub const GEN: &str = r#"
 listen=udp:127.0.0.1:5060
