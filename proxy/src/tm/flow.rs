@@ -70,6 +70,7 @@ pub fn reply_up(env: &mut Env<'_>, t: &mut Txn, code: u16, data: Bytes, local: b
     for b in t.branches.iter_mut() {
         b.retr_at = None;
     }
+    compact(t);
     if t.invite && code >= 300 {
         if t.proto == Proto::Udp {
             t.g_ivl = t.timers.t1;
@@ -79,6 +80,20 @@ pub fn reply_up(env: &mut Env<'_>, t: &mut Txn, code: u16, data: Bytes, local: b
     } else {
         env.tm.set_waiting(t);
         t.delete_at = Some(env.now + t.timers.wait);
+    }
+}
+
+/// Once the final reply is sent no route runs again: what only routes and local replies need
+/// is let go, so a transaction waiting out its timers holds little more than its last reply.
+/// Pending branches keep their request (their 487 still needs an ACK).
+fn compact(t: &mut Txn) {
+    t.req = Bytes::new();
+    t.edits = None;
+    t.rr = None;
+    t.avps = Vec::new();
+    for b in t.branches.iter_mut().filter(|b| b.done) {
+        b.req = Bytes::new();
+        b.reply = None;
     }
 }
 
@@ -466,6 +481,7 @@ pub fn tick(env: &mut Env<'_>, vm: &mut Vm, scratch: &mut Vec<u64>) {
     for &id in scratch.iter() {
         on_timer(env, vm, id);
     }
+    env.tm.trim_when_idle(env.now);
 }
 
 /// An ACK for a negative final reply of ours (hop by hop): it ends timer G; the

@@ -115,6 +115,9 @@ pub struct Tm {
     epoch: Instant,
     /// Added to the clock: tests move time forward with [`Tm::advance_clock`].
     skew: AtomicU64,
+    /// When the allocator was last asked to give memory back, and `freed` then.
+    trim_at: AtomicU64,
+    trim_freed: AtomicU64,
     pub stats: Stats,
 }
 
@@ -154,6 +157,8 @@ impl Tm {
                 .collect(),
             epoch: Instant::now(),
             skew: AtomicU64::new(0),
+            trim_at: AtomicU64::new(0),
+            trim_freed: AtomicU64::new(0),
             stats: Stats::default(),
         }
     }
@@ -248,6 +253,40 @@ impl Tm {
                 s.wheel.advance(now, out);
             }
         }
+    }
+
+    /// After a burst, once the table is empty again (checked at most once a second), asks
+    /// the C allocator to return freed memory to the system: glibc keeps it in its arenas
+    /// otherwise, and RSS would stay at the burst's peak.
+    pub fn trim_when_idle(&self, now: u64) {
+        let at = self.trim_at.load(Relaxed);
+        if now < at + 1000
+            || self
+                .trim_at
+                .compare_exchange(at, now, Relaxed, Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let freed = self.stats.freed.load(Relaxed);
+        if freed == self.trim_freed.load(Relaxed) || self.current() != 0 {
+            return;
+        }
+        self.trim_freed.store(freed, Relaxed);
+        for i in 0..SHARDS {
+            let mut s = self.shard(i);
+            if s.txns.is_empty() {
+                s.by_key = HashMap::new();
+                s.txns = HashMap::new();
+                s.wheel.shrink_if_empty();
+            }
+        }
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only walks glibc's own arenas; it takes their locks itself.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+        tracing::debug!("tm: table empty after {freed} transactions, memory trimmed");
     }
 
     /// Transactions in the table.
