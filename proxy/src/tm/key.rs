@@ -62,7 +62,7 @@ impl Key {
     }
 
     pub fn hash64(&self) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = rustc_hash::FxHasher::default();
         self.hash(&mut h);
         h.finish()
     }

@@ -18,7 +18,7 @@ mod wheel;
 pub use key::Key;
 pub use txn::{Armed, Branch, Phase, Txn};
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -147,8 +147,8 @@ impl Tm {
             shards: (0..SHARDS)
                 .map(|_| {
                     Mutex::new(Shard {
-                        by_key: HashMap::new(),
-                        txns: HashMap::new(),
+                        by_key: HashMap::default(),
+                        txns: HashMap::default(),
                         wheel: Wheel::new(0),
                         seq: 0,
                         waiting: 0,
@@ -178,7 +178,8 @@ impl Tm {
     }
 
     fn shard_of_key(key: &Key) -> usize {
-        (key.hash64() as usize) & (SHARDS - 1)
+        // The high bits: FxHash mixes them best.
+        (key.hash64() >> (64 - SHARD_BITS)) as usize
     }
 
     fn shard_of_id(id: u64) -> usize {
@@ -276,8 +277,8 @@ impl Tm {
         for i in 0..SHARDS {
             let mut s = self.shard(i);
             if s.txns.is_empty() {
-                s.by_key = HashMap::new();
-                s.txns = HashMap::new();
+                s.by_key = HashMap::default();
+                s.txns = HashMap::default();
                 s.wheel.shrink_if_empty();
             }
         }
