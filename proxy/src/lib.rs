@@ -8,4 +8,5 @@ pub mod report;
 pub mod run;
 pub mod sip;
 pub mod transport;
+pub mod usrloc;
 pub mod worker;

@@ -118,6 +118,8 @@ pub struct Shared {
     /// cfgutils' `rand_event()` probability in percent: one value for every worker, as
     /// Kamailio keeps it in shared memory (`initial_probability`, default 10).
     pub rand_prob: std::sync::atomic::AtomicI64,
+    /// usrloc's location tables (registrar's `save`/`lookup`, `ul.*` RPCs).
+    pub usrloc: Arc<crate::usrloc::Usrloc>,
 }
 
 impl Shared {
@@ -140,6 +142,7 @@ impl Shared {
             shv,
             locks: LockSet::new(size),
             rand_prob: std::sync::atomic::AtomicI64::new(prob),
+            usrloc: crate::usrloc::Usrloc::start(snap),
         }
     }
 }
