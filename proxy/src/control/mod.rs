@@ -5,6 +5,7 @@
 mod cfgvars;
 mod misc;
 mod route;
+mod usrloc;
 
 use sipvm_cfg::Snapshot;
 use sipvm_rpc::{Registry, Value};
@@ -80,6 +81,7 @@ pub fn registry(state: &State) -> Arc<Registry> {
     route::register(&reg, state);
     cfgvars::register(&reg, state);
     misc::register(&reg, state);
+    usrloc::register(&reg, state);
     Arc::new(reg)
 }
 

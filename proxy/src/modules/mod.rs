@@ -145,6 +145,7 @@ pub fn impls(module: &str) -> Option<&'static [crate::host::Impl]> {
         "xlog" => xlog::IMPLS,
         "sanity" => sanity::IMPLS,
         "pv" => pv::IMPLS,
+        "registrar" => registrar::IMPLS,
         _ => return None,
     })
 }

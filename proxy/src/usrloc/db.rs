@@ -77,7 +77,7 @@ fn ident(name: &str) -> String {
 }
 
 const COLUMNS: &str = "username, contact, expires, q, callid, cseq, received, path, \
-    instance, reg_id, user_agent, socket, last_modified, flags, cflags, methods, ruid";
+    instance, reg_id, user_agent, socket, last_modified, flags, cflags, methods, ruid, source";
 
 fn create(conn: &Connection, table: &str) -> rusqlite::Result<()> {
     conn.execute_batch(&format!(
@@ -86,7 +86,8 @@ fn create(conn: &Connection, table: &str) -> rusqlite::Result<()> {
          cseq INTEGER NOT NULL, received TEXT NOT NULL, path TEXT NOT NULL, \
          instance TEXT NOT NULL, reg_id INTEGER NOT NULL, user_agent TEXT NOT NULL, \
          socket TEXT NOT NULL, last_modified INTEGER NOT NULL, flags INTEGER NOT NULL, \
-         cflags INTEGER NOT NULL, methods INTEGER NOT NULL, ruid TEXT NOT NULL); \
+         cflags INTEGER NOT NULL, methods INTEGER NOT NULL, ruid TEXT NOT NULL, \
+         source TEXT NOT NULL); \
          CREATE INDEX IF NOT EXISTS {i} ON {t} (username);",
         t = ident(table),
         i = ident(&format!("{table}_username_idx")),
@@ -155,6 +156,7 @@ fn load(conn: &Connection) -> rusqlite::Result<Vec<(String, Record)>> {
                     cflags: r.get(14)?,
                     methods: r.get(15)?,
                     ruid: r.get(16)?,
+                    source: r.get(17)?,
                 },
             ))
         })?;
@@ -220,7 +222,7 @@ fn apply(
                     .execute([&aor])?;
                 let mut ins = tx.prepare_cached(&format!(
                     "INSERT INTO {t} ({COLUMNS}) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
                 ))?;
                 for b in &bindings {
                     ins.execute(params![
@@ -241,6 +243,7 @@ fn apply(
                         b.cflags,
                         b.methods,
                         b.ruid,
+                        b.source,
                     ])?;
                 }
             }

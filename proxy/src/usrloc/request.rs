@@ -76,12 +76,6 @@ pub fn source_uri(src: SocketAddr, proto: Proto) -> String {
     }
 }
 
-/// Whether the contact URI already names the source address (no NAT in between).
-fn names_source(uri: &Uri<'_>, src: SocketAddr) -> bool {
-    let host = uri.host().trim_start_matches('[').trim_end_matches(']');
-    host.parse::<std::net::IpAddr>().ok() == Some(src.ip()) && uri.port().unwrap_or(5060) == src.port()
-}
-
 /// The received AVP's value (`modparam("registrar", "received_avp", "$avp(RECEIVED)")`).
 fn received_avp(ctx: &Ctx<'_>, cfg: &RegCfg) -> Option<String> {
     let spec = cfg.received_avp.as_deref()?;
@@ -151,11 +145,7 @@ pub fn read_register(ctx: &Ctx<'_>, cfg: &RegCfg, flags: u32) -> Result<Register
         let received = match param("received").filter(|r| !r.is_empty()) {
             Some(r) if r.len() > RECEIVED_MAX => return Err(Rerr::ContactLen),
             Some(r) => r,
-            None => match &avp {
-                Some(a) => a.clone(),
-                None if !names_source(uri, ctx.src) => source_uri(ctx.src, ctx.local.proto),
-                None => String::new(),
-            },
+            None => avp.clone().unwrap_or_default(),
         };
         list.push(NewContact {
             uri: uri.as_str().to_string(),
@@ -208,6 +198,7 @@ pub fn read_register(ctx: &Ctx<'_>, cfg: &RegCfg, flags: u32) -> Result<Register
         path,
         user_agent,
         socket: ctx.local.socket_str(),
+        source: source_uri(ctx.src, ctx.local.proto),
         allow,
         flags,
     })
@@ -244,10 +235,6 @@ mod tests {
         let s: SocketAddr = "192.0.2.1:5070".parse().unwrap();
         assert_eq!(source_uri(s, Proto::Udp), "sip:192.0.2.1:5070");
         assert_eq!(source_uri(s, Proto::Tcp), "sip:192.0.2.1:5070;transport=tcp");
-        let u = Uri::parse("sip:a@192.0.2.1:5070").unwrap();
-        assert!(names_source(&u, s));
-        let u = Uri::parse("sip:a@192.0.2.1").unwrap();
-        assert!(!names_source(&u, s));
     }
 
     #[test]

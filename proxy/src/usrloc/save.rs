@@ -155,7 +155,7 @@ pub struct NewContact {
     pub instance: String,
     /// `reg-id` when present with an instance (0 is invalid).
     pub reg_id: Option<Result<u32, ()>>,
-    /// Where the contact is really reached (`received` parameter, received AVP, or source).
+    /// Kamailio's received: the contact's `received` parameter, else the received AVP.
     pub received: String,
     pub methods: Option<u32>,
 }
@@ -171,6 +171,8 @@ pub struct Register {
     pub path: String,
     pub user_agent: String,
     pub socket: String,
+    /// The source address of the REGISTER (`sip:ip:port`).
+    pub source: String,
     /// Methods of the Allow header (all when absent).
     pub allow: u32,
     pub flags: u32,
@@ -256,6 +258,7 @@ fn pack(
         reg_id,
         user_agent: reg.user_agent.clone(),
         socket: reg.socket.clone(),
+        source: reg.source.clone(),
         last_modified: now,
         flags: reg.flags & FL_MEM,
         cflags: 0,

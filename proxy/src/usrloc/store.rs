@@ -19,7 +19,8 @@ pub struct Binding {
     pub q: i32,
     pub callid: String,
     pub cseq: u32,
-    /// Where requests for this contact really go (`sip:ip:port`), empty when not set.
+    /// Kamailio's `received` (the contact's `received` parameter or registrar's
+    /// `received_avp`): where requests for this contact go, empty when not set.
     pub received: String,
     /// The Path vector of the REGISTER (`<sip:a;lr>,<sip:b;lr>`), empty when none.
     pub path: String,
@@ -29,6 +30,9 @@ pub struct Binding {
     pub user_agent: String,
     /// The socket the REGISTER came in on, `proto:ip:port`.
     pub socket: String,
+    /// Where the REGISTER came from (`sip:ip:port[;transport=..]`), kept whether or not it
+    /// differs from the contact; not used by `lookup` (Kamailio uses `received` for NAT).
+    pub source: String,
     pub last_modified: i64,
     pub flags: u32,
     pub cflags: u32,
@@ -193,6 +197,11 @@ impl Table {
             hash: r.hash,
             bindings,
         })
+    }
+
+    /// The record of `aor` as stored, expired bindings included.
+    pub fn snapshot_one(&self, aor: &str) -> Option<Record> {
+        self.shard(self.slot(aor)).get(aor).cloned()
     }
 
     /// Stores a record as it is (loading from the database, tests).
@@ -471,6 +480,7 @@ pub(crate) mod tests_support {
             reg_id: 0,
             user_agent: String::new(),
             socket: String::new(),
+            source: String::new(),
             last_modified: 0,
             flags: 0,
             cflags: 0,
