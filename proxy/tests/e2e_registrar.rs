@@ -268,6 +268,11 @@ request_route {
             send_reply("405", "Method Not Allowed");
             exit;
     }
+    if (is_method("OPTIONS")) {
+        # The destination set lookup() built: R-URI then branches, as a 302's Contact.
+        sl_send_reply("302", "Moved Temporarily");
+        exit;
+    }
     force_rport();
     forward();
 }
@@ -295,6 +300,86 @@ fn lookup_forwards_to_the_registered_contact() {
     caller.send(server.addr, &invite);
     let r = expect_from(&caller, server.addr, "404 for an unknown user");
     assert_eq!(status(&r), Some(404));
+}
+
+#[test]
+fn lookup_builds_the_destination_set_in_q_order() {
+    let server = Sipvm::start(STATELESS, &[]);
+    let ua = Peer::new();
+    let contacts = [
+        "<sip:h@127.0.0.1:7001>;q=0.2",
+        "<sip:h@127.0.0.1:7002>",
+        "<sip:h@127.0.0.1:7003>;q=0.9",
+        "<sip:h@127.0.0.1:7004>;q=0.9",
+    ];
+    reply_to(&server, &ua, register(&ua, "hank", "h1", 1, &contacts, ""));
+    let q = ua.request("OPTIONS", "sip:hank@sip.example.test", "opt-1", "");
+    ua.send(server.addr, &q);
+    let r = expect_from(&ua, server.addr, "302 listing hank's contacts");
+    assert_eq!(status(&r), Some(302));
+    // Highest q first, the older first among equal q, no q last (Kamailio's order).
+    assert_eq!(
+        header(&r, "Contact"),
+        ["<sip:h@127.0.0.1:7003>, <sip:h@127.0.0.1:7004>, <sip:h@127.0.0.1:7001>, <sip:h@127.0.0.1:7002>"]
+    );
+}
+
+#[test]
+fn lookup_sends_to_the_received_address() {
+    let server = Sipvm::start(STATELESS, &[]);
+    let ua = Peer::new();
+    let nat = Peer::new();
+    let c = format!(
+        "<sip:ivy@10.0.0.9:5070>;received=\"sip:127.0.0.1:{}\"",
+        nat.port
+    );
+    let r = reply_to(&server, &ua, register(&ua, "ivy", "i1", 1, &[&c], ""));
+    assert_eq!(
+        header(&r, "Contact"),
+        [format!(
+            "<sip:ivy@10.0.0.9:5070>;expires=3600;received=\"sip:127.0.0.1:{}\"",
+            nat.port
+        )
+        .as_str()]
+    );
+    let caller = Peer::new();
+    caller.send(
+        server.addr,
+        &caller.request("MESSAGE", "sip:ivy@sip.example.test", "msg-1", ""),
+    );
+    let got = expect_from(&nat, server.addr, "MESSAGE sent to the received address");
+    assert_eq!(start_line(&got), "MESSAGE sip:ivy@10.0.0.9:5070 SIP/2.0");
+}
+
+#[test]
+fn path_is_stored_and_echoed() {
+    let (server, url) = start("modparam(\"registrar\", \"use_path\", 1)");
+    let ua = Peer::new();
+    let c = "<sip:pat@10.0.0.9:5070>";
+    let path = "Path: <sip:edge.example.test;lr>\r\n";
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "pat", "p1", 1, &[c], &format!("{path}Supported: path\r\n")),
+    );
+    assert_eq!(start_line(&r), "SIP/2.0 200 OK");
+    assert_eq!(header(&r, "Path"), ["<sip:edge.example.test;lr>"]);
+    // Without `Supported: path`, path_mode 2 (strict) answers 420 but keeps the binding.
+    let r = reply_to(&server, &ua, register(&ua, "pat", "p2", 1, &["<sip:pat@10.0.0.9:5071>"], path));
+    assert_eq!(start_line(&r), "SIP/2.0 420 Bad Extension");
+    assert_eq!(header(&r, "Unsupported"), ["path"]);
+    assert_eq!(header(&r, "P-Registrar-Error"), ["No support for found Path indicated"]);
+    let l = call(&url, "ul.lookup", &["location", "pat"]).unwrap();
+    assert_eq!(l["Contacts"][0]["Contact"]["Path"], "<sip:edge.example.test;lr>");
+    assert_eq!(l["Contacts"].as_array().unwrap().len(), 2);
+    // The first Path URI must be a loose router.
+    let _ = ua.recv_all(Duration::from_millis(300));
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "pat", "p3", 1, &[c], "Path: <sip:edge.example.test>\r\n"),
+    );
+    assert_eq!(header(&r, "P-Registrar-Error"), ["Path parse error"]);
 }
 
 #[test]

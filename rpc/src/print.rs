@@ -8,7 +8,7 @@
 //!   that is an object of one member holding an object or array (`{"SET": {..}}`) is that
 //!   member (kamcmd shows binrpc's named array items so), any other object is an anonymous
 //!   `{` .. `}` block, a scalar is a bare line.
-//! - A null member prints `<null string>`.
+//! - A null member prints `<null string>`; a non-integer number prints with six decimals.
 //! - A fault prints `error: CODE - message`.
 
 use crate::{RpcError, Value};
@@ -119,6 +119,8 @@ fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "<null string>".to_string(),
         Value::String(s) => s.clone(),
+        // binrpc doubles: kamcmd prints them with "%f" (`Q: 0.500000`).
+        Value::Number(n) if n.is_f64() => format!("{:.6}", n.as_f64().unwrap_or(0.0)),
         v => v.to_string(),
     }
 }

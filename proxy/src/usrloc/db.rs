@@ -10,7 +10,6 @@ use super::store::{Binding, Record};
 use rusqlite::{params, Connection};
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
 
 /// Where the database is: `sqlite:///abs/path.db` (or `sqlite://rel/path.db`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,13 +51,12 @@ pub enum Op {
 /// The sending end of the writer thread's channel.
 #[derive(Clone, Debug)]
 pub struct Writer {
-    tx: Arc<std::sync::Mutex<Sender<Op>>>,
+    tx: Sender<Op>,
 }
 
 impl Writer {
     pub fn send(&self, op: Op) {
-        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        if tx.send(op).is_err() {
+        if self.tx.send(op).is_err() {
             tracing::warn!("usrloc: database writer is gone; change kept in memory only");
         }
     }
@@ -111,9 +109,7 @@ pub fn open(cfg: &DbConfig) -> Result<(Writer, Vec<(String, Record)>), DbError> 
         .spawn(move || write_loop(conn, rx))
         .map_err(DbError::Thread)?;
     Ok((
-        Writer {
-            tx: Arc::new(std::sync::Mutex::new(tx)),
-        },
+        Writer { tx },
         rows,
     ))
 }
