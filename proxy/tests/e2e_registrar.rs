@@ -35,7 +35,14 @@ fn call(url: &str, method: &str, params: &[&str]) -> Result<Value, (i64, String)
 }
 
 /// A REGISTER for `user` with `contacts` (each a whole Contact value) and extra headers.
-fn register(peer: &Peer, user: &str, call_id: &str, cseq: u32, contacts: &[&str], extra: &str) -> Vec<u8> {
+fn register(
+    peer: &Peer,
+    user: &str,
+    call_id: &str,
+    cseq: u32,
+    contacts: &[&str],
+    extra: &str,
+) -> Vec<u8> {
     let port = peer.port;
     let mut m = format!(
         "REGISTER sip:sip.example.test SIP/2.0\r\n\
@@ -90,7 +97,10 @@ fn register_replies_as_kamailio() {
             "alice",
             "c2",
             1,
-            &["<sip:alice@127.0.0.1:5071>;q=0.5", "<sip:alice@127.0.0.1:5072>;expires=120;q=0.9"],
+            &[
+                "<sip:alice@127.0.0.1:5071>;q=0.5",
+                "<sip:alice@127.0.0.1:5072>;expires=120;q=0.9",
+            ],
             "Expires: 300\r\n",
         ),
     );
@@ -100,7 +110,11 @@ fn register_replies_as_kamailio() {
     );
     assert!(got.starts_with(&want), "{got}");
     // Same Call-ID, lower CSeq: 400 with the reason in P-Registrar-Error, bindings listed.
-    let r = reply_to(&server, &ua, register(&ua, "alice", "c2", 0, &["<sip:alice@127.0.0.1:5071>"], ""));
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "alice", "c2", 0, &["<sip:alice@127.0.0.1:5071>"], ""),
+    );
     assert_eq!(start_line(&r), "SIP/2.0 400 Bad Request");
     assert_eq!(header(&r, "P-Registrar-Error"), ["Invalid CSeq number"]);
     assert_eq!(header(&r, "Contact").len(), 1);
@@ -108,9 +122,16 @@ fn register_replies_as_kamailio() {
     let _ = ua.recv(Duration::from_millis(500));
     // `Contact: *` needs Expires: 0.
     let r = reply_to(&server, &ua, register(&ua, "alice", "c9", 1, &["*"], ""));
-    assert_eq!(header(&r, "P-Registrar-Error"), ["* used in contact and expires is not zero"]);
+    assert_eq!(
+        header(&r, "P-Registrar-Error"),
+        ["* used in contact and expires is not zero"]
+    );
     let _ = ua.recv(Duration::from_millis(500));
-    let r = reply_to(&server, &ua, register(&ua, "alice", "c9", 2, &["*"], "Expires: 0\r\n"));
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "alice", "c9", 2, &["*"], "Expires: 0\r\n"),
+    );
     assert_eq!(start_line(&r), "SIP/2.0 200 OK");
     assert!(header(&r, "Contact").is_empty());
     assert_eq!(
@@ -126,7 +147,14 @@ fn min_expires_mode_answers_423() {
     let r = reply_to(
         &server,
         &ua,
-        register(&ua, "bob", "c1", 1, &["<sip:bob@127.0.0.1:5070>"], "Expires: 10\r\n"),
+        register(
+            &ua,
+            "bob",
+            "c1",
+            1,
+            &["<sip:bob@127.0.0.1:5070>"],
+            "Expires: 10\r\n",
+        ),
     );
     assert_eq!(start_line(&r), "SIP/2.0 423 Interval Too Brief");
     assert_eq!(header(&r, "Min-Expires"), ["60"]);
@@ -160,9 +188,27 @@ fn ul_rpcs_shapes_and_errors() {
     assert_eq!(
         keys,
         [
-            "Address", "Expires", "Q", "Call-ID", "CSeq", "User-Agent", "Received", "Path",
-            "State", "Flags", "CFlags", "Socket", "Methods", "Ruid", "Instance", "Reg-Id",
-            "Server-Id", "Tcpconn-Id", "Keepalive", "Last-Keepalive", "KA-Roundtrip",
+            "Address",
+            "Expires",
+            "Q",
+            "Call-ID",
+            "CSeq",
+            "User-Agent",
+            "Received",
+            "Path",
+            "State",
+            "Flags",
+            "CFlags",
+            "Socket",
+            "Methods",
+            "Ruid",
+            "Instance",
+            "Reg-Id",
+            "Server-Id",
+            "Tcpconn-Id",
+            "Keepalive",
+            "Last-Keepalive",
+            "KA-Roundtrip",
             "Last-Modified"
         ]
     );
@@ -172,21 +218,30 @@ fn ul_rpcs_shapes_and_errors() {
     assert_eq!(contact["User-Agent"], "phone/1.0");
     assert_eq!(contact["Received"], "[not set]");
     assert_eq!(contact["Socket"], format!("udp:127.0.0.1:{}", server.port));
-    assert_eq!(contact["Instance"], "<urn:uuid:00000000-0000-0000-0000-000000000001>");
+    assert_eq!(
+        contact["Instance"],
+        "<urn:uuid:00000000-0000-0000-0000-000000000001>"
+    );
     assert_eq!(contact["Reg-Id"], 1);
     let e = contact["Expires"].as_i64().unwrap();
     assert!((3590..=3600).contains(&e), "{e}");
     // ul.lookup: the AoR cut at '@' and lowercased, as without use_domain.
     let l = call(&url, "ul.lookup", &["location", "CAROL@sip.example.test"]).unwrap();
     assert_eq!(l["AoR"], "carol");
-    assert_eq!(l["Contacts"][0]["Contact"]["Address"], "sip:carol@127.0.0.1:5099");
+    assert_eq!(
+        l["Contacts"][0]["Contact"]["Address"],
+        "sip:carol@127.0.0.1:5099"
+    );
     assert_eq!(
         call(&url, "ul.lookup", &["nowhere", "carol"]),
         Err((500, "Domain table not found".into()))
     );
     assert_eq!(
         call(&url, "ul.lookup", &["location"]),
-        Err((500, "Not enough parameters (table and AOR to lookup)".into()))
+        Err((
+            500,
+            "Not enough parameters (table and AOR to lookup)".into()
+        ))
     );
     // kamcmd's printing through `sipvm cmd`.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipvm"))
@@ -214,15 +269,26 @@ fn expires_zero_removes_and_short_expiry_removes_on_time() {
     let c = "<sip:dave@127.0.0.1:5070>";
     reply_to(&server, &ua, register(&ua, "dave", "d1", 1, &[c], ""));
     assert!(call(&url, "ul.lookup", &["location", "dave"]).is_ok());
-    let r = reply_to(&server, &ua, register(&ua, "dave", "d1", 2, &[c], "Expires: 0\r\n"));
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "dave", "d1", 2, &[c], "Expires: 0\r\n"),
+    );
     assert_eq!(start_line(&r), "SIP/2.0 200 OK");
     assert!(header(&r, "Contact").is_empty());
     assert!(call(&url, "ul.lookup", &["location", "dave"]).is_err());
 
     // A 2 s registration is listed, then gone within a second of its expiry.
     let t0 = Instant::now();
-    let r = reply_to(&server, &ua, register(&ua, "erin", "e1", 1, &[c], "Expires: 2\r\n"));
-    assert_eq!(header(&r, "Contact"), ["<sip:dave@127.0.0.1:5070>;expires=2"]);
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "erin", "e1", 1, &[c], "Expires: 2\r\n"),
+    );
+    assert_eq!(
+        header(&r, "Contact"),
+        ["<sip:dave@127.0.0.1:5070>;expires=2"]
+    );
     assert_eq!(dump_aors(&url), ["erin"]);
     let mut gone = None;
     while t0.elapsed() < Duration::from_secs(5) {
@@ -233,7 +299,10 @@ fn expires_zero_removes_and_short_expiry_removes_on_time() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let gone = gone.expect("erin still registered after 5 s");
-    assert!(gone >= Duration::from_millis(1000), "gone too early: {gone:?}");
+    assert!(
+        gone >= Duration::from_millis(1000),
+        "gone too early: {gone:?}"
+    );
     assert!(gone <= Duration::from_millis(3200), "gone late: {gone:?}");
     // The timer removes the record itself, not only hides it.
     std::thread::sleep(Duration::from_millis(1200));
@@ -286,11 +355,19 @@ fn lookup_forwards_to_the_registered_contact() {
     let port = callee.port;
     let low = format!("<sip:frank@127.0.0.1:{}>;q=0.1", free_port());
     let best = format!("<sip:frank@127.0.0.1:{port}>;q=0.8");
-    let r = reply_to(&server, &callee, register(&callee, "frank", "f1", 1, &[&low, &best], ""));
+    let r = reply_to(
+        &server,
+        &callee,
+        register(&callee, "frank", "f1", 1, &[&low, &best], ""),
+    );
     assert_eq!(start_line(&r), "SIP/2.0 200 OK");
     let invite = caller.request("INVITE", "sip:frank@sip.example.test", "call-1", "");
     caller.send(server.addr, &invite);
-    let got = expect_from(&callee, server.addr, "INVITE forwarded to frank's best contact");
+    let got = expect_from(
+        &callee,
+        server.addr,
+        "INVITE forwarded to frank's best contact",
+    );
     assert_eq!(
         start_line(&got),
         format!("INVITE sip:frank@127.0.0.1:{port} SIP/2.0")
@@ -360,24 +437,48 @@ fn path_is_stored_and_echoed() {
     let r = reply_to(
         &server,
         &ua,
-        register(&ua, "pat", "p1", 1, &[c], &format!("{path}Supported: path\r\n")),
+        register(
+            &ua,
+            "pat",
+            "p1",
+            1,
+            &[c],
+            &format!("{path}Supported: path\r\n"),
+        ),
     );
     assert_eq!(start_line(&r), "SIP/2.0 200 OK");
     assert_eq!(header(&r, "Path"), ["<sip:edge.example.test;lr>"]);
     // Without `Supported: path`, path_mode 2 (strict) answers 420 but keeps the binding.
-    let r = reply_to(&server, &ua, register(&ua, "pat", "p2", 1, &["<sip:pat@10.0.0.9:5071>"], path));
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "pat", "p2", 1, &["<sip:pat@10.0.0.9:5071>"], path),
+    );
     assert_eq!(start_line(&r), "SIP/2.0 420 Bad Extension");
     assert_eq!(header(&r, "Unsupported"), ["path"]);
-    assert_eq!(header(&r, "P-Registrar-Error"), ["No support for found Path indicated"]);
+    assert_eq!(
+        header(&r, "P-Registrar-Error"),
+        ["No support for found Path indicated"]
+    );
     let l = call(&url, "ul.lookup", &["location", "pat"]).unwrap();
-    assert_eq!(l["Contacts"][0]["Contact"]["Path"], "<sip:edge.example.test;lr>");
+    assert_eq!(
+        l["Contacts"][0]["Contact"]["Path"],
+        "<sip:edge.example.test;lr>"
+    );
     assert_eq!(l["Contacts"].as_array().unwrap().len(), 2);
     // The first Path URI must be a loose router.
     let _ = ua.recv_all(Duration::from_millis(300));
     let r = reply_to(
         &server,
         &ua,
-        register(&ua, "pat", "p3", 1, &[c], "Path: <sip:edge.example.test>\r\n"),
+        register(
+            &ua,
+            "pat",
+            "p3",
+            1,
+            &[c],
+            "Path: <sip:edge.example.test>\r\n",
+        ),
     );
     assert_eq!(header(&r, "P-Registrar-Error"), ["Path parse error"]);
 }
@@ -392,7 +493,11 @@ fn invite_reaches_registered_contact_through_t_relay() {
     let caller = Peer::new();
     let port = callee.port;
     let c = format!("<sip:gina@127.0.0.1:{port}>");
-    reply_to(&server, &callee, register(&callee, "gina", "g1", 1, &[&c], ""));
+    reply_to(
+        &server,
+        &callee,
+        register(&callee, "gina", "g1", 1, &[&c], ""),
+    );
     let invite = caller.request("INVITE", "sip:gina@sip.example.test", "call-3", "");
     caller.send(server.addr, &invite);
     let got = expect_from(&callee, server.addr, "INVITE relayed to gina");
@@ -415,11 +520,19 @@ fn sqlite_store_keeps_bindings_across_a_restart() {
         for i in 0..50 {
             let user = format!("u{i:03}");
             let c = format!("<sip:{user}@127.0.0.1:{}>", 6000 + i);
-            let r = reply_to(&server, &ua, register(&ua, &user, &format!("cid{i}"), 1, &[&c], ""));
+            let r = reply_to(
+                &server,
+                &ua,
+                register(&ua, &user, &format!("cid{i}"), 1, &[&c], ""),
+            );
             assert_eq!(start_line(&r), "SIP/2.0 200 OK");
         }
         // One removed again before the restart.
-        reply_to(&server, &ua, register(&ua, "u007", "cid7", 2, &["*"], "Expires: 0\r\n"));
+        reply_to(
+            &server,
+            &ua,
+            register(&ua, "u007", "cid7", 2, &["*"], "Expires: 0\r\n"),
+        );
         assert_eq!(dump_aors(&url).len(), 49);
         assert!(server.stop());
     }
@@ -436,11 +549,14 @@ fn sqlite_store_keeps_bindings_across_a_restart() {
 
 #[test]
 fn sipp_registers_10000_users() {
-    assert!(have_sipp(), "sipp is not installed (apt-get install sip-tester)");
+    assert!(
+        have_sipp(),
+        "sipp is not installed (apt-get install sip-tester)"
+    );
     let (server, url) = start("");
     let dir = Scratch::new();
-    let scenario = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/sipp/register-uac.xml");
+    let scenario =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp/register-uac.xml");
     std::fs::copy(&scenario, dir.path().join("register-uac.xml")).unwrap();
     let mut csv = String::from("SEQUENTIAL\n");
     for i in 0..10_000 {
@@ -451,9 +567,27 @@ fn sipp_registers_10000_users() {
     let port = free_port().to_string();
     let mut cmd = std::process::Command::new("sipp");
     cmd.args([
-        "-sf", "register-uac.xml", "-inf", "users.csv", &target, "-p", &port, "-m", "10000",
-        "-r", "1000", "-key", "expires", "600", "-i", "127.0.0.1", "-nostdin", "-timeout",
-        "90s", "-timeout_error", "-trace_err",
+        "-sf",
+        "register-uac.xml",
+        "-inf",
+        "users.csv",
+        &target,
+        "-p",
+        &port,
+        "-m",
+        "10000",
+        "-r",
+        "1000",
+        "-key",
+        "expires",
+        "600",
+        "-i",
+        "127.0.0.1",
+        "-nostdin",
+        "-timeout",
+        "90s",
+        "-timeout_error",
+        "-trace_err",
     ]);
     let mut sipp = Bounded::spawn(cmd, dir.path(), "register");
     let st = sipp.wait(Duration::from_secs(100));

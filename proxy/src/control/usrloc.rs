@@ -135,10 +135,7 @@ pub fn register(reg: &Registry, state: &State) {
                 .snapshot_one(&aor)
                 .ok_or_else(|| RpcError::new(500, "AOR not found in location table"))?;
             let synced = st.shared.usrloc.cfg.db.is_some();
-            let contacts: Vec<Value> = rec
-                .valid(t)
-                .map(|b| contact(b, t, synced))
-                .collect();
+            let contacts: Vec<Value> = rec.valid(t).map(|b| contact(b, t, synced)).collect();
             if contacts.is_empty() {
                 return Err(RpcError::new(500, "AOR has no contacts"));
             }

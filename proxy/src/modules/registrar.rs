@@ -69,11 +69,26 @@ use sipvm_vm::{ArgValue, HostError};
 
 /// registrar's natives over the shared usrloc tables.
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "save", f: save },
-    Impl { name: "lookup", f: lookup },
-    Impl { name: "lookup_to_dset", f: lookup_to_dset },
-    Impl { name: "registered", f: registered },
-    Impl { name: "unregister", f: unregister },
+    Impl {
+        name: "save",
+        f: save,
+    },
+    Impl {
+        name: "lookup",
+        f: lookup,
+    },
+    Impl {
+        name: "lookup_to_dset",
+        f: lookup_to_dset,
+    },
+    Impl {
+        name: "registered",
+        f: registered,
+    },
+    Impl {
+        name: "unregister",
+        f: unregister,
+    },
 ];
 
 /// An optional URI argument (empty counts as absent, as Kamailio's `*_uri` forms).
@@ -131,13 +146,23 @@ fn save(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
         return Ok(-1);
     }
     let table = ctx.shared.usrloc.table(&arg_str(args, 0));
-    let flags = if args.len() > 1 { arg_int(args, 1)? as u32 } else { 0 };
+    let flags = if args.len() > 1 {
+        arg_int(args, 1)? as u32
+    } else {
+        0
+    };
     let cfg = RegCfg::from_snapshot(ctx.snap);
     let now = crate::usrloc::now();
     let read = read_register(ctx, &cfg, flags).and_then(|reg| {
         let uri = match opt_uri(args, 2) {
             Some(u) => u,
-            None => ctx.msg.to().map_err(|_| Rerr::ToMiss)?.uri().as_str().to_string(),
+            None => ctx
+                .msg
+                .to()
+                .map_err(|_| Rerr::ToMiss)?
+                .uri()
+                .as_str()
+                .to_string(),
         };
         Ok((reg, aor_of(&uri, &cfg)?))
     });
@@ -165,7 +190,11 @@ fn save(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
 
 /// Kamailio's `has_to_tag`: in-dialog requests pass method filtering.
 fn has_to_tag(ctx: &Ctx<'_>) -> bool {
-    ctx.msg.to().ok().and_then(|t| t.tag()).is_some_and(|t| !t.is_empty())
+    ctx.msg
+        .to()
+        .ok()
+        .and_then(|t| t.tag())
+        .is_some_and(|t| !t.is_empty())
 }
 
 /// `lookup` and `lookup_to_dset`: `rewrite` puts the best contact in the Request-URI.
@@ -180,7 +209,13 @@ fn lookup_helper(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], rewrite: bool) -> i64
     };
     let method = (cfg.method_filtering && !has_to_tag(ctx))
         .then(|| crate::usrloc::method_bit(ctx.msg.method_str()));
-    let targets = match ul_lookup(&table, &aor, method, cfg.append_branches, crate::usrloc::now()) {
+    let targets = match ul_lookup(
+        &table,
+        &aor,
+        method,
+        cfg.append_branches,
+        crate::usrloc::now(),
+    ) {
         Ok(t) => t,
         Err(code) => return code,
     };
@@ -254,10 +289,15 @@ fn unregister(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError
         // Without an AoR Kamailio needs db_mode 3 to search by ruid; sipvm searches memory.
         let now = crate::usrloc::now();
         let (recs, _, _) = table.snapshot(now);
-        return Ok(match recs.iter().find(|r| r.bindings.iter().any(|b| b.ruid == ruid)) {
-            Some(r) => remove_ruid(&table, &r.aor, &ruid),
-            None => -3,
-        });
+        return Ok(
+            match recs
+                .iter()
+                .find(|r| r.bindings.iter().any(|b| b.ruid == ruid))
+            {
+                Some(r) => remove_ruid(&table, &r.aor, &ruid),
+                None => -3,
+            },
+        );
     }
     let Ok(aor) = aor_of(&uri, &cfg) else {
         return Ok(-1);

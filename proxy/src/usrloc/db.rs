@@ -108,10 +108,7 @@ pub fn open(cfg: &DbConfig) -> Result<(Writer, Vec<(String, Record)>), DbError> 
         .name("usrloc-db".into())
         .spawn(move || write_loop(conn, rx))
         .map_err(DbError::Thread)?;
-    Ok((
-        Writer { tx },
-        rows,
-    ))
+    Ok((Writer { tx }, rows))
 }
 
 /// Every record of every usrloc table in the file.

@@ -93,7 +93,10 @@ mod tests {
         assert_eq!(got.first.contact, "sip:high");
         let rest: Vec<&str> = got.rest.iter().map(|b| b.contact.as_str()).collect();
         assert_eq!(rest, ["sip:high2", "sip:low"]);
-        assert!(lookup(&t, "alice", None, false, 100).unwrap().rest.is_empty());
+        assert!(lookup(&t, "alice", None, false, 100)
+            .unwrap()
+            .rest
+            .is_empty());
         // Method filtering: none accepts MESSAGE.
         let mut r = t.get("alice", 100).unwrap();
         for b in &mut r.bindings {

@@ -51,8 +51,25 @@ pub fn core_hash(s: &[u8]) -> u32 {
 /// Kamailio's method bits (`METHOD_INVITE` = 1 ...), for a contact's `methods`.
 pub fn method_bit(m: &str) -> u32 {
     const NAMES: [&str; 19] = [
-        "INVITE", "CANCEL", "ACK", "BYE", "INFO", "REGISTER", "SUBSCRIBE", "NOTIFY", "MESSAGE",
-        "OPTIONS", "PRACK", "UPDATE", "REFER", "PUBLISH", "KDMQ", "GET", "POST", "PUT", "DELETE",
+        "INVITE",
+        "CANCEL",
+        "ACK",
+        "BYE",
+        "INFO",
+        "REGISTER",
+        "SUBSCRIBE",
+        "NOTIFY",
+        "MESSAGE",
+        "OPTIONS",
+        "PRACK",
+        "UPDATE",
+        "REFER",
+        "PUBLISH",
+        "KDMQ",
+        "GET",
+        "POST",
+        "PUT",
+        "DELETE",
     ];
     match NAMES.iter().position(|n| n.eq_ignore_ascii_case(m.trim())) {
         Some(i) => 1 << i,

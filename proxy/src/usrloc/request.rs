@@ -219,7 +219,10 @@ mod tests {
 
     #[test]
     fn aor_forms() {
-        assert_eq!(aor_of("sip:Alice@Example.COM", &cfg(false)).unwrap(), "alice");
+        assert_eq!(
+            aor_of("sip:Alice@Example.COM", &cfg(false)).unwrap(),
+            "alice"
+        );
         assert_eq!(
             aor_of("sip:Alice@Example.COM;transport=udp", &cfg(true)).unwrap(),
             "alice@example.com"
@@ -234,7 +237,10 @@ mod tests {
     fn source_uris() {
         let s: SocketAddr = "192.0.2.1:5070".parse().unwrap();
         assert_eq!(source_uri(s, Proto::Udp), "sip:192.0.2.1:5070");
-        assert_eq!(source_uri(s, Proto::Tcp), "sip:192.0.2.1:5070;transport=tcp");
+        assert_eq!(
+            source_uri(s, Proto::Tcp),
+            "sip:192.0.2.1:5070;transport=tcp"
+        );
     }
 
     #[test]

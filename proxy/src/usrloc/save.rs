@@ -379,7 +379,11 @@ fn update_contacts(
                     rec.bindings.retain(|x| x.ruid == old_ruid);
                     updated = true;
                 }
-                let i = rec.bindings.iter().position(|x| x.ruid == old_ruid).unwrap_or(0);
+                let i = rec
+                    .bindings
+                    .iter()
+                    .position(|x| x.ruid == old_ruid)
+                    .unwrap_or(0);
                 // A new Call-ID from the same instance: its other bindings are stale.
                 if !c.instance.is_empty() && rec.bindings[i].callid != reg.callid {
                     let inst = rec.bindings[i].instance.clone();
@@ -387,7 +391,11 @@ fn update_contacts(
                         .retain(|x| x.ruid == old_ruid || x.instance != inst);
                     updated = true;
                 }
-                let i = rec.bindings.iter().position(|x| x.ruid == old_ruid).unwrap_or(0);
+                let i = rec
+                    .bindings
+                    .iter()
+                    .position(|x| x.ruid == old_ruid)
+                    .unwrap_or(0);
                 rec.update(i, b);
                 rc = 2;
             }
@@ -414,7 +422,8 @@ pub fn save(
         r
     });
     let listed = |r: Option<&Record>| -> Vec<Binding> {
-        r.map(|r| r.valid(now).cloned().collect()).unwrap_or_default()
+        r.map(|r| r.valid(now).cloned().collect())
+            .unwrap_or_default()
     };
     if reg.contacts.is_empty() {
         if reg.star {

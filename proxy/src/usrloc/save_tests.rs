@@ -56,7 +56,10 @@ fn expires_sources_and_limits() {
         ..cfg()
     };
     assert_eq!(strict.expires(None, Some(30)), Err(Rerr::LowExp));
-    assert_eq!(Rerr::LowExp.reply(), (423, "Interval Too Brief", "Interval too brief"));
+    assert_eq!(
+        Rerr::LowExp.reply(),
+        (423, "Interval Too Brief", "Interval too brief")
+    );
 }
 
 #[test]

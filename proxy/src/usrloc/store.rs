@@ -151,7 +151,9 @@ impl Table {
     pub(crate) fn new(name: &str, shards: usize, writer: Option<Writer>) -> Self {
         Table {
             name: name.to_string(),
-            shards: (0..shards.max(1)).map(|_| Mutex::new(Shard::new())).collect(),
+            shards: (0..shards.max(1))
+                .map(|_| Mutex::new(Shard::new()))
+                .collect(),
             writer,
         }
     }
@@ -281,13 +283,15 @@ impl UlConfig {
         let db_mode = modparam_int(snap, "usrloc", "db_mode", 0);
         let url = modparam(snap, "usrloc", "db_url").map(|v| v.to_str().into_owned());
         let db = match (db_mode, url) {
-            (m, Some(u)) if m >= 1 => match DbConfig::from_url(&u) {
-                Some(c) => Some(c),
-                None => {
-                    tracing::error!("usrloc: db_url \"{u}\" is not sqlite://PATH; bindings stay in memory only");
-                    None
+            (m, Some(u)) if m >= 1 => {
+                match DbConfig::from_url(&u) {
+                    Some(c) => Some(c),
+                    None => {
+                        tracing::error!("usrloc: db_url \"{u}\" is not sqlite://PATH; bindings stay in memory only");
+                        None
+                    }
                 }
-            },
+            }
             _ => None,
         };
         UlConfig {
