@@ -327,6 +327,19 @@ request_route {
         }
         exit;
     }
+    if (is_method("PUBLISH")) {
+        if (registered("location")) {
+            send_reply("200", "Registered");
+        } else {
+            send_reply("404", "Not Registered");
+        }
+        exit;
+    }
+    if (is_method("NOTIFY")) {
+        unregister("location", "$ru");
+        send_reply("200", "Unregistered");
+        exit;
+    }
     lookup("location");
     switch ($rc) {
         case -1:
@@ -399,6 +412,29 @@ fn lookup_builds_the_destination_set_in_q_order() {
         header(&r, "Contact"),
         ["<sip:h@127.0.0.1:7003>, <sip:h@127.0.0.1:7004>, <sip:h@127.0.0.1:7001>, <sip:h@127.0.0.1:7002>"]
     );
+}
+
+#[test]
+fn registered_and_unregister() {
+    let server = Sipvm::start(STATELESS, &[]);
+    let ua = Peer::new();
+    let ask = |method: &str, id: &str| {
+        ua.send(
+            server.addr,
+            &ua.request(method, "sip:jo@sip.example.test", id, ""),
+        );
+        let r = expect_from(&ua, server.addr, method);
+        (status(&r), start_line(&r).to_string())
+    };
+    assert_eq!(ask("PUBLISH", "p1").0, Some(404));
+    reply_to(
+        &server,
+        &ua,
+        register(&ua, "jo", "j1", 1, &["<sip:jo@127.0.0.1:7010>"], ""),
+    );
+    assert_eq!(ask("PUBLISH", "p2").0, Some(200));
+    assert_eq!(ask("NOTIFY", "n1").0, Some(200));
+    assert_eq!(ask("PUBLISH", "p3").0, Some(404));
 }
 
 #[test]
