@@ -66,6 +66,16 @@ fn reply_to(server: &Sipvm, peer: &Peer, req: Vec<u8>) -> Vec<u8> {
     expect_from(peer, server.addr, "reply to REGISTER")
 }
 
+/// What `sipvm cmd` prints for a method and its arguments.
+fn cmd(url: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipvm"))
+        .args(["cmd", "-s", url])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn dump_aors(url: &str) -> Vec<String> {
     let d = call(url, "ul.dump", &["brief"]).unwrap();
     let aors = &d["Domains"][0]["Domain"]["AoRs"];
@@ -244,15 +254,35 @@ fn ul_rpcs_shapes_and_errors() {
         ))
     );
     // kamcmd's printing through `sipvm cmd`.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipvm"))
-        .args(["cmd", "-s", &url, "ul.lookup", "location", "carol"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = cmd(&url, &["ul.lookup", "location", "carol"]);
     assert!(
         text.starts_with("{\n\tAoR: carol\n\tContacts: {\n\t\tContact: {\n\t\t\tAddress: sip:carol@127.0.0.1:5099\n"),
         "{text}"
     );
+    // `ul.dump brief` prints as kamcmd printed it for Kamailio 5.6.3 (one AoR).
+    let brief = cmd(&url, &["ul.dump", "brief"]);
+    assert_eq!(
+        brief,
+        "{\n\tDomains: {\n\t\tDomain: {\n\t\t\tDomain: location\n\t\t\tSize: 1024\n\
+         \t\t\tAoRs: {\n\t\t\t\tAoR: carol\n\t\t\t}\n\t\t\tStats: {\n\t\t\t\tRecords: 1\n\
+         \t\t\t\tMax-Slots: 1\n\t\t\t}\n\t\t}\n\t}\n}\n"
+    );
+    // A q prints as kamcmd prints binrpc doubles.
+    reply_to(
+        &server,
+        &ua,
+        register(
+            &ua,
+            "carol",
+            "cid-2",
+            1,
+            &["<sip:carol@127.0.0.1:5098>;q=0.5"],
+            "",
+        ),
+    );
+    let text = cmd(&url, &["ul.lookup", "location", "carol"]);
+    assert!(text.contains("\t\t\tQ: 0.500000\n"), "{text}");
+    assert!(text.contains("\t\t\tQ: -1\n"), "{text}");
     // ul.rm removes the AoR; nothing is left to find.
     assert_eq!(call(&url, "ul.rm", &["location", "carol"]), Ok(Value::Null));
     assert_eq!(
