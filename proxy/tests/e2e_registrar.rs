@@ -348,6 +348,7 @@ alias="sip.example.test"
 loadmodule "sl.so"
 loadmodule "textops.so"
 loadmodule "siputils.so"
+loadmodule "corex.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 request_route {
@@ -363,6 +364,13 @@ request_route {
         } else {
             send_reply("404", "Not Registered");
         }
+        exit;
+    }
+    if (is_method("INFO")) {
+        # Two AoRs: the Request-URI's and a branch's, each replaced by its contacts.
+        append_branch("sip:lee@sip.example.test");
+        lookup_branches("location");
+        sl_send_reply("302", "Moved Temporarily");
         exit;
     }
     if (is_method("NOTIFY")) {
@@ -465,6 +473,28 @@ fn registered_and_unregister() {
     assert_eq!(ask("PUBLISH", "p2").0, Some(200));
     assert_eq!(ask("NOTIFY", "n1").0, Some(200));
     assert_eq!(ask("PUBLISH", "p3").0, Some(404));
+}
+
+#[test]
+fn lookup_branches_replaces_every_branch() {
+    let server = Sipvm::start(STATELESS, &[]);
+    let ua = Peer::new();
+    let two = ["<sip:kim@127.0.0.1:7021>;q=0.5", "<sip:kim@127.0.0.1:7022>"];
+    reply_to(&server, &ua, register(&ua, "kim", "k1", 1, &two, ""));
+    reply_to(
+        &server,
+        &ua,
+        register(&ua, "lee", "l1", 1, &["<sip:lee@127.0.0.1:7031>"], ""),
+    );
+    ua.send(
+        server.addr,
+        &ua.request("INFO", "sip:kim@sip.example.test", "info-1", ""),
+    );
+    let r = expect_from(&ua, server.addr, "302 with both AoRs' contacts");
+    assert_eq!(
+        header(&r, "Contact"),
+        ["<sip:kim@127.0.0.1:7021>, <sip:lee@127.0.0.1:7031>, <sip:kim@127.0.0.1:7022>"]
+    );
 }
 
 #[test]

@@ -89,6 +89,10 @@ pub static IMPLS: &[Impl] = &[
         name: "unregister",
         f: unregister,
     },
+    Impl {
+        name: "lookup_branches",
+        f: lookup_branches,
+    },
 ];
 
 /// An optional URI argument (empty counts as absent, as Kamailio's `*_uri` forms).
@@ -197,43 +201,81 @@ fn has_to_tag(ctx: &Ctx<'_>) -> bool {
         .is_some_and(|t| !t.is_empty())
 }
 
-/// `lookup` and `lookup_to_dset`: `rewrite` puts the best contact in the Request-URI.
-fn lookup_helper(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], rewrite: bool) -> i64 {
-    let Some(table) = ctx.shared.usrloc.find(&arg_str(args, 0)) else {
+/// How a lookup lands in the message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dest {
+    /// `lookup`: the best contact is the Request-URI, `$du` its next hop, Path a Route.
+    Ruri,
+    /// `lookup_to_dset`: every contact a branch.
+    Branches,
+    /// A branch of `lookup_branches`: the Request-URI only (no Route added).
+    RuriOnly,
+}
+
+/// The lookup of `uri` (else the Request-URI) in `table`, applied to the message.
+fn lookup_in(ctx: &mut Ctx<'_>, table: &str, uri: Option<String>, into: Dest) -> i64 {
+    let Some(table) = ctx.shared.usrloc.find(table) else {
         return -1;
     };
     let cfg = RegCfg::from_snapshot(ctx.snap);
-    let uri = opt_uri(args, 1).unwrap_or_else(|| ctx.ruri_str().to_string());
+    let uri = uri.unwrap_or_else(|| ctx.ruri_str().to_string());
     let Ok(aor) = aor_of(&uri, &cfg) else {
         return -3;
     };
     let method = (cfg.method_filtering && !has_to_tag(ctx))
         .then(|| crate::usrloc::method_bit(ctx.msg.method_str()));
-    let targets = match ul_lookup(
-        &table,
-        &aor,
-        method,
-        cfg.append_branches,
-        crate::usrloc::now(),
-    ) {
+    let now = crate::usrloc::now();
+    let targets = match ul_lookup(&table, &aor, method, cfg.append_branches, now) {
         Ok(t) => t,
         Err(code) => return code,
     };
-    if rewrite {
+    if into == Dest::Branches {
+        ctx.branches.push(targets.first.contact.clone());
+    } else {
         ctx.ruri = Some(targets.first.contact.clone());
         // Kamailio resets the next hop, then points it at the Path or received address.
         ctx.dst_uri = next_hop(&targets.first);
-        if !targets.first.path.is_empty() {
+        if into == Dest::Ruri && !targets.first.path.is_empty() {
             ctx.edits
                 .add_header(crate::sip::HeaderPos::Top, "Route", &targets.first.path);
         }
-    } else {
-        ctx.branches.push(targets.first.contact.clone());
     }
     // Branches carry only their URI for now: their own received/Path is not kept.
     ctx.branches
         .extend(targets.rest.into_iter().map(|b| b.contact));
     1
+}
+
+fn lookup_helper(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], rewrite: bool) -> i64 {
+    let into = if rewrite { Dest::Ruri } else { Dest::Branches };
+    lookup_in(ctx, &arg_str(args, 0), opt_uri(args, 1), into)
+}
+
+/// `lookup_branches(table)`: `lookup` of the Request-URI, then of each branch there was
+/// before: a branch found is replaced by its best contact, its other contacts appended. 1 when
+/// anything was found, else the last lookup's code.
+fn lookup_branches(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let table = arg_str(args, 0).into_owned();
+    let before = ctx.branches.len();
+    let mut ret = lookup_in(ctx, &table, None, Dest::Ruri);
+    if before == 0 {
+        return Ok(ret);
+    }
+    let mut found = ret > 0;
+    let (ruri, dst) = (ctx.ruri.clone(), ctx.dst_uri.clone());
+    for i in 0..before {
+        let uri = ctx.branches[i].clone();
+        ret = lookup_in(ctx, &table, Some(uri), Dest::RuriOnly);
+        if ret > 0 {
+            found = true;
+            if let Some(best) = ctx.ruri.clone() {
+                ctx.branches[i] = best;
+            }
+        }
+    }
+    ctx.ruri = ruri;
+    ctx.dst_uri = dst;
+    Ok(if found { 1 } else { ret })
 }
 
 /// `lookup(table[, uri])`: 1 found, -1 none, -2 method not accepted, -3 bad AoR.
