@@ -425,6 +425,15 @@ pub fn save(
         r.map(|r| r.valid(now).cloned().collect())
             .unwrap_or_default()
     };
+    // Kamailio checks the first contact's reg-id before anything else and, when it is bad,
+    // fails without an error state: a 200 listing the bindings as they were, and -1.
+    if reg.contacts.first().is_some_and(|c| reg_id_of(c).is_err()) {
+        return Saved {
+            ret: -1,
+            err: None,
+            bindings: listed(existing.as_ref()),
+        };
+    }
     if reg.contacts.is_empty() {
         if reg.star {
             if existing.is_some() {

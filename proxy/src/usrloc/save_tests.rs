@@ -184,9 +184,17 @@ fn instance_and_reg_id_keep_flows_apart() {
             s.bindings[0].contact, s.bindings[0].reg_id
         )
     );
-    // reg-id 0 is invalid.
-    let s = run(&ul, &reg("c3", 1, vec![flow("sip:a@h4", 0)]), &c, 1003);
-    assert_eq!(s.err, Some(Rerr::InvRegid));
+    // reg-id 0 is invalid: on a later contact, 400 Invalid Reg-Id number.
+    let s = run(
+        &ul,
+        &reg("c3", 1, vec![flow("sip:a@h5", 3), flow("sip:a@h4", 0)]),
+        &c,
+        1003,
+    );
+    assert_eq!((s.ret, s.err), (-1, Some(Rerr::InvRegid)));
+    // On the first contact Kamailio fails before setting an error: 200, nothing changed, -1.
+    let s = run(&ul, &reg("c4", 1, vec![flow("sip:a@h6", 0)]), &c, 1004);
+    assert_eq!((s.ret, s.err, s.bindings.len()), (-1, None, 3));
 }
 
 #[test]

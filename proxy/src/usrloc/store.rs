@@ -77,14 +77,27 @@ impl Record {
         at
     }
 
-    /// Replaces binding `i`, moving it when its q changed so the order holds.
+    /// Replaces binding `i` and repositions it as usrloc's `update_contact_pos` does: when it
+    /// no longer fits between its neighbours (q not above the previous one's, not below the
+    /// next one's), it moves before the first binding whose q is not lower than its own, or
+    /// to the end. That scan assumes ascending q while inserts keep descending q, so a raised
+    /// q can land first or last rather than in order: Kamailio 5.6.3 answers so (q 0 raised
+    /// to 0.7 among 1 and 0.5 is listed first), and sipvm keeps its order.
     pub fn update(&mut self, i: usize, b: Binding) {
-        if self.bindings[i].q == b.q {
-            self.bindings[i] = b;
-        } else {
-            self.bindings.remove(i);
-            self.insert(b);
+        self.bindings[i] = b;
+        let q = self.bindings[i].q;
+        let fits_prev = i == 0 || q <= self.bindings[i - 1].q;
+        let fits_next = i + 1 >= self.bindings.len() || q >= self.bindings[i + 1].q;
+        if fits_prev && fits_next {
+            return;
         }
+        let b = self.bindings.remove(i);
+        let at = self
+            .bindings
+            .iter()
+            .position(|x| x.q >= b.q)
+            .unwrap_or(self.bindings.len());
+        self.bindings.insert(at, b);
     }
 
     /// Drops expired bindings; whether any was dropped.
@@ -509,9 +522,22 @@ mod tests {
         r.insert(binding("sip:e", 0, 100));
         let order: Vec<&str> = r.bindings.iter().map(|b| &b.contact[4..]).collect();
         assert_eq!(order, ["c", "d", "a", "e", "b"]);
-        // q raised: moves ahead of the others.
+        // q raised past every other: usrloc's update scan puts it last.
         r.update(3, binding("sip:e", 1000, 100));
-        assert_eq!(r.bindings[0].contact, "sip:e");
+        let order: Vec<&str> = r.bindings.iter().map(|b| &b.contact[4..]).collect();
+        assert_eq!(order, ["c", "d", "a", "b", "e"]);
+        // Raised to a q some binding has: before the first such (Kamailio's replies show it).
+        let mut r = Record::new("x");
+        r.insert(binding("sip:a", 1000, 100));
+        r.insert(binding("sip:b", 500, 100));
+        r.insert(binding("sip:c", 0, 100));
+        r.update(2, binding("sip:c", 700, 100));
+        let order: Vec<&str> = r.bindings.iter().map(|b| &b.contact[4..]).collect();
+        assert_eq!(order, ["c", "a", "b"]);
+        // Still fitting between its neighbours: stays.
+        r.update(2, binding("sip:b", 100, 100));
+        let order: Vec<&str> = r.bindings.iter().map(|b| &b.contact[4..]).collect();
+        assert_eq!(order, ["c", "a", "b"]);
     }
 
     #[test]
