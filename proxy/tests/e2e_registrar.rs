@@ -151,6 +151,35 @@ fn register_replies_as_kamailio() {
 }
 
 #[test]
+fn bindings_survive_route_reload() {
+    let (server, url) = start("");
+    let ua = Peer::new();
+    reply_to(
+        &server,
+        &ua,
+        register(&ua, "kay", "k1", 1, &["<sip:kay@127.0.0.1:7040>"], ""),
+    );
+    let g = call(&url, "route.reload", &[]).unwrap();
+    assert_eq!(g["generation"], 2);
+    let l = call(&url, "ul.lookup", &["location", "kay"]).unwrap();
+    assert_eq!(
+        l["Contacts"][0]["Contact"]["Address"],
+        "sip:kay@127.0.0.1:7040"
+    );
+    // The reloaded program sees the same store: a refresh is an update of that binding.
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "kay", "k1", 2, &["<sip:kay@127.0.0.1:7040>"], ""),
+    );
+    assert_eq!(
+        header(&r, "Contact"),
+        ["<sip:kay@127.0.0.1:7040>;expires=3600"]
+    );
+    assert_eq!(dump_aors(&url), ["kay"]);
+}
+
+#[test]
 fn min_expires_mode_answers_423() {
     let (server, _url) = start("modparam(\"registrar\", \"min_expires_mode\", 1)");
     let ua = Peer::new();
