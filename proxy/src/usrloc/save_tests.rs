@@ -267,3 +267,82 @@ fn q_strings() {
     assert_eq!(q_str(250), "0.25");
     assert_eq!(q_str(1), "0.001");
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_contact() -> impl Strategy<Value = NewContact> {
+        (
+            0u8..4,
+            proptest::option::of(prop_oneof![Just(0u32), 1u32..100, Just(u32::MAX)]),
+            proptest::option::of(0u16..=1000),
+            prop_oneof![Just(String::new()), Just("<urn:uuid:1>".to_string())],
+            proptest::option::of(prop_oneof![
+                Just(Ok(0u32)),
+                Just(Ok(1)),
+                Just(Ok(2)),
+                Just(Err(()))
+            ]),
+        )
+            .prop_map(|(n, expires, q, instance, reg_id)| NewContact {
+                uri: format!("sip:u@h{n}"),
+                expires,
+                q,
+                instance,
+                reg_id,
+                ..NewContact::default()
+            })
+    }
+
+    fn arb_register() -> impl Strategy<Value = Register> {
+        (
+            0u8..3,
+            0u32..4,
+            proptest::option::of(prop_oneof![Just(0u32), 1u32..100, Just(u32::MAX)]),
+            any::<bool>(),
+            proptest::collection::vec(arb_contact(), 0..4),
+            prop_oneof![Just(0u32), Just(FL_REPL)],
+        )
+            .prop_map(|(cid, cseq, expires_hdr, star, contacts, flags)| Register {
+                callid: format!("c{cid}"),
+                cseq,
+                expires_hdr,
+                star,
+                contacts,
+                allow: u32::MAX,
+                flags,
+                ..Register::default()
+            })
+    }
+
+    proptest! {
+        /// Any sequence of REGISTERs, at any times: no panic, a Kamailio return code, and
+        /// the reply lists only bindings valid at that time, and no binding is stored twice.
+        #[test]
+        fn register_sequences(
+            regs in proptest::collection::vec((arb_register(), 0i64..200), 1..12),
+            max in 0usize..3,
+        ) {
+            let ul = ul();
+            let c = RegCfg { max_contacts: max, ..cfg() };
+            let mut now = 1000;
+            for (r, dt) in regs {
+                now += dt;
+                let s = run(&ul, &r, &c, now);
+                prop_assert!([1, 2, 3, 4, -1, -2].contains(&s.ret), "ret {}", s.ret);
+                prop_assert!(s.bindings.iter().all(|b| b.valid(now)));
+                let stored = ul.table("location").get("alice", now);
+                let n = stored.as_ref().map_or(0, |r| r.bindings.len());
+                let mut ids: Vec<&str> = stored
+                    .iter()
+                    .flat_map(|r| r.bindings.iter().map(|b| b.ruid.as_str()))
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                prop_assert_eq!(ids.len(), n);
+                let _ = contact_header(&s.bindings, &c, now);
+            }
+        }
+    }
+}
