@@ -73,6 +73,8 @@ impl Record {
             .iter()
             .position(|x| x.q < b.q)
             .unwrap_or(self.bindings.len());
+        // Most AoRs hold one binding: no room for four (Vec's first growth) per record.
+        self.bindings.reserve_exact(1);
         self.bindings.insert(at, b);
         at
     }
