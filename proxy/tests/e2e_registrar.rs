@@ -312,6 +312,37 @@ fn ul_rpcs_shapes_and_errors() {
     let text = cmd(&url, &["ul.lookup", "location", "carol"]);
     assert!(text.contains("\t\t\tQ: 0.500000\n"), "{text}");
     assert!(text.contains("\t\t\tQ: -1\n"), "{text}");
+    // ul.rm_contact removes one binding by its URI.
+    assert_eq!(
+        call(
+            &url,
+            "ul.rm_contact",
+            &["location", "carol", "sip:nobody@127.0.0.1"]
+        ),
+        Err((404, "Contact not found".into()))
+    );
+    assert_eq!(
+        call(
+            &url,
+            "ul.rm_contact",
+            &["location", "zed", "sip:carol@127.0.0.1:5098"]
+        ),
+        Err((404, "AOR not found".into()))
+    );
+    assert_eq!(
+        call(&url, "ul.rm_contact", &["location", "carol"]),
+        Err((500, "Not enough parameters (table, AOR and contact)".into()))
+    );
+    assert_eq!(
+        call(
+            &url,
+            "ul.rm_contact",
+            &["location", "carol", "sip:carol@127.0.0.1:5098"]
+        ),
+        Ok(Value::Null)
+    );
+    let l = call(&url, "ul.lookup", &["location", "carol"]).unwrap();
+    assert_eq!(l["Contacts"].as_array().unwrap().len(), 1);
     // ul.rm removes the AoR; nothing is left to find.
     assert_eq!(call(&url, "ul.rm", &["location", "carol"]), Ok(Value::Null));
     assert_eq!(

@@ -1,5 +1,5 @@
 //! Kamailio's usrloc RPCs over the shared location tables: `ul.dump [brief]`,
-//! `ul.lookup table AOR`, `ul.rm table AOR`, with ul_rpc.c's shapes, member names and fault
+//! `ul.lookup table AOR`, `ul.rm table AOR`, `ul.rm_contact table AOR contact`, with ul_rpc.c's shapes, member names and fault
 //! texts. See docs/modules/registrar.md.
 
 use super::State;
@@ -143,6 +143,35 @@ pub fn register(reg: &Registry, state: &State) {
             o.insert("AoR".into(), Value::from(aor));
             o.insert("Contacts".into(), Value::Array(contacts));
             Ok(Value::Object(o))
+        },
+    );
+
+    let st = state.clone();
+    reg.method(
+        "ul.rm_contact",
+        "Delete a contact from an AOR record",
+        move |p| {
+            let short = || RpcError::new(500, "Not enough parameters (table, AOR and contact)");
+            let contact = p.opt_str(2, "contact")?.ok_or_else(short)?;
+            let (table, aor) = table_and_aor(&st, &p).map_err(|e| {
+                if e.message.starts_with("Not enough") {
+                    short()
+                } else {
+                    e
+                }
+            })?;
+            let mut l = table.lock(&aor);
+            let mut rec = l
+                .get(&aor)
+                .cloned()
+                .ok_or_else(|| RpcError::new(404, "AOR not found"))?;
+            let n = rec.bindings.len();
+            rec.bindings.retain(|b| b.contact != contact);
+            if rec.bindings.len() == n {
+                return Err(RpcError::new(404, "Contact not found"));
+            }
+            l.put(rec);
+            Ok(Value::Null)
         },
     );
 
