@@ -558,6 +558,36 @@ fn lookup_branches_replaces_every_branch() {
 }
 
 #[test]
+fn lookup_sends_through_the_path() {
+    let server = Sipvm::start(
+        STATELESS,
+        &[(
+            "loadmodule \"registrar.so\"",
+            "loadmodule \"registrar.so\"\nmodparam(\"registrar\", \"use_path\", 1)".into(),
+        )],
+    );
+    let ua = Peer::new();
+    let edge = Peer::new();
+    let path = format!("<sip:127.0.0.1:{};lr>", edge.port);
+    let extra = format!("Path: {path}\r\nSupported: path\r\n");
+    let r = reply_to(
+        &server,
+        &ua,
+        register(&ua, "pam", "p1", 1, &["<sip:pam@10.0.0.9:5070>"], &extra),
+    );
+    assert_eq!(header(&r, "Path"), [path.as_str()]);
+    let caller = Peer::new();
+    caller.send(
+        server.addr,
+        &caller.request("MESSAGE", "sip:pam@sip.example.test", "msg-p", ""),
+    );
+    // Sent to the first Path hop, the Path as its Route, the contact as Request-URI.
+    let got = expect_from(&edge, server.addr, "MESSAGE sent through the Path");
+    assert_eq!(start_line(&got), "MESSAGE sip:pam@10.0.0.9:5070 SIP/2.0");
+    assert_eq!(header(&got, "Route"), [path.as_str()]);
+}
+
+#[test]
 fn lookup_sends_to_the_received_address() {
     let server = Sipvm::start(STATELESS, &[]);
     let ua = Peer::new();
