@@ -9,4 +9,5 @@ pub mod run;
 pub mod sip;
 pub mod tm;
 pub mod transport;
+pub mod usrloc;
 pub mod worker;

@@ -81,6 +81,8 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     let sig = signals.wait();
     tracing::info!("signal {sig}: stopping");
     server.shutdown();
+    // Registrations queued for the usrloc database are on disk before the process ends.
+    shared.usrloc.flush();
     if let Some(r) = rpc_server {
         r.stop();
     }

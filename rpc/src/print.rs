@@ -6,9 +6,10 @@
 //! - A member whose value is an object prints `name: {`, its members one tab deeper, `}`.
 //! - A member whose value is an array prints `name: {`, its items one tab deeper, `}`; an item
 //!   that is an object of one member holding an object or array (`{"SET": {..}}`) is that
-//!   member (kamcmd shows binrpc's named array items so), any other object is an anonymous
-//!   `{` .. `}` block, a scalar is a bare line.
-//! - A null member prints `<null string>`.
+//!   member (kamcmd shows binrpc's named array items so), as is one of one scalar member
+//!   (`{"AoR": "alice"}` prints `AoR: alice`); any other object is an anonymous `{` .. `}`
+//!   block, a scalar is a bare line.
+//! - A null member prints `<null string>`; a non-integer number prints with six decimals.
 //! - A fault prints `error: CODE - message`.
 
 use crate::{RpcError, Value};
@@ -98,13 +99,11 @@ fn member(out: &mut String, name: &str, v: &Value, depth: usize) {
 
 fn item(out: &mut String, v: &Value, depth: usize) {
     match v {
+        // A one-member object is a named value binrpc put in the array (`struct_add` on an
+        // array, as `ul.dump brief`'s `AoR: alice`): kamcmd prints it as that member.
         Value::Object(o) if o.len() == 1 => {
             let (k, inner) = o.iter().next().expect("one member");
-            if inner.is_object() || inner.is_array() {
-                member(out, k, inner, depth);
-            } else {
-                block(out, v, depth);
-            }
+            member(out, k, inner, depth);
         }
         Value::Object(_) | Value::Array(_) => block(out, v, depth),
         v => {
@@ -119,6 +118,8 @@ fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "<null string>".to_string(),
         Value::String(s) => s.clone(),
+        // binrpc doubles: kamcmd prints them with "%f" (`Q: 0.500000`).
+        Value::Number(n) if n.is_f64() => format!("{:.6}", n.as_f64().unwrap_or(0.0)),
         v => v.to_string(),
     }
 }

@@ -8,6 +8,7 @@ mod htable;
 mod misc;
 mod route;
 mod tm;
+mod usrloc;
 
 use sipvm_cfg::Snapshot;
 use sipvm_rpc::{Registry, Value};
@@ -86,6 +87,7 @@ pub fn registry(state: &State) -> Arc<Registry> {
     tm::register(&reg, state);
     htable::register(&reg, state);
     dispatcher::register(&reg, state);
+    usrloc::register(&reg, state);
     Arc::new(reg)
 }
 

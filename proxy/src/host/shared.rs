@@ -124,6 +124,8 @@ pub struct Shared {
     pub htable: Arc<super::htable::Htables>,
     /// dispatcher's destination sets and probing state.
     pub dispatcher: crate::modules::dispatcher::Dispatcher,
+    /// usrloc's location tables (registrar's `save`/`lookup`, `ul.*` RPCs).
+    pub usrloc: Arc<crate::usrloc::Usrloc>,
 }
 
 impl Shared {
@@ -149,6 +151,7 @@ impl Shared {
             tm: crate::tm::Tm::new(),
             htable: super::htable::Htables::from_snapshot(snap),
             dispatcher: crate::modules::dispatcher::Dispatcher::from_snapshot(snap),
+            usrloc: crate::usrloc::Usrloc::start(snap),
         }
     }
 }

@@ -150,6 +150,7 @@ pub fn impls(module: &str) -> Option<&'static [crate::host::Impl]> {
         "rr" => rr::IMPLS,
         "htable" => htable::IMPLS,
         "dispatcher" => dispatcher::IMPLS,
+        "registrar" => registrar::IMPLS,
         _ => return None,
     })
 }
