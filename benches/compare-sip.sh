@@ -10,7 +10,10 @@
 #   --window N        requests in flight per client thread (default 32)
 #   --threads N       sipload client threads (default 1)
 #   --children N      kamailio -n (UDP workers, default 2); also the echo baseline's threads
-#   --method M        OPTIONS (default), INVITE or MESSAGE
+#   --method M        OPTIONS (default), INVITE, MESSAGE or REGISTER
+#   --prepare ARGS    run `sipload --target SERVER ARGS` against each server after it starts
+#                     and before it is measured (e.g. registering the users a lookup test
+#                     calls: "--method REGISTER --users 10000 --count 10000 --contact HOST:PORT")
 #   --responder ADDR  start `sipload --echo-server ADDR` as the next hop behind the proxy;
 #                     by default one per distinct rewritehostport("HOST:PORT") of the cfg
 #   --no-responder    do not start one
@@ -43,6 +46,7 @@ method=OPTIONS
 responder=auto
 port=
 force_echo=0
+prepare=
 pos=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,11 +54,12 @@ while [ $# -gt 0 ]; do
         --threads) threads=$2; shift 2 ;;
         --children) children=$2; shift 2 ;;
         --method) method=$2; shift 2 ;;
+        --prepare) prepare=$2; shift 2 ;;
         --responder) responder=$2; shift 2 ;;
         --no-responder) responder=none; shift ;;
         --port) port=$2; shift 2 ;;
         --echo) force_echo=1; shift ;;
-        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) pos+=("$1"); shift ;;
     esac
@@ -170,6 +175,12 @@ wait_listening() {
 measure() {
     local label=$1 spid=$2 out
     sleep 0.3
+    if [ -n "$prepare" ]; then
+        local p
+        read -r -a p <<<"$prepare"
+        "$sipload" --target "$host:$port" "${p[@]}" >"$tmp/prepare.$label.out" 2>&1 \
+            || { echo "prepare failed against $label:" >&2; tail -3 "$tmp/prepare.$label.out" >&2; }
+    fi
     out=$("$sipload" --target "$host:$port" --window "$window" --threads "$threads" \
         --method "$method" --duration "$seconds" --server-pid "$spid" --json "${extra[@]}" || true)
     [ -n "$out" ] || { echo "sipload failed against $label" >&2; return 1; }

@@ -330,11 +330,12 @@ pub fn build_local_reply(
     reason: &str,
     extra: &[(&str, &str)],
 ) -> Result<Vec<u8>, HostError> {
-    let tag = to_tag(msg);
+    // A 100 carries no To-tag (RFC 3261 §8.2.6.1): no need to compute one.
+    let tag = (code > 100).then(|| to_tag(msg));
     let mut headers: Vec<(&str, &str)> = extra.to_vec();
     headers.push(("Server", "sipvm"));
     let mut buf = Vec::with_capacity(512);
-    build_reply(msg, code, reason, Some(&tag), &headers, &mut buf)
+    build_reply(msg, code, reason, tag.as_deref(), &headers, &mut buf)
         .map_err(|e| HostError(e.to_string()))?;
     note_source_in_reply(msg, src, force_rport, &mut buf);
     Ok(buf)

@@ -22,6 +22,15 @@ fn env<'e>(ctx: &'e mut Ctx<'_>) -> Env<'e> {
     }
 }
 
+/// The request's own transaction key, computed once per message (`t_check_trans` and then
+/// `t_relay` both need it).
+fn own_key(ctx: &mut Ctx<'_>) -> Option<Key> {
+    if ctx.tm.key.is_none() {
+        ctx.tm.key = Key::of(ctx.msg);
+    }
+    ctx.tm.key.clone()
+}
+
 /// What `ensure` found.
 enum Ensured {
     Ready,
@@ -36,7 +45,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
     if ctx.tm.has_tx() {
         return Ensured::Ready;
     }
-    let (Some(key), Some(running)) = (Key::of(ctx.msg), ctx.running) else {
+    let (Some(key), Some(running)) = (own_key(ctx), ctx.running) else {
         return Ensured::Failed;
     };
     let tm = &ctx.shared.tm;
@@ -336,7 +345,7 @@ fn t_check_trans(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError
             Ok(if found.is_some() { 1 } else { -1 })
         }
         Some(Method::Ack) => {
-            let Some(t) = Key::of(ctx.msg).and_then(|k| ctx.shared.tm.find(&k)) else {
+            let Some(t) = own_key(ctx).and_then(|k| ctx.shared.tm.find(&k)) else {
                 return Ok(-1);
             };
             let status = lock(&t).status;
@@ -346,7 +355,7 @@ fn t_check_trans(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError
             flow::absorb_ack(&ctx.shared.tm, ctx.msg);
             Ok(0)
         }
-        _ => match Key::of(ctx.msg).and_then(|k| ctx.shared.tm.find(&k)) {
+        _ => match own_key(ctx).and_then(|k| ctx.shared.tm.find(&k)) {
             Some(t) => {
                 retransmit(ctx, &t);
                 Ok(0)
@@ -547,7 +556,7 @@ fn t_release(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
 }
 
 fn t_lookup_request(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let found = Key::of(ctx.msg).and_then(|k| ctx.shared.tm.find(&k));
+    let found = own_key(ctx).and_then(|k| ctx.shared.tm.find(&k));
     Ok(yes(found.is_some()))
 }
 
@@ -560,7 +569,7 @@ fn t_lookup_cancel(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostErr
 }
 
 fn t_retransmit_reply(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    match Key::of(ctx.msg).and_then(|k| ctx.shared.tm.find(&k)) {
+    match own_key(ctx).and_then(|k| ctx.shared.tm.find(&k)) {
         Some(t) => {
             retransmit(ctx, &t);
             Ok(1)
@@ -575,7 +584,7 @@ pub fn t_precheck_trans(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, Ho
     if ctx.msg.method() == Some(Method::Ack) || ctx.msg.method() == Some(Method::Cancel) {
         return Ok(-1);
     }
-    let found = Key::of(ctx.msg).and_then(|k| ctx.shared.tm.find(&k));
+    let found = own_key(ctx).and_then(|k| ctx.shared.tm.find(&k));
     Ok(yes(found.is_some()))
 }
 

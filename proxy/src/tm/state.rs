@@ -27,6 +27,8 @@ pub struct TmCtx<'a> {
     pub branch: Option<usize>,
     /// onreply_route: the reply's code and reason; failure_route: the picked reply.
     pub reply: Option<(u16, String)>,
+    /// The request's own transaction key, once computed.
+    pub key: Option<super::Key>,
     /// Targets waiting for the armed branch_route (URI, `$du`).
     pub pending: Vec<(String, Option<String>)>,
 }

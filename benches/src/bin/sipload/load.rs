@@ -21,6 +21,8 @@ pub struct Job {
     pub batch: usize,
     pub run: u32,
     pub thread: u32,
+    pub users: Option<u32>,
+    pub contact: Option<String>,
 }
 
 /// What one thread saw.
@@ -70,6 +72,9 @@ pub fn run(job: Job) -> io::Result<Stats> {
         method: job.method,
         local: local.to_string(),
         target: job.target.to_string(),
+        users: job.users,
+        contact: job.contact.clone(),
+        window: job.window as u32,
     };
 
     let now = Instant::now();

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! sipload [--target 127.0.0.1:5060] [--window 32] [--duration 5 | --count N]
-//!         [--method OPTIONS|INVITE|MESSAGE] [--threads 1] [--server-pid PID]
+//!         [--method OPTIONS|INVITE|MESSAGE|REGISTER] [--users N] [--contact HOST:PORT]
+//!         [--threads 1] [--server-pid PID]
 //!         [--timeout-ms 1000] [--expect 200] [--json]
 //! sipload --echo-server 127.0.0.1:5080 [--threads 2] [--reuseport] [--duration SECS]
 //! ```
@@ -49,6 +50,13 @@ struct Cli {
     /// Total requests to send (split over the threads), instead of --duration.
     #[arg(long)]
     count: Option<u64>,
+    /// Address users u0..u{N-1} (picked per request) instead of `service`: the To of a
+    /// REGISTER (its AoR) and the Request-URI user of other requests.
+    #[arg(long)]
+    users: Option<u32>,
+    /// REGISTER: the host:port the Contact points at (default: the client socket).
+    #[arg(long)]
+    contact: Option<String>,
     /// Request method.
     #[arg(long, value_enum, default_value = "OPTIONS", ignore_case = true)]
     method: Method,
@@ -169,6 +177,8 @@ fn client(cli: &Cli) -> std::io::Result<ExitCode> {
                 batch: cli.batch.max(1),
                 run,
                 thread: t as u32,
+                users: cli.users,
+                contact: cli.contact.clone(),
             };
             std::thread::spawn(move || load::run(job))
         })

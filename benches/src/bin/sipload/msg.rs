@@ -13,6 +13,7 @@ pub enum Method {
     Options,
     Invite,
     Message,
+    Register,
 }
 
 impl Method {
@@ -21,6 +22,7 @@ impl Method {
             Method::Options => "OPTIONS",
             Method::Invite => "INVITE",
             Method::Message => "MESSAGE",
+            Method::Register => "REGISTER",
         }
     }
 }
@@ -41,9 +43,32 @@ pub struct Builder {
     pub local: String,
     /// `host:port` of the target, as it goes in the Request-URI and To.
     pub target: String,
+    /// With `Some(n)`, requests address users `u0`..`u{n-1}` (To, and the Request-URI user
+    /// except for REGISTER) instead of `service`, spread by the request's id.
+    pub users: Option<u32>,
+    /// `host:port` a REGISTER's Contact points at (default: the client socket).
+    pub contact: Option<String>,
+    /// Requests in flight per thread (to number users in the order requests go out).
+    pub window: u32,
 }
 
 impl Builder {
+    /// The user request `id` addresses: `service`, or one of `--users` in the order requests
+    /// go out (slot by slot, a window per generation), so N requests from one thread reach
+    /// all N users.
+    pub fn user(&self, id: Id) -> String {
+        match self.users {
+            Some(n) if n > 0 => {
+                let k = (u64::from(id.gen) * u64::from(self.window.max(1))
+                    + u64::from(id.slot)
+                    + u64::from(id.thread) * 1_000_003)
+                    % u64::from(n);
+                format!("u{k}")
+            }
+            _ => "service".to_string(),
+        }
+    }
+
     /// The request `id`.
     pub fn request(&self, out: &mut Vec<u8>, id: Id) {
         let m = self.method.as_str();
@@ -53,20 +78,45 @@ impl Builder {
             slot,
             gen,
         } = id;
+        let user = self.user(id);
+        let (ruri, contact, expires) = if self.method == Method::Register {
+            let c = self.contact.as_deref().unwrap_or(&self.local);
+            (
+                format!("sip:{}", self.target),
+                format!("<sip:{user}@{c}>"),
+                "Expires: 3600\r\n",
+            )
+        } else {
+            (
+                format!("sip:{user}@{}", self.target),
+                format!("<sip:sipload@{}>", self.local),
+                "",
+            )
+        };
         let _ = write!(
             out,
-            "{m} sip:service@{t} SIP/2.0\r\n\
+            "{m} {ruri} SIP/2.0\r\n\
              Via: SIP/2.0/UDP {l};rport;branch=z9hG4bK.{run:x}.{thread}.{slot}.{gen}\r\n\
              Max-Forwards: 70\r\n\
-             From: <sip:sipload@{l}>;tag={thread}.{slot}.{gen}\r\n\
-             To: <sip:service@{t}>\r\n\
+             From: <sip:{from}@{f}>;tag={thread}.{slot}.{gen}\r\n\
+             To: <sip:{user}@{t}>\r\n\
              Call-ID: {run:x}.{thread}.{slot}.{gen}@sipload\r\n\
              CSeq: 1 {m}\r\n\
-             Contact: <sip:sipload@{l}>\r\n\
-             User-Agent: sipload\r\n\
+             Contact: {contact}\r\n\
+             {expires}User-Agent: sipload\r\n\
              Content-Length: 0\r\n\r\n",
             t = self.target,
             l = self.local,
+            from = if self.method == Method::Register {
+                user.as_str()
+            } else {
+                "sipload"
+            },
+            f = if self.method == Method::Register {
+                &self.target
+            } else {
+                &self.local
+            },
         );
     }
 
@@ -212,6 +262,9 @@ mod tests {
             method: m,
             local: "127.0.0.1:40000".into(),
             target: "127.0.0.1:5060".into(),
+            users: None,
+            contact: None,
+            window: 32,
         }
     }
 
@@ -268,5 +321,36 @@ mod tests {
         assert!(r.id.is_none());
         assert!(parse_reply(b"OPTIONS sip:x SIP/2.0\r\n\r\n").is_none());
         assert!(parse_reply(b"SIP/2.0 2x0 OK\r\n\r\n").is_none());
+    }
+
+    #[test]
+    fn register_names_a_user_and_its_contact() {
+        let mut b = builder(Method::Register);
+        b.users = Some(100);
+        b.contact = Some("127.0.0.1:5081".into());
+        let mut out = Vec::new();
+        b.request(&mut out, ID);
+        let s = String::from_utf8(out).unwrap();
+        let user = b.user(ID);
+        assert!(
+            s.starts_with("REGISTER sip:127.0.0.1:5060 SIP/2.0\r\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("To: <sip:{user}@127.0.0.1:5060>\r\n")),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("Contact: <sip:{user}@127.0.0.1:5081>\r\n")),
+            "{s}"
+        );
+        assert!(s.contains("Expires: 3600\r\n"));
+        let mut inv = builder(Method::Invite);
+        inv.users = Some(100);
+        let mut out = Vec::new();
+        inv.request(&mut out, ID);
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .starts_with(&format!("INVITE sip:{user}@127.0.0.1:5060 ")));
     }
 }
