@@ -9,8 +9,35 @@ use std::hash::{Hash, Hasher};
 /// for RFC 2543 peers Call-ID, CSeq number, From tag, the top Via and the Request-URI. An
 /// ACK for a non-2xx reply and the CANCEL of an INVITE find the INVITE's transaction with
 /// [`Key::of_invite`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Key(Box<str>);
+///
+/// The key's hash is computed once, when it is made, and is all the table hashes.
+#[derive(Clone, Debug)]
+pub struct Key {
+    hash: u64,
+    text: Box<str>,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, o: &Key) -> bool {
+        self.hash == o.hash && self.text == o.text
+    }
+}
+
+impl Eq for Key {}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(self.hash);
+    }
+}
+
+/// splitmix64's finaliser: every input bit reaches every output bit, so the table's shard
+/// (high bits) and hashbrown's buckets and tags are all well spread.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
 const COOKIE: &str = "z9hG4bK";
 
@@ -53,18 +80,21 @@ impl Key {
                 );
             }
         }
-        Some(Key(k.into_boxed_str()))
+        let mut h = rustc_hash::FxHasher::default();
+        k.hash(&mut h);
+        Some(Key {
+            hash: mix(h.finish()),
+            text: k.into_boxed_str(),
+        })
     }
 
     /// Whether the key is an RFC 3261 (branch) one.
     pub fn is_rfc3261(&self) -> bool {
-        self.0.starts_with('3')
+        self.text.starts_with('3')
     }
 
     pub fn hash64(&self) -> u64 {
-        let mut h = rustc_hash::FxHasher::default();
-        self.hash(&mut h);
-        h.finish()
+        self.hash
     }
 }
 
