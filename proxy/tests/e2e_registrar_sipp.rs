@@ -1,5 +1,7 @@
 //! sipp registers 10,000 distinct users (tests/sipp/register-uac.xml, users injected from a
-//! CSV with `-inf`) against shared/examples/12-registrar.cfg; `ul.dump` then lists every one.
+//! CSV with `-inf`) against shared/examples/12-registrar.cfg; `ul.dump` then lists every one,
+//! and a second sipp calls each user (tests/sipp/call-users.xml): `lookup()` + `t_relay()`
+//! bring every call to the contact, a sipp callee that answers, takes the ACK and the BYE.
 //! In a test binary of its own so no other test competes for the CPU while sipp times replies.
 
 mod common;
@@ -38,6 +40,9 @@ fn sipp_registers_10000_users() {
     std::fs::write(dir.path().join("users.csv"), csv).unwrap();
     let target = format!("127.0.0.1:{}", server.port);
     let port = free_port().to_string();
+    // Every binding points at the callee of the second stage.
+    let callee_port = free_port();
+    let contact = format!("127.0.0.1:{callee_port}");
     let mut cmd = std::process::Command::new("sipp");
     cmd.args([
         "-sf",
@@ -54,6 +59,9 @@ fn sipp_registers_10000_users() {
         "-key",
         "expires",
         "600",
+        "-key",
+        "contact",
+        &contact,
         "-i",
         "127.0.0.1",
         "-nostdin",
@@ -83,8 +91,75 @@ fn sipp_registers_10000_users() {
     assert_eq!(sorted[9_999], "user09999");
     let l = call(&url, "ul.lookup", &["location", "user04321"]);
     let c = &l["Contacts"][0]["Contact"];
-    assert_eq!(c["Address"], format!("sip:user04321@127.0.0.1:{port}"));
+    assert_eq!(c["Address"], format!("sip:user04321@{contact}"));
     assert_eq!(c["User-Agent"], "sipp register-uac");
     let e = c["Expires"].as_i64().unwrap();
     assert!((500..=600).contains(&e), "{e}");
+
+    // Second stage: a call to each of the 10,000 users reaches the contact through lookup().
+    for f in ["call-users.xml", "callee-rr.xml"] {
+        let src = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/sipp")
+            .join(f);
+        std::fs::copy(src, dir.path().join(f)).unwrap();
+    }
+    let sipp_args = |extra: &[&str]| {
+        let mut c = std::process::Command::new("sipp");
+        c.args(extra).args([
+            "-i",
+            "127.0.0.1",
+            "-nostdin",
+            "-timeout",
+            "120s",
+            "-timeout_error",
+            "-trace_err",
+        ]);
+        c
+    };
+    let cp = callee_port.to_string();
+    let mut callee = Bounded::spawn(
+        sipp_args(&["-sf", "callee-rr.xml", "-p", &cp, "-m", "10000"]),
+        dir.path(),
+        "callee",
+    );
+    assert!(wait_udp_bound(callee_port, Duration::from_secs(5)));
+    let caller_port = free_port().to_string();
+    let mut caller = Bounded::spawn(
+        sipp_args(&[
+            "-sf",
+            "call-users.xml",
+            "-inf",
+            "users.csv",
+            &target,
+            "-p",
+            &caller_port,
+            "-m",
+            "10000",
+            "-r",
+            "500",
+        ]),
+        dir.path(),
+        "caller",
+    );
+    let st = caller.wait(Duration::from_secs(130));
+    let out = caller.output();
+    let st = st.unwrap_or_else(|| panic!("caller did not finish\n{out}\n{}", server.log_text()));
+    assert!(st.success(), "caller: {st}\n{out}\n{}", server.log_text());
+    assert_eq!(sipp_totals(&out), (Some(10_000), Some(0)), "{out}");
+    let st = callee.wait(Duration::from_secs(20));
+    let out = callee.output();
+    assert!(st.is_some_and(|s| s.success()), "callee\n{out}");
+    assert_eq!(sipp_totals(&out), (Some(10_000), Some(0)), "{out}");
+}
+
+/// The final "Successful call" and "Failed call" totals from sipp's screen.
+fn sipp_totals(out: &str) -> (Option<u64>, Option<u64>) {
+    let last = |key: &str| {
+        out.lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with(key))
+            .and_then(|l| l.split('|').nth(2))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    (last("Successful call"), last("Failed call"))
 }
