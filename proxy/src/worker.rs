@@ -100,7 +100,7 @@ impl Handler for Worker {
                 return;
             }
             // The hop-by-hop ACK of a negative reply a transaction sent ends there (RFC 3261
-            // §17.2.1); sipvm absorbs it before the script, see docs/tm.md.
+            // §17.2.1); sipvm absorbs it before the script, see docs/modules/tm.md.
             if msg.method() == Some(crate::sip::Method::Ack)
                 && crate::tm::flow::absorb_ack(&self.shared.tm, &msg)
             {
@@ -146,11 +146,16 @@ impl Handler for Worker {
                 }
                 None => false,
             };
-            let ours = msg
-                .top_via()
-                .ok()
-                .and_then(|v| v.branch())
-                .and_then(crate::tm::key::parse_branch);
+            let branch = msg.top_via().ok().and_then(|v| v.branch());
+            let ours = branch.and_then(crate::tm::key::parse_branch);
+            // Our branch prefix without a valid check part: forged (or from an earlier run of
+            // the process). Neither a transaction nor the stateless path may take it.
+            let forged = ours.is_none()
+                && branch.is_some_and(|b| b.starts_with(crate::tm::key::BRANCH_PREFIX));
+            if forged {
+                tracing::debug!("reply from {src} with a branch sipvm did not make: dropped");
+            }
+            let dropped = dropped || forged;
             let mut handled = false;
             if let (false, Some((id, idx))) = (dropped, ours) {
                 let mut env = crate::tm::flow::Env {

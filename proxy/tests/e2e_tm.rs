@@ -475,17 +475,20 @@ fn a_call_keeps_its_generation_failure_route_across_route_reload() {
     );
 }
 
-/// One message off a stream, reading until its head ends (no bodies here).
-fn read_stream(s: &mut std::net::TcpStream) -> Vec<u8> {
+/// One message off a stream (no bodies here): up to the end of its head, keeping whatever
+/// follows in `rest` (two replies can arrive in one read).
+fn read_stream(s: &mut std::net::TcpStream, rest: &mut Vec<u8>) -> Vec<u8> {
     use std::io::Read;
-    let mut buf = Vec::new();
     let mut b = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+    loop {
+        if let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") {
+            let tail = rest.split_off(end + 4);
+            return std::mem::replace(rest, tail);
+        }
         let n = s.read(&mut b).expect("read from sipvm");
         assert!(n > 0, "connection closed early");
-        buf.extend_from_slice(&b[..n]);
+        rest.extend_from_slice(&b[..n]);
     }
-    buf
 }
 
 #[test]
@@ -508,7 +511,8 @@ fn a_caller_over_tcp_gets_its_replies_on_its_connection() {
          Call-ID: tcp-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
     );
     conn.write_all(inv.as_bytes()).unwrap();
-    assert_eq!(status(&read_stream(&mut conn)), Some(100));
+    let mut rest = Vec::new();
+    assert_eq!(status(&read_stream(&mut conn, &mut rest)), Some(100));
     let (got, _) = callee
         .recv(W)
         .unwrap_or_else(|| panic!("no INVITE\n{}", server.log_text()));
@@ -519,8 +523,8 @@ fn a_caller_over_tcp_gets_its_replies_on_its_connection() {
     );
     callee.send(server.addr, &answer(&got, 180, "Ringing", "b1"));
     callee.send(server.addr, &answer(&got, 200, "OK", "b1"));
-    assert_eq!(status(&read_stream(&mut conn)), Some(180));
-    let ok = read_stream(&mut conn);
+    assert_eq!(status(&read_stream(&mut conn, &mut rest)), Some(180));
+    let ok = read_stream(&mut conn, &mut rest);
     assert_eq!(status(&ok), Some(200));
     assert_eq!(
         header(&ok, "Via"),

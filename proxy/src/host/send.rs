@@ -125,7 +125,9 @@ pub fn forward_over(ctx: &mut Ctx<'_>, dst: SocketAddr, proto: Proto) -> Result<
 pub fn sending_socket<'l>(ctx: &Ctx<'l>, proto: Proto, dst: SocketAddr) -> Option<&'l Local> {
     match out_socket(ctx.locals, ctx.local, ctx.rr.force_socket, proto, dst) {
         Some(l) => Some(l),
-        None if proto == ctx.local.proto => Some(ctx.local),
+        None if proto == ctx.local.proto && ctx.local.addr.is_ipv4() == dst.is_ipv4() => {
+            Some(ctx.local)
+        }
         None => None,
     }
 }
@@ -285,21 +287,33 @@ fn note_source_in_reply(msg: &Msg, src: SocketAddr, force_rport: bool, buf: &mut
     if buf.get(start..start + val.len()) != Some(val) {
         return;
     }
-    let mut text = v.as_str().to_string();
+    use std::fmt::Write;
+    let mut text = String::with_capacity(val.len() + 40);
+    text.push_str(v.as_str());
     if rport == Some(None) {
-        if let Some(i) = text.to_ascii_lowercase().rfind(";rport") {
+        if let Some(i) = rfind_ignore_case(v.as_str().as_bytes(), b";rport") {
             let after = text.as_bytes().get(i + 6).copied();
             if after.is_none() || after == Some(b';') {
                 text.insert_str(i + 6, &format!("={}", src.port()));
             }
         }
     } else if rport.is_none() {
-        text.push_str(&format!(";rport={}", src.port()));
+        let _ = write!(text, ";rport={}", src.port());
     }
     if v.received().is_none() {
-        text.push_str(&format!(";received={}", src.ip()));
+        let _ = write!(text, ";received={}", src.ip());
     }
     buf.splice(start..start + val.len(), text.into_bytes());
+}
+
+/// The last position of `needle` (ASCII, lower case) in `hay`, ignoring case.
+fn rfind_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() > hay.len() {
+        return None;
+    }
+    (0..=hay.len() - needle.len())
+        .rev()
+        .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 /// A stateless reply to the current request; `extra` headers (`Contact` for 3xx...).

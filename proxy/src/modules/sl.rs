@@ -113,7 +113,9 @@ pub fn absorbs_ack(msg: &crate::sip::Msg) -> bool {
         return false;
     }
     match msg.to().ok().and_then(|t| t.tag()) {
-        Some(tag) => tag == send::to_tag(msg),
+        // Our tags start with "sv-": most ACKs (for a callee's 2xx) are told apart without
+        // hashing.
+        Some(tag) => tag.starts_with("sv-") && tag == send::to_tag(msg),
         None => false,
     }
 }

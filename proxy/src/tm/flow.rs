@@ -85,13 +85,16 @@ pub fn reply_up(env: &mut Env<'_>, t: &mut Txn, code: u16, data: Bytes, local: b
 
 /// Once the final reply is sent no route runs again: what only routes and local replies need
 /// is let go, so a transaction waiting out its timers holds little more than its last reply.
-/// Pending branches keep their request (their 487 still needs an ACK).
+/// Pending branches keep their request (their 487 still needs an ACK), and so do branches
+/// that timed out.
 fn compact(t: &mut Txn) {
     t.req = Bytes::new();
     t.edits = None;
     t.rr = None;
     t.avps = Vec::new();
-    for b in t.branches.iter_mut().filter(|b| b.done) {
+    // A branch that timed out keeps its request: a late provisional still needs its CANCEL,
+    // a late final reply its ACK.
+    for b in t.branches.iter_mut().filter(|b| b.done && !b.timed_out) {
         b.req = Bytes::new();
         b.reply = None;
     }
@@ -119,11 +122,13 @@ fn cancel_branch(env: &mut Env<'_>, t: &mut Txn, i: usize) {
     if b.done || b.cancel.is_some() {
         return;
     }
-    b.retr_at = None;
     if b.status < 100 {
+        // Not yet: the INVITE keeps being retransmitted until a provisional reply says it
+        // arrived (Kamailio's cancel_b_method 1), then the CANCEL goes.
         b.cancel_pending = true;
         return;
     }
+    b.retr_at = None;
     let Some(c) = Msg::parse(b.req.clone())
         .ok()
         .and_then(|r| build::cancel(&r))
@@ -131,11 +136,21 @@ fn cancel_branch(env: &mut Env<'_>, t: &mut Txn, i: usize) {
         return;
     };
     send_down(env.out, b, c.clone());
+    arm_cancel(b, c, t1, env.now);
+}
+
+/// CANCEL retransmissions (timer E of the CANCEL's own transaction) stop after this many:
+/// T1 doubling to T2 reaches timer F's 64·T1 in about ten.
+const CANCEL_TRIES: u8 = 10;
+
+/// Keeps the CANCEL just sent on `b` for retransmission over UDP.
+fn arm_cancel(b: &mut Branch, c: Bytes, t1: u64, now: u64) {
     b.cancel_pending = false;
     b.cancel = Some(c);
+    b.cancel_tries = 0;
     if b.proto == Proto::Udp {
         b.cancel_ivl = t1;
-        b.cancel_at = Some(env.now + t1);
+        b.cancel_at = Some(now + t1);
     }
 }
 
@@ -303,17 +318,36 @@ pub fn on_reply(
         return true;
     }
     if t.branches[idx].done {
-        // A retransmitted final reply: ACK it again, pass 2xx on (end to end).
-        let b = &t.branches[idx];
-        if t.invite && code >= 300 {
+        // A retransmitted final reply: ACK it again, pass 2xx on (end to end). On a branch
+        // that timed out, a late provisional gets the branch cancelled and a late negative
+        // reply its first ACK.
+        let (t1, now, invite) = (t.timers.t1, env.now, t.invite);
+        let b = &mut t.branches[idx];
+        if invite && code >= 300 {
+            if b.ack.is_none() && b.timed_out {
+                b.ack = Msg::parse(b.req.clone())
+                    .ok()
+                    .and_then(|r| build::ack(&r, msg));
+                b.cancel_at = None;
+            }
             if let Some(a) = b.ack.clone() {
                 send_down(env.out, b, a);
             }
-        } else if t.invite && code >= 200 {
+        } else if invite && code >= 200 {
+            b.cancel_at = None;
             if let Some(d) = build::relayed(msg) {
                 send_up(env.out, env.locals, t, d);
             }
+        } else if invite && b.timed_out && b.cancel.is_none() {
+            if let Some(c) = Msg::parse(b.req.clone())
+                .ok()
+                .and_then(|r| build::cancel(&r))
+            {
+                send_down(env.out, b, c.clone());
+                arm_cancel(b, c, t1, now);
+            }
         }
+        env.tm.schedule(t);
         return true;
     }
     let reason = msg
@@ -339,6 +373,7 @@ pub fn on_reply(
             b.status = code;
             b.retr_at = None;
             b.fr_at = None;
+            b.cancel_at = None;
             // Kept for the failure route and relaying; a 2xx goes upstream at once.
             if code >= 300 {
                 b.reply = Some(Bytes::copy_from_slice(msg.as_bytes()));
@@ -426,6 +461,16 @@ pub fn on_timer(env: &mut Env<'_>, vm: &mut Vm, id: u64) {
         t.g_at = Some(now + t.g_ivl);
     }
     let timers = t.timers;
+    if t.phase == Phase::Proceeding && t.lifetime_at.is_some_and(|l| l <= now) {
+        // The lifetime is over: every pending branch ends now, as on its fr timer.
+        t.lifetime_at = None;
+        for b in t.branches.iter_mut().filter(|b| !b.done) {
+            b.fr_at = Some(now);
+        }
+        if t.branches.is_empty() {
+            t.delete_at = Some(now);
+        }
+    }
     let mut timed_out = Vec::new();
     for (i, b) in t.branches.iter_mut().enumerate() {
         if b.retr_at.is_some_and(|r| r <= now) {
@@ -438,11 +483,16 @@ pub fn on_timer(env: &mut Env<'_>, vm: &mut Vm, id: u64) {
             b.retr_at = Some(now + b.retr_ivl);
         }
         if b.cancel_at.is_some_and(|r| r <= now) {
-            if let Some(c) = b.cancel.clone() {
-                send_down(env.out, b, c);
+            if b.cancel_tries >= CANCEL_TRIES {
+                b.cancel_at = None;
+            } else {
+                if let Some(c) = b.cancel.clone() {
+                    send_down(env.out, b, c);
+                }
+                b.cancel_tries += 1;
+                b.cancel_ivl = (b.cancel_ivl * 2).min(timers.t2);
+                b.cancel_at = Some(now + b.cancel_ivl);
             }
-            b.cancel_ivl = (b.cancel_ivl * 2).min(timers.t2);
-            b.cancel_at = Some(now + b.cancel_ivl);
         }
         if b.fr_at.is_some_and(|f| f <= now) && !b.done {
             b.fr_at = None;
@@ -457,14 +507,16 @@ pub fn on_timer(env: &mut Env<'_>, vm: &mut Vm, id: u64) {
         }
     }
     for i in timed_out {
-        // A ringing branch that timed out is cancelled (it may still be ringing).
+        // A ringing branch that timed out is cancelled (it may still be ringing); its 487
+        // gets an ACK when it comes (the request is kept, see `compact`).
         let b = &mut t.branches[i];
         if t.invite && b.cancel.is_none() {
             if let Some(c) = Msg::parse(b.req.clone())
                 .ok()
                 .and_then(|r| build::cancel(&r))
             {
-                send_down(env.out, b, c);
+                send_down(env.out, b, c.clone());
+                arm_cancel(b, c, timers.t1, now);
             }
         }
     }

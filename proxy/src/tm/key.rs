@@ -98,18 +98,43 @@ impl Key {
     }
 }
 
-/// Prefix of the branches sipvm's client transactions use: `z9hG4bKsvt<id hex>.<branch>`.
+/// Prefix of the branches sipvm's client transactions use:
+/// `z9hG4bKsvt<id hex>.<branch>.<check hex>`.
 pub const BRANCH_PREFIX: &str = "z9hG4bKsvt";
 
-pub fn branch_value(id: u64, idx: usize) -> String {
-    format!("{BRANCH_PREFIX}{id:x}.{idx}")
+/// A secret of this process, so the check part of a branch cannot be guessed: transaction ids
+/// are small counters, and without it anyone could end or hijack a call by sending a reply
+/// with a made-up branch.
+fn secret() -> u64 {
+    static S: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *S.get_or_init(|| {
+        use std::hash::BuildHasher;
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        // RandomState is seeded from the OS for every process.
+        std::collections::hash_map::RandomState::new().hash_one((t, std::process::id()))
+    })
 }
 
-/// The transaction id and branch index of one of our branches.
+fn check(id: u64, idx: usize) -> u32 {
+    (mix(secret() ^ mix(id ^ ((idx as u64) << 56))) >> 32) as u32
+}
+
+pub fn branch_value(id: u64, idx: usize) -> String {
+    format!("{BRANCH_PREFIX}{id:x}.{idx}.{:08x}", check(id, idx))
+}
+
+/// The transaction id and branch index of one of our branches; `None` for anything else,
+/// including a branch whose check part is not the one this process gave it.
 pub fn parse_branch(b: &str) -> Option<(u64, usize)> {
     let rest = b.strip_prefix(BRANCH_PREFIX)?;
-    let (id, idx) = rest.split_once('.')?;
-    Some((u64::from_str_radix(id, 16).ok()?, idx.parse().ok()?))
+    let mut parts = rest.splitn(3, '.');
+    let id = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let idx: usize = parts.next()?.parse().ok()?;
+    let c = u32::from_str_radix(parts.next()?, 16).ok()?;
+    (c == check(id, idx)).then_some((id, idx))
 }
 
 #[cfg(test)]
@@ -147,5 +172,10 @@ mod tests {
         let b = branch_value(0xdead_beef, 3);
         assert_eq!(parse_branch(&b), Some((0xdead_beef, 3)));
         assert_eq!(parse_branch("z9hG4bKother"), None);
+        // A made-up branch with a plausible id but no valid check is not ours.
+        assert_eq!(parse_branch("z9hG4bKsvt41.0"), None);
+        assert_eq!(parse_branch("z9hG4bKsvt41.0.00000000"), None);
+        let forged = format!("{}.{}", b.rsplit_once('.').unwrap().0, "deadbeef");
+        assert_eq!(parse_branch(&forged), None);
     }
 }

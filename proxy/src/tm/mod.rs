@@ -1,6 +1,6 @@
 //! Transactions (RFC 3261 §17) for the stateful proxy: a table sharded by hash, timers on a
 //! wheel per shard, and a core driven by events (request, reply, timer) with the time passed
-//! in, so tests can run it on simulated time. See docs/tm.md.
+//! in, so tests can run it on simulated time. See docs/modules/tm.md.
 //!
 //! Locking: a shard's mutex guards its maps and wheel only; a transaction has its own mutex,
 //! held while its routes run. Nobody takes a transaction's lock while holding a shard's.
@@ -30,6 +30,9 @@ pub type TxnRef = Arc<Mutex<Txn>>;
 pub fn lock(t: &TxnRef) -> MutexGuard<'_, Txn> {
     t.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// The longest timer value taken (a day): larger settings are cut, so deadlines cannot overflow.
+pub const MAX_TIMER_MS: u64 = 86_400_000;
 
 /// Timer values in milliseconds: tm's modparams (Kamailio 5.6 defaults), read from the
 /// snapshot a transaction is created under, `t_set_fr` overriding fr/fr_inv.
@@ -61,7 +64,7 @@ impl Timers {
         let get = |p: &str, def: u64| -> u64 {
             let v = modparam_int(snap, "tm", p, def as i64);
             if v > 0 {
-                v as u64
+                (v as u64).min(MAX_TIMER_MS)
             } else {
                 def
             }

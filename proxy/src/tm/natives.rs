@@ -84,8 +84,10 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         status: 0,
         g_at: None,
         g_ivl: 0,
-        // A transaction nobody answers or relays is dropped after Kamailio's lifetimes.
+        // A transaction nobody answers or relays is dropped after Kamailio's lifetimes; one
+        // with branches ends them then (see `flow::on_timer`).
         delete_at: Some(now + if invite { 180_000 } else { 32_000 }),
+        lifetime_at: Some(now + if invite { 180_000 } else { 32_000 }),
         rr: None,
         canceled: false,
         in_failure: false,
@@ -182,6 +184,19 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
 /// its timers started. False when it has nowhere to go.
 pub fn add_one(ctx: &mut Ctx<'_>, t: &mut Txn, uri: String, dst_uri: Option<String>) -> bool {
     let now = ctx.shared.tm.now();
+    // Kamailio's max_branches (12) over all the transaction's rounds: a failure route that
+    // relays again forever cannot grow a transaction without bound.
+    let max = ctx
+        .snap
+        .global("max_branches")
+        .last()
+        .map(|g| g.value.to_int())
+        .filter(|n| *n > 0)
+        .unwrap_or(12) as usize;
+    if t.branches.len() >= max {
+        tracing::warn!("t_relay: max_branches ({max}) reached, {uri} not tried");
+        return false;
+    }
     let Some(dst) = next_hop(dst_uri.as_deref().unwrap_or(&uri)) else {
         tracing::debug!("t_relay: no next hop for {uri}");
         return false;
@@ -220,8 +235,11 @@ pub fn add_one(ctx: &mut Ctx<'_>, t: &mut Txn, uri: String, dst_uri: Option<Stri
         cancel_at: None,
         cancel_ivl: 0,
         cancel_pending: false,
+        cancel_tries: 0,
         ack: None,
     });
+    // Branches run on their own timers now; the lifetime still bounds them.
+    t.delete_at = None;
     ctx.shared.tm.schedule(t);
     true
 }
@@ -265,12 +283,17 @@ fn t_relay(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     }
     match ctx.msg.method() {
         Some(Method::Ack) => {
-            // ACK for a 2xx has no transaction: it goes on statelessly (end to end).
+            // ACK for a 2xx has no transaction: it goes on statelessly (end to end), over the
+            // transport the next hop asks for, as the INVITE did.
             let Some(dst) = send::next_hop(ctx) else {
                 return Ok(-1);
             };
-            send::forward(ctx, dst)?;
-            return Ok(1);
+            let proto = send::next_hop_proto(ctx);
+            return Ok(if send::forward_over(ctx, dst, proto)? {
+                1
+            } else {
+                -1
+            });
         }
         Some(Method::Cancel) => return t_relay_cancel(ctx),
         _ => {}
@@ -301,8 +324,12 @@ fn t_relay_cancel(ctx: &mut Ctx<'_>) -> Result<i64, HostError> {
         let Some(dst) = send::next_hop(ctx) else {
             return Ok(-1);
         };
-        send::forward(ctx, dst)?;
-        return Ok(1);
+        let proto = send::next_hop_proto(ctx);
+        return Ok(if send::forward_over(ctx, dst, proto)? {
+            1
+        } else {
+            -1
+        });
     };
     send::reply(ctx, 200, "canceling", &[])?;
     let mut e = env(ctx);
@@ -525,9 +552,9 @@ fn t_get_status_code(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostE
 
 /// `t_set_fr(fr_inv [, fr])` in milliseconds; 0 keeps a value.
 fn t_set_fr(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let inv = arg_int(args, 0)?.max(0) as u64;
+    let inv = arg_int(args, 0)?.clamp(0, super::MAX_TIMER_MS as i64) as u64;
     let fr = if args.len() > 1 {
-        arg_int(args, 1)?.max(0) as u64
+        arg_int(args, 1)?.clamp(0, super::MAX_TIMER_MS as i64) as u64
     } else {
         0
     };

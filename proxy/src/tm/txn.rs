@@ -40,6 +40,8 @@ pub struct Branch {
     pub cancel_ivl: u64,
     /// CANCEL wanted but no provisional reply yet (RFC 3261 §9.1): sent when one arrives.
     pub cancel_pending: bool,
+    /// CANCEL retransmissions so far (they stop after `CANCEL_TRIES`, timer F's reach).
+    pub cancel_tries: u8,
     /// The hop-by-hop ACK sent for a negative final reply (resent on its retransmissions).
     pub ack: Option<Bytes>,
 }
@@ -105,6 +107,9 @@ pub struct Txn {
     pub g_ivl: u64,
     /// Timer H / wait timer: when the transaction is forgotten.
     pub delete_at: Option<u64>,
+    /// Kamailio's max_inv_lifetime / max_noninv_lifetime: past it, pending branches end as
+    /// if their fr timer had fired.
+    pub lifetime_at: Option<u64>,
     pub canceled: bool,
     /// A failure route is running (t_relay from it adds branches).
     pub in_failure: bool,
@@ -125,6 +130,9 @@ impl Txn {
         };
         take(self.g_at);
         take(self.delete_at);
+        if self.phase == Phase::Proceeding {
+            take(self.lifetime_at);
+        }
         for b in &self.branches {
             take(b.retr_at);
             take(b.fr_at);
@@ -181,6 +189,7 @@ mod tests {
             cancel_at: None,
             cancel_ivl: 0,
             cancel_pending: false,
+            cancel_tries: 0,
             ack: None,
         }
     }

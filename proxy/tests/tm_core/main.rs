@@ -173,9 +173,11 @@ fn cancel_before_any_provisional_waits_for_one() {
         vec![(A, "SIP/2.0 200".into())],
         "no CANCEL before a provisional"
     );
-    assert!(
-        r.tick(600).iter().all(|o| o.dst != B1),
-        "nor INVITE retransmissions"
+    // The INVITE is still retransmitted (it may have been lost), the CANCEL waits.
+    let out = r.tick(600);
+    assert_eq!(
+        sent(&out),
+        vec![(B1, "INVITE sip:bob@127.0.0.1:5081".into())]
     );
     let out = r.feed(&reply(&down, 180, "Ringing", "t1"), B1);
     let s = sent(&out);
@@ -241,7 +243,7 @@ fn failure_route_relays_to_the_next_hop_after_a_timeout() {
         .unwrap_or_else(|| panic!("{s:?}"));
     assert!(text(&next.data).starts_with("INVITE sip:failover@127.0.0.1:5083"));
     assert!(
-        top_via(&next.data).ends_with(".1"),
+        top_via(&next.data).rsplit('.').nth(1) == Some("1"),
         "branch 1: {}",
         top_via(&next.data)
     );
@@ -348,4 +350,99 @@ fn onreply_route_drops_a_provisional_and_failure_route_sees_avps_and_the_reply()
         text(&up.data).lines().next().unwrap(),
         "SIP/2.0 599 avp-bob 486 Busy Here dnd b0"
     );
+}
+
+#[test]
+fn a_reply_with_a_made_up_branch_reaches_no_transaction_and_no_caller() {
+    let mut r = Rig::new(CFG);
+    let out = r.feed(&invite("f1", "bob"), A);
+    let down = out[1].data.clone();
+    let real = top_via(&down);
+    let branch = real.split("branch=").nth(1).unwrap().to_string();
+    // The transaction id and branch index are guessable; the check part is not.
+    let (stem, _) = branch.rsplit_once('.').unwrap();
+    for fake in [stem.to_string(), format!("{stem}.00000000")] {
+        let forged = text(&reply(&down, 603, "Decline", "evil")).replace(&branch, &fake);
+        let out = r.feed(forged.as_bytes(), "127.0.0.99:5060".parse().unwrap());
+        assert!(out.is_empty(), "{}", all(&out));
+    }
+    // The real callee still completes the call.
+    let out = r.feed(&reply(&down, 200, "OK", "t1"), B1);
+    assert_eq!(sent(&out), vec![(A, "SIP/2.0 200".into())]);
+}
+
+#[test]
+fn a_ringing_branch_past_its_lifetime_ends_with_cancel_and_408() {
+    let mut r = Rig::new(CFG);
+    let out = r.feed(&invite("l1", "bob"), A);
+    let down = out[1].data.clone();
+    let ringing = reply(&down, 180, "Ringing", "t1");
+    let mut last = Vec::new();
+    // A 180 every 2 s keeps fr_inv (3 s) from firing; the 180 s lifetime ends it anyway.
+    for _ in 0..95 {
+        r.feed(&ringing, B1);
+        last = r.tick(2_000);
+        if last.iter().any(|o| o.dst == A) {
+            break;
+        }
+    }
+    let s = sent(&last);
+    assert!(
+        s.contains(&(B1, "CANCEL sip:bob@127.0.0.1:5081".into())),
+        "{s:?}"
+    );
+    assert!(s.contains(&(A, "SIP/2.0 408".into())), "{s:?}");
+    assert!((178_000..=182_000).contains(&r.clock()), "{}", r.clock());
+}
+
+#[test]
+fn a_timed_out_ringing_branch_resends_its_cancel_and_acks_the_late_487() {
+    let mut r = Rig::new(CFG);
+    let out = r.feed(&invite("l2", "bob"), A);
+    let down = out[1].data.clone();
+    r.feed(&reply(&down, 180, "Ringing", "t1"), B1);
+    let out = r.tick(3_100);
+    assert!(sent(&out).contains(&(B1, "CANCEL sip:bob@127.0.0.1:5081".into())));
+    // (The caller gets its 408 again meanwhile: timer G, it has not ACKed.)
+    let down_only = |out: Vec<sipvm_proxy::transport::Outgoing>| -> Vec<_> {
+        sent(&out).into_iter().filter(|(d, _)| *d == B1).collect()
+    };
+    let out = r.tick(520);
+    assert_eq!(
+        down_only(out),
+        vec![(B1, "CANCEL sip:bob@127.0.0.1:5081".into())],
+        "resent"
+    );
+    let out = r.feed(&reply(&down, 487, "Request Terminated", "t1"), B1);
+    assert_eq!(sent(&out), vec![(B1, "ACK sip:bob@127.0.0.1:5081".into())]);
+    assert!(
+        down_only(r.tick(2_000)).is_empty(),
+        "no more CANCELs after the 487"
+    );
+}
+
+#[test]
+fn a_failure_route_that_relays_forever_stops_at_max_branches() {
+    let mut r = Rig::new(LOOP);
+    let out = r.feed(&invite("m1", "bob"), A);
+    let mut next = out[1].data.clone();
+    let mut branches = 1;
+    for _ in 0..40 {
+        let out = r.feed(&reply(&next, 486, "Busy Here", "t"), B1);
+        match out.iter().find(|o| text(&o.data).starts_with("INVITE ")) {
+            Some(o) => {
+                next = o.data.clone();
+                branches += 1;
+            }
+            None => {
+                assert!(
+                    sent(&out).contains(&(A, "SIP/2.0 486".into())),
+                    "{}",
+                    all(&out)
+                );
+                break;
+            }
+        }
+    }
+    assert_eq!(branches, 12);
 }

@@ -45,7 +45,7 @@ proptest! {
         let mut r = Rig::new(CFG);
         let mut down: Vec<Vec<u8>> = Vec::new();
         let mut invites: Vec<Vec<u8>> = Vec::new();
-        let mut keep = |out: Vec<sipvm_proxy::transport::Outgoing>, down: &mut Vec<Vec<u8>>| {
+        let keep = |out: Vec<sipvm_proxy::transport::Outgoing>, down: &mut Vec<Vec<u8>>| {
             for o in out {
                 if o.dst != A && !o.data.starts_with(b"SIP/2.0") {
                     down.push(o.data.to_vec());

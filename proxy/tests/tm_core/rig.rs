@@ -106,6 +106,22 @@ failure_route[F] {
 }
 "#;
 
+/// A failure route that relays again after every failure.
+pub const LOOP: &str = r#"
+listen=udp:127.0.0.1:5060
+loadmodule "tm.so"
+loadmodule "siputils.so"
+request_route {
+    rewritehostport("127.0.0.1:5081");
+    t_on_failure("F");
+    t_relay();
+}
+failure_route[F] {
+    t_on_failure("F");
+    t_relay();
+}
+"#;
+
 /// Two generations told apart by their failure route's answer.
 pub const GEN: &str = r#"
 listen=udp:127.0.0.1:5060
