@@ -432,6 +432,11 @@ fn a_call_keeps_its_generation_failure_route_across_route_reload() {
         server.addr,
         &caller.request("INVITE", "sip:bob@example.test", "gen-1", ""),
     );
+    // The 100 Trying says the transaction exists (on generation 1) before the reload.
+    let (t, _) = caller
+        .recv(Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no 100 for gen-1\n{}", server.log_text()));
+    assert_eq!(status(&t), Some(100));
     let next = server.dir.path().join("two.cfg");
     std::fs::write(
         &next,

@@ -416,8 +416,15 @@ pub fn save(
     cfg: &RegCfg,
     now: i64,
 ) -> Saved {
+    // The record is taken out of the shard and worked on in place (no copy per REGISTER);
+    // with a database the stored version is kept to see whether anything changed.
+    let original = if locked.persists() {
+        locked.get(aor).cloned()
+    } else {
+        None
+    };
     // Expired bindings take no part (the timer may not have run yet).
-    let existing = locked.get(aor).cloned().map(|mut r| {
+    let existing = locked.take(aor).map(|mut r| {
         r.purge(now);
         r
     });
@@ -428,16 +435,20 @@ pub fn save(
     // Kamailio checks the first contact's reg-id before anything else and, when it is bad,
     // fails without an error state: a 200 listing the bindings as they were, and -1.
     if reg.contacts.first().is_some_and(|c| reg_id_of(c).is_err()) {
+        let bindings = listed(existing.as_ref());
+        if let Some(r) = existing {
+            locked.restore(r);
+        }
         return Saved {
             ret: -1,
             err: None,
-            bindings: listed(existing.as_ref()),
+            bindings,
         };
     }
     if reg.contacts.is_empty() {
         if reg.star {
-            if existing.is_some() {
-                locked.remove(aor);
+            if let Some(r) = existing {
+                locked.delete_taken(r);
             }
             return Saved {
                 ret: 3,
@@ -445,18 +456,24 @@ pub fn save(
                 bindings: Vec::new(),
             };
         }
+        let bindings = listed(existing.as_ref());
+        if let Some(r) = existing {
+            locked.restore(r);
+        }
         return Saved {
             ret: 4,
             err: None,
-            bindings: listed(existing.as_ref()),
+            bindings,
         };
     }
-    match existing.filter(|r| !r.bindings.is_empty()) {
-        Some(mut rec) => {
+    match existing {
+        Some(mut rec) if !rec.bindings.is_empty() => {
             let r = update_contacts(ul, &mut rec, reg, cfg, now);
             let bindings = listed(Some(&rec));
-            if locked.get(aor) != Some(&rec) {
+            if !locked.persists() || original.as_ref() != Some(&rec) {
                 locked.put(rec);
+            } else {
+                locked.restore(rec);
             }
             match r {
                 Ok(rc) => Saved {
@@ -471,7 +488,7 @@ pub fn save(
                 },
             }
         }
-        None => match insert_contacts(ul, aor, reg, cfg, now) {
+        leftover => match insert_contacts(ul, aor, reg, cfg, now) {
             Ok(rec) => {
                 let bindings = listed(Some(&rec));
                 locked.put(rec);
@@ -483,7 +500,9 @@ pub fn save(
             }
             Err(e) => {
                 // An expired leftover is dropped as Kamailio's failed insert drops the record.
-                locked.remove(aor);
+                if let Some(r) = leftover {
+                    locked.delete_taken(r);
+                }
                 Saved {
                     ret: if e == Rerr::TooMany { -2 } else { -1 },
                     err: Some(e),

@@ -149,6 +149,34 @@ impl Locked<'_> {
         }
     }
 
+    /// Whether changes are written to a database (and so worth comparing before writing).
+    pub fn persists(&self) -> bool {
+        self.table.writer.is_some()
+    }
+
+    /// Takes the AoR's record out of the shard to work on it (nothing is written).
+    pub fn take(&mut self, aor: &str) -> Option<Record> {
+        self.shard.remove(aor)
+    }
+
+    /// Puts back a record [`Locked::take`] took, unchanged for the database; one left with
+    /// no binding (all expired) is gone, for the database too.
+    pub fn restore(&mut self, rec: Record) {
+        if rec.bindings.is_empty() {
+            self.table.persist(&rec);
+        } else {
+            self.shard.insert(rec.aor.clone(), rec);
+        }
+    }
+
+    /// Records that a taken record is gone (for the database).
+    pub fn delete_taken(&mut self, rec: Record) {
+        self.table.persist(&Record {
+            bindings: Vec::new(),
+            ..rec
+        });
+    }
+
     /// Removes the AoR; whether it existed.
     pub fn remove(&mut self, aor: &str) -> bool {
         let Some(rec) = self.shard.remove(aor) else {
