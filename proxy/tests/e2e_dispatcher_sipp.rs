@@ -6,49 +6,13 @@ mod common;
 mod dispatcher_common;
 use common::*;
 use dispatcher_common::{flags, write_list};
-use std::path::{Path, PathBuf};
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn require_sipp() {
-    assert!(
-        have_sipp(),
-        "sipp is not installed: these end-to-end tests need it (apt-get install sip-tester)"
-    );
-}
-
+/// sipp on loopback for these tests (see `common::sipp_command`).
 fn sipp(args: &[&str]) -> Command {
-    let mut c = Command::new("sipp");
-    c.args(args).args([
-        "-i",
-        "127.0.0.1",
-        "-nostdin",
-        "-timeout",
-        "60s",
-        "-timeout_error",
-    ]);
-    c
-}
-
-/// The final "Successful call" and "Failed call" totals from sipp's screen dump.
-fn totals(out: &str) -> (Option<u64>, Option<u64>) {
-    let last = |key: &str| {
-        out.lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with(key))
-            .and_then(|l| l.split('|').nth(2))
-            .and_then(|v| v.trim().parse().ok())
-    };
-    (last("Successful call"), last("Failed call"))
-}
-
-/// A scenario of tests/sipp copied into `dir` (sipp writes its traces beside it).
-fn scenario(dir: &Path, name: &str) -> String {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/sipp")
-        .join(name);
-    std::fs::copy(&src, dir.join(name)).unwrap();
-    name.to_string()
+    sipp_command(args, "60s")
 }
 
 #[test]
@@ -82,8 +46,8 @@ request_route {{
         list.display()
     );
     let server = Sipvm::start(&cfg, &[]);
-    let uas_sf = scenario(dir.path(), "message-uas.xml");
-    let uac_sf = scenario(dir.path(), "message-uac.xml");
+    let uas_sf = sipp_scenario(dir.path(), "message-uas.xml");
+    let uac_sf = sipp_scenario(dir.path(), "message-uac.xml");
     let each = EACH.to_string();
     let mut callees: Vec<Bounded> = ports
         .iter()
@@ -116,7 +80,7 @@ request_route {{
     let ev = || format!("{}\n{}", uac.output(), server.log_text());
     assert!(st.success(), "sipp uac: {st}\n{}", ev());
     assert_eq!(
-        totals(&uac.output()),
+        sipp_totals(&uac.output()),
         (Some(3 * EACH as u64), Some(0)),
         "{}",
         ev()
@@ -125,7 +89,11 @@ request_route {{
     for (i, c) in callees.iter_mut().enumerate() {
         let st = c.wait(Duration::from_secs(10)).expect("sipp uas finished");
         assert!(st.success(), "uas{i}: {st}\n{}", c.output());
-        assert_eq!(totals(&c.output()), (Some(EACH as u64), Some(0)), "uas{i}");
+        assert_eq!(
+            sipp_totals(&c.output()),
+            (Some(EACH as u64), Some(0)),
+            "uas{i}"
+        );
     }
 }
 
@@ -156,26 +124,11 @@ fn example_failover_with_tm_and_sipp() {
         ],
     );
     let url = format!("http://127.0.0.1:{rpc_port}/RPC");
-    let sipp = |args: &[&str]| {
-        let mut c = Command::new("sipp");
-        c.args(args).args([
-            "-i",
-            "127.0.0.1",
-            "-nostdin",
-            "-timeout",
-            "60s",
-            "-timeout_error",
-        ]);
-        c
-    };
     // Callees that mirror Record-Route and a caller that sends ACK and BYE along the route
     // set (11 answers in-dialog requests without a Route with 404). The third callee is never
     // started.
     for f in ["callee-rr.xml", "caller-rr.xml"] {
-        let src = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/sipp")
-            .join(f);
-        std::fs::copy(src, dir.path().join(f)).unwrap();
+        sipp_scenario(dir.path(), f);
     }
     let (p0, p1) = (ports[0].to_string(), ports[1].to_string());
     let _uas0 = Bounded::spawn(

@@ -30,9 +30,7 @@ fn sipp_registers_10000_users() {
     );
     let url = format!("http://127.0.0.1:{rpc}/RPC");
     let dir = Scratch::new();
-    let scenario =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp/register-uac.xml");
-    std::fs::copy(&scenario, dir.path().join("register-uac.xml")).unwrap();
+    sipp_scenario(dir.path(), "register-uac.xml");
     let mut csv = String::from("SEQUENTIAL\n");
     for i in 0..10_000 {
         csv.push_str(&format!("user{i:05};\n"));
@@ -43,33 +41,28 @@ fn sipp_registers_10000_users() {
     // Every binding points at the callee of the second stage.
     let callee_port = free_port();
     let contact = format!("127.0.0.1:{callee_port}");
-    let mut cmd = std::process::Command::new("sipp");
-    cmd.args([
-        "-sf",
-        "register-uac.xml",
-        "-inf",
-        "users.csv",
-        &target,
-        "-p",
-        &port,
-        "-m",
-        "10000",
-        "-r",
-        "500",
-        "-key",
-        "expires",
-        "600",
-        "-key",
-        "contact",
-        &contact,
-        "-i",
-        "127.0.0.1",
-        "-nostdin",
-        "-timeout",
+    let cmd = sipp_command(
+        &[
+            "-sf",
+            "register-uac.xml",
+            "-inf",
+            "users.csv",
+            &target,
+            "-p",
+            &port,
+            "-m",
+            "10000",
+            "-r",
+            "500",
+            "-key",
+            "expires",
+            "600",
+            "-key",
+            "contact",
+            &contact,
+        ],
         "120s",
-        "-timeout_error",
-        "-trace_err",
-    ]);
+    );
     let mut sipp = Bounded::spawn(cmd, dir.path(), "register");
     let st = sipp.wait(Duration::from_secs(130));
     let out = sipp.output();
@@ -98,24 +91,9 @@ fn sipp_registers_10000_users() {
 
     // Second stage: a call to each of the 10,000 users reaches the contact through lookup().
     for f in ["call-users.xml", "callee-rr.xml"] {
-        let src = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/sipp")
-            .join(f);
-        std::fs::copy(src, dir.path().join(f)).unwrap();
+        sipp_scenario(dir.path(), f);
     }
-    let sipp_args = |extra: &[&str]| {
-        let mut c = std::process::Command::new("sipp");
-        c.args(extra).args([
-            "-i",
-            "127.0.0.1",
-            "-nostdin",
-            "-timeout",
-            "120s",
-            "-timeout_error",
-            "-trace_err",
-        ]);
-        c
-    };
+    let sipp_args = |extra: &[&str]| sipp_command(extra, "120s");
     let cp = callee_port.to_string();
     let mut callee = Bounded::spawn(
         sipp_args(&["-sf", "callee-rr.xml", "-p", &cp, "-m", "10000"]),
@@ -150,16 +128,4 @@ fn sipp_registers_10000_users() {
     let out = callee.output();
     assert!(st.is_some_and(|s| s.success()), "callee\n{out}");
     assert_eq!(sipp_totals(&out), (Some(10_000), Some(0)), "{out}");
-}
-
-/// The final "Successful call" and "Failed call" totals from sipp's screen.
-fn sipp_totals(out: &str) -> (Option<u64>, Option<u64>) {
-    let last = |key: &str| {
-        out.lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with(key))
-            .and_then(|l| l.split('|').nth(2))
-            .and_then(|v| v.trim().parse().ok())
-    };
-    (last("Successful call"), last("Failed call"))
 }

@@ -13,27 +13,10 @@ const CALLS: &str = "1000";
 const SIPP_TIMEOUT: &str = "60s";
 const PROCESS_LIMIT: Duration = Duration::from_secs(75);
 
-fn require_sipp() {
-    assert!(
-        have_sipp(),
-        "sipp is not installed: these end-to-end tests need it (`.ci/run` installs the \
-         Debian package `sip-tester`; locally: apt-get install sip-tester)"
-    );
-}
-
 /// Common sipp arguments: loopback, no keyboard, bounded, statistics and errors traced.
 fn sipp(args: &[&str]) -> Command {
-    let mut c = Command::new("sipp");
-    c.args(args).args([
-        "-i",
-        "127.0.0.1",
-        "-nostdin",
-        "-timeout",
-        SIPP_TIMEOUT,
-        "-timeout_error",
-        "-trace_err",
-        "-trace_stat",
-    ]);
+    let mut c = sipp_command(args, SIPP_TIMEOUT);
+    c.arg("-trace_stat");
     c
 }
 
@@ -86,18 +69,6 @@ fn evidence(dir: &std::path::Path, runs: &[&Bounded], server: &Sipvm) -> String 
     s
 }
 
-/// The final "Successful call" and "Failed call" totals from sipp's screen dump.
-fn totals(out: &str) -> (Option<u64>, Option<u64>) {
-    let last = |key: &str| {
-        out.lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with(key))
-            .and_then(|l| l.split('|').nth(2))
-            .and_then(|v| v.trim().parse().ok())
-    };
-    (last("Successful call"), last("Failed call"))
-}
-
 #[test]
 fn sipp_uac_calls_uas_through_stateless_forward() {
     require_sipp();
@@ -147,11 +118,16 @@ fn sipp_uac_calls_uas_through_stateless_forward() {
         "sipp uac: {st} (0 means every call succeeded)\n{}",
         ev()
     );
-    assert_eq!(totals(&out), (Some(1000), Some(0)), "uac totals\n{}", ev());
+    assert_eq!(
+        sipp_totals(&out),
+        (Some(1000), Some(0)),
+        "uac totals\n{}",
+        ev()
+    );
     let st = uas_st.unwrap_or_else(|| panic!("sipp uas did not finish in time\n{}", ev()));
     assert!(st.success(), "sipp uas: {st}\n{}", ev());
     assert_eq!(
-        totals(&uas.output()),
+        sipp_totals(&uas.output()),
         (Some(1000), Some(0)),
         "uas totals\n{}",
         ev()
@@ -185,7 +161,7 @@ fn sipp_options_against_reply_always() {
         ev()
     );
     assert_eq!(
-        totals(&uac.output()),
+        sipp_totals(&uac.output()),
         (Some(1000), Some(0)),
         "totals\n{}",
         ev()

@@ -11,6 +11,11 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+/// sipp on loopback for these tests (see `common::sipp_command`).
+fn sipp(args: &[&str]) -> Command {
+    sipp_command(args, "60s")
+}
+
 const CFG: &str = r#"
 listen=udp:127.0.0.1:5060
 children=2
@@ -28,32 +33,6 @@ request_route {
     forward();
 }
 "#;
-
-fn sipp(args: &[&str]) -> Command {
-    let mut c = Command::new("sipp");
-    c.args(args).args([
-        "-i",
-        "127.0.0.1",
-        "-nostdin",
-        "-timeout",
-        "60s",
-        "-timeout_error",
-        "-trace_err",
-    ]);
-    c
-}
-
-/// The final "Successful call" and "Failed call" totals from sipp's screen dump.
-fn totals(out: &str) -> (Option<u64>, Option<u64>) {
-    let last = |key: &str| {
-        out.lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with(key))
-            .and_then(|l| l.split('|').nth(2))
-            .and_then(|v| v.trim().parse().ok())
-    };
-    (last("Successful call"), last("Failed call"))
-}
 
 /// sipp's error logs and the tail of its screen, for a failure message.
 fn evidence(dir: &std::path::Path, runs: &[&Bounded]) -> String {
@@ -133,8 +112,18 @@ fn sipp_calls_route_ack_and_bye_by_the_recorded_route() {
     };
     let st = st.unwrap_or_else(|| panic!("caller did not finish\n{}", ev()));
     assert!(st.success(), "caller: {st}\n{}", ev());
-    assert_eq!(totals(&caller.output()), (Some(1000), Some(0)), "{}", ev());
+    assert_eq!(
+        sipp_totals(&caller.output()),
+        (Some(1000), Some(0)),
+        "{}",
+        ev()
+    );
     let cst = cst.unwrap_or_else(|| panic!("callee did not finish\n{}", ev()));
     assert!(cst.success(), "callee: {cst}\n{}", ev());
-    assert_eq!(totals(&callee.output()), (Some(1000), Some(0)), "{}", ev());
+    assert_eq!(
+        sipp_totals(&callee.output()),
+        (Some(1000), Some(0)),
+        "{}",
+        ev()
+    );
 }

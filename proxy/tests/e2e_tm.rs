@@ -6,44 +6,16 @@
 mod common;
 use common::*;
 use sipvm_rpc::{client, Value};
-use std::path::PathBuf;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const W: Duration = Duration::from_secs(3);
-
+/// sipp on loopback for these tests (see `common::sipp_command`).
 fn sipp(args: &[&str]) -> Command {
-    let mut c = Command::new("sipp");
-    c.args(args).args([
-        "-i",
-        "127.0.0.1",
-        "-nostdin",
-        "-timeout",
-        "90s",
-        "-timeout_error",
-        "-trace_err",
-    ]);
-    c
+    sipp_command(args, "90s")
 }
 
-fn totals(out: &str) -> (Option<u64>, Option<u64>) {
-    let last = |key: &str| {
-        out.lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with(key))
-            .and_then(|l| l.split('|').nth(2))
-            .and_then(|v| v.trim().parse().ok())
-    };
-    (last("Successful call"), last("Failed call"))
-}
-
-fn scenario(dir: &std::path::Path, name: &str) -> String {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/sipp")
-        .join(name);
-    std::fs::copy(&src, dir.join(name)).unwrap();
-    name.to_string()
-}
+const W: Duration = Duration::from_secs(3);
 
 fn rpc(port: u16, method: &str, params: Vec<Value>) -> Value {
     client::call(&format!("http://127.0.0.1:{port}/RPC"), method, params)
@@ -71,8 +43,8 @@ fn sipp_1000_calls_through_stateful_round_robin_with_record_route() {
     let (p1, p2, rpcp) = (free_port(), free_port(), free_port());
     let server = stateful(p1, p2, rpcp, &[]);
     let dir = Scratch::new();
-    let callee = scenario(dir.path(), "callee-rr.xml");
-    let caller = scenario(dir.path(), "caller-rr.xml");
+    let callee = sipp_scenario(dir.path(), "callee-rr.xml");
+    let caller = sipp_scenario(dir.path(), "caller-rr.xml");
     let mut callees: Vec<Bounded> = [p1, p2]
         .iter()
         .map(|p| {
@@ -105,7 +77,12 @@ fn sipp_1000_calls_through_stateful_round_robin_with_record_route() {
         )
     };
     assert!(st.is_some_and(|s| s.success()), "caller failed\n{}", ev());
-    assert_eq!(totals(&uac.output()), (Some(1000), Some(0)), "{}", ev());
+    assert_eq!(
+        sipp_totals(&uac.output()),
+        (Some(1000), Some(0)),
+        "{}",
+        ev()
+    );
     for c in callees.iter_mut() {
         let st = c.wait(Duration::from_secs(15));
         // Each callee took half the calls and saw each BYE: the BYE went through sipvm.
@@ -115,7 +92,12 @@ fn sipp_1000_calls_through_stateful_round_robin_with_record_route() {
             c.what,
             c.output()
         );
-        assert_eq!(totals(&c.output()), (Some(500), Some(0)), "{}", c.output());
+        assert_eq!(
+            sipp_totals(&c.output()),
+            (Some(500), Some(0)),
+            "{}",
+            c.output()
+        );
     }
     // After the wait timer every transaction is gone.
     let t0 = Instant::now();
@@ -137,8 +119,8 @@ fn reloads_under_stateful_load_lose_no_call() {
     let (p1, p2, rpcp) = (free_port(), free_port(), free_port());
     let server = stateful(p1, p2, rpcp, &[]);
     let dir = Scratch::new();
-    let callee = scenario(dir.path(), "callee-rr.xml");
-    let caller = scenario(dir.path(), "caller-rr.xml");
+    let callee = sipp_scenario(dir.path(), "callee-rr.xml");
+    let caller = sipp_scenario(dir.path(), "caller-rr.xml");
     let mut callees: Vec<Bounded> = [p1, p2]
         .iter()
         .map(|p| {
@@ -189,14 +171,19 @@ fn reloads_under_stateful_load_lose_no_call() {
         "caller\n{out}\n{}",
         server.log_text()
     );
-    assert_eq!(totals(&out), (Some(2000), Some(0)), "{out}");
+    assert_eq!(sipp_totals(&out), (Some(2000), Some(0)), "{out}");
     for c in callees.iter_mut() {
         assert!(
             c.wait(Duration::from_secs(15)).is_some_and(|s| s.success()),
             "{}",
             c.output()
         );
-        assert_eq!(totals(&c.output()), (Some(1000), Some(0)), "{}", c.output());
+        assert_eq!(
+            sipp_totals(&c.output()),
+            (Some(1000), Some(0)),
+            "{}",
+            c.output()
+        );
     }
 }
 

@@ -641,3 +641,52 @@ request_route {
     sl_send_reply("200", "OK");
 }
 "#;
+
+// ---- sipp, shared by the sipp end-to-end tests ----
+
+/// Panics with the install hint when sipp is missing (the e2e tests need it).
+pub fn require_sipp() {
+    assert!(
+        have_sipp(),
+        "sipp is not installed: these end-to-end tests need it (`.ci/run` installs the Debian \
+         package `sip-tester`; locally: apt-get install sip-tester)"
+    );
+}
+
+/// sipp on 127.0.0.1 without a keyboard, the whole run bounded by `limit` (a sipp duration
+/// such as "60s") and failing when it runs out, first errors traced beside the scenario.
+pub fn sipp_command(args: &[&str], limit: &str) -> Command {
+    let mut c = Command::new("sipp");
+    c.args(args).args([
+        "-i",
+        "127.0.0.1",
+        "-nostdin",
+        "-timeout",
+        limit,
+        "-timeout_error",
+        "-trace_err",
+    ]);
+    c
+}
+
+/// The final "Successful call" and "Failed call" totals from sipp's screen dump.
+pub fn sipp_totals(out: &str) -> (Option<u64>, Option<u64>) {
+    let last = |key: &str| {
+        out.lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with(key))
+            .and_then(|l| l.split('|').nth(2))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    (last("Successful call"), last("Failed call"))
+}
+
+/// A scenario of tests/sipp copied into `dir` (sipp writes its traces beside the scenario,
+/// so the checkout stays clean); its name, for `-sf`.
+pub fn sipp_scenario(dir: &Path, name: &str) -> String {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(name);
+    std::fs::copy(&src, dir.join(name)).unwrap();
+    name.to_string()
+}
