@@ -37,37 +37,68 @@ fn stateful(hop1: u16, hop2: u16, rpc_port: u16, extra: &[(&'static str, String)
     Sipvm::example("08-round-robin-stateful.cfg", &subst)
 }
 
+/// sipp calls through 08: a caller that follows the route set, two callees that mirror
+/// Record-Route (each takes half the calls), sipvm with an RPC port.
+struct Calls08 {
+    server: Sipvm,
+    rpc: u16,
+    dir: Scratch,
+    uac: Bounded,
+    callees: Vec<Bounded>,
+}
+
+impl Calls08 {
+    fn start(calls: u32, rate: u32) -> Calls08 {
+        require_sipp();
+        let (p1, p2, rpc) = (free_port(), free_port(), free_port());
+        let server = stateful(p1, p2, rpc, &[]);
+        let dir = Scratch::new();
+        let callee = sipp_scenario(dir.path(), "callee-rr.xml");
+        let caller = sipp_scenario(dir.path(), "caller-rr.xml");
+        let each = (calls / 2).to_string();
+        let callees: Vec<Bounded> = [p1, p2]
+            .iter()
+            .map(|p| {
+                let ps = p.to_string();
+                Bounded::spawn(
+                    sipp(&["-sf", &callee, "-p", &ps, "-m", &each]),
+                    dir.path(),
+                    &format!("callee{p}"),
+                )
+            })
+            .collect();
+        for p in [p1, p2] {
+            assert!(wait_udp_bound(p, Duration::from_secs(5)), "callee on {p}");
+        }
+        let target = format!("127.0.0.1:{}", server.port);
+        let cp = free_port().to_string();
+        let (calls, rate) = (calls.to_string(), rate.to_string());
+        let uac = Bounded::spawn(
+            sipp(&[
+                "-sf", &caller, &target, "-p", &cp, "-m", &calls, "-r", &rate,
+            ]),
+            dir.path(),
+            "caller",
+        );
+        Calls08 {
+            server,
+            rpc,
+            dir,
+            uac,
+            callees,
+        }
+    }
+}
+
 #[test]
 fn sipp_1000_calls_through_stateful_round_robin_with_record_route() {
-    assert!(have_sipp(), "sipp is needed (Debian package sip-tester)");
-    let (p1, p2, rpcp) = (free_port(), free_port(), free_port());
-    let server = stateful(p1, p2, rpcp, &[]);
-    let dir = Scratch::new();
-    let callee = sipp_scenario(dir.path(), "callee-rr.xml");
-    let caller = sipp_scenario(dir.path(), "caller-rr.xml");
-    let mut callees: Vec<Bounded> = [p1, p2]
-        .iter()
-        .map(|p| {
-            let ps = p.to_string();
-            Bounded::spawn(
-                sipp(&["-sf", &callee, "-p", &ps, "-m", "500"]),
-                dir.path(),
-                &format!("callee{p}"),
-            )
-        })
-        .collect();
-    for p in [p1, p2] {
-        assert!(wait_udp_bound(p, Duration::from_secs(5)), "callee on {p}");
-    }
-    let target = format!("127.0.0.1:{}", server.port);
-    let cp = free_port().to_string();
-    let mut uac = Bounded::spawn(
-        sipp(&[
-            "-sf", &caller, &target, "-p", &cp, "-m", "1000", "-r", "200",
-        ]),
-        dir.path(),
-        "caller",
-    );
+    let Calls08 {
+        server,
+        rpc: rpcp,
+        dir: _dir,
+        mut uac,
+        mut callees,
+    } = Calls08::start(1000, 200);
     let st = uac.wait(Duration::from_secs(100));
     let ev = || {
         format!(
@@ -115,35 +146,13 @@ fn sipp_1000_calls_through_stateful_round_robin_with_record_route() {
 
 #[test]
 fn reloads_under_stateful_load_lose_no_call() {
-    assert!(have_sipp(), "sipp is needed (Debian package sip-tester)");
-    let (p1, p2, rpcp) = (free_port(), free_port(), free_port());
-    let server = stateful(p1, p2, rpcp, &[]);
-    let dir = Scratch::new();
-    let callee = sipp_scenario(dir.path(), "callee-rr.xml");
-    let caller = sipp_scenario(dir.path(), "caller-rr.xml");
-    let mut callees: Vec<Bounded> = [p1, p2]
-        .iter()
-        .map(|p| {
-            let ps = p.to_string();
-            Bounded::spawn(
-                sipp(&["-sf", &callee, "-p", &ps, "-m", "1000"]),
-                dir.path(),
-                &format!("callee{p}"),
-            )
-        })
-        .collect();
-    for p in [p1, p2] {
-        assert!(wait_udp_bound(p, Duration::from_secs(5)), "callee on {p}");
-    }
-    let target = format!("127.0.0.1:{}", server.port);
-    let cp = free_port().to_string();
-    let mut uac = Bounded::spawn(
-        sipp(&[
-            "-sf", &caller, &target, "-p", &cp, "-m", "2000", "-r", "250",
-        ]),
-        dir.path(),
-        "caller",
-    );
+    let Calls08 {
+        server,
+        rpc: rpcp,
+        dir: _dir,
+        mut uac,
+        mut callees,
+    } = Calls08::start(2000, 250);
     // Two versions of the file, told apart by the 404 reason; reloaded in turn while calls run.
     let file = server.cfg_path();
     let a = std::fs::read_to_string(&file).unwrap();
