@@ -287,21 +287,25 @@ fn note_source_in_reply(msg: &Msg, src: SocketAddr, force_rport: bool, buf: &mut
     if buf.get(start..start + val.len()) != Some(val) {
         return;
     }
-    use std::fmt::Write;
+    use crate::sip::numfmt::{push_int, push_ip};
     let mut text = String::with_capacity(val.len() + 40);
     text.push_str(v.as_str());
     if rport == Some(None) {
         if let Some(i) = rfind_ignore_case(v.as_str().as_bytes(), b";rport") {
             let after = text.as_bytes().get(i + 6).copied();
             if after.is_none() || after == Some(b';') {
-                text.insert_str(i + 6, &format!("={}", src.port()));
+                let mut port = String::from("=");
+                push_int(&mut port, src.port());
+                text.insert_str(i + 6, &port);
             }
         }
     } else if rport.is_none() {
-        let _ = write!(text, ";rport={}", src.port());
+        text.push_str(";rport=");
+        push_int(&mut text, src.port());
     }
     if v.received().is_none() {
-        let _ = write!(text, ";received={}", src.ip());
+        text.push_str(";received=");
+        push_ip(&mut text, src.ip(), false);
     }
     buf.splice(start..start + val.len(), text.into_bytes());
 }

@@ -8,6 +8,7 @@ mod exercise;
 mod headers;
 mod msg;
 mod name;
+pub mod numfmt;
 mod params;
 mod reply;
 mod scan;

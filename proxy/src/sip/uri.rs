@@ -298,12 +298,65 @@ pub(crate) fn split_host(s: &str) -> Option<(&str, HostKind, &str)> {
 }
 
 pub(crate) fn is_ipv4(s: &str) -> bool {
-    let mut parts = 0;
-    for p in s.split('.') {
-        parts += 1;
-        if p.is_empty() || p.len() > 3 || p.parse::<u16>().map_or(true, |v| v > 255) {
-            return false;
+    // Four dot-separated decimal parts of 1-3 digits, each at most 255 (leading zeros allowed).
+    let (mut parts, mut digits, mut value) = (0, 0, 0u16);
+    for &b in s.as_bytes() {
+        match b {
+            b'0'..=b'9' if digits < 3 => {
+                digits += 1;
+                value = value * 10 + u16::from(b - b'0');
+            }
+            b'.' if digits > 0 && value <= 255 && parts < 3 => {
+                parts += 1;
+                digits = 0;
+                value = 0;
+            }
+            _ => return false,
         }
     }
-    parts == 4
+    parts == 3 && digits > 0 && value <= 255
+}
+
+#[cfg(test)]
+mod ipv4_tests {
+    use super::is_ipv4;
+
+    /// The plain definition the fast scanner must agree with.
+    fn reference(s: &str) -> bool {
+        let parts: Vec<&str> = s.split('.').collect();
+        parts.len() == 4
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.len() <= 3
+                    && p.bytes().all(|b| b.is_ascii_digit())
+                    && p.parse::<u16>().is_ok_and(|v| v <= 255)
+            })
+    }
+
+    #[test]
+    fn agrees_with_the_definition() {
+        for s in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.002.3.4",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.4 ",
+            "a.b.c.d",
+            "1234.1.1.1",
+            "",
+            ".",
+            "1.2.3.999",
+            "+1.2.3.4",
+            "example.com",
+            "10.0.0.255",
+        ] {
+            assert_eq!(is_ipv4(s), reference(s), "{s:?}");
+        }
+    }
 }

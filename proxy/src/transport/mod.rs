@@ -102,7 +102,11 @@ pub struct Local {
 impl Local {
     /// `proto:addr:port` as Kamailio prints a socket (`udp:127.0.0.1:5060`, `tcp:[::1]:5060`).
     pub fn socket_str(&self) -> String {
-        format!("{}:{}", self.proto, self.addr)
+        let mut s = String::with_capacity(32);
+        s.push_str(self.proto.as_str());
+        s.push(':');
+        crate::sip::numfmt::push_socket(&mut s, self.addr);
+        s
     }
 }
 

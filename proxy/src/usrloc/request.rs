@@ -66,14 +66,17 @@ fn methods_of(list: &str) -> u32 {
 /// `sip:ip:port` of the source, with the transport when it is not UDP (as nathelper's
 /// `fix_nated_register` writes it).
 pub fn source_uri(src: SocketAddr, proto: Proto) -> String {
-    let host = match src {
-        SocketAddr::V6(a) => format!("[{}]", a.ip()),
-        SocketAddr::V4(a) => a.ip().to_string(),
-    };
-    match proto {
-        Proto::Udp => format!("sip:{host}:{}", src.port()),
-        p => format!("sip:{host}:{};transport={}", src.port(), p.as_str()),
+    use crate::sip::numfmt::{push_int, push_ip};
+    let mut s = String::with_capacity(48);
+    s.push_str("sip:");
+    push_ip(&mut s, src.ip(), true);
+    s.push(':');
+    push_int(&mut s, src.port());
+    if proto != Proto::Udp {
+        s.push_str(";transport=");
+        s.push_str(proto.as_str());
     }
+    s
 }
 
 /// The received AVP's value (`modparam("registrar", "received_avp", "$avp(RECEIVED)")`).

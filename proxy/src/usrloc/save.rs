@@ -516,25 +516,33 @@ pub fn save(
 /// The `Contact` header value of the reply: `<uri>;q=0.5;expires=N`, comma separated, with
 /// `received`, `+sip.instance` and `reg-id` as Kamailio's `build_contact` writes them.
 pub fn contact_header(bindings: &[Binding], cfg: &RegCfg, now: i64) -> Option<String> {
-    use std::fmt::Write;
+    use crate::sip::numfmt::push_int;
     let mut out = String::new();
     for b in bindings.iter().filter(|b| b.valid(now)) {
-        if !out.is_empty() {
-            out.push_str(", ");
-        }
-        let _ = write!(out, "<{}>", b.contact);
+        out.push_str(if out.is_empty() { "<" } else { ", <" });
+        out.push_str(&b.contact);
+        out.push('>');
         if b.q != Q_UNSPECIFIED {
-            let _ = write!(out, ";q={}", q_str(b.q));
+            out.push_str(";q=");
+            out.push_str(&q_str(b.q));
         }
-        let _ = write!(out, ";expires={}", b.expires - now);
+        out.push_str(";expires=");
+        push_int(&mut out, b.expires - now);
         if !cfg.received_param.is_empty() && !b.received.is_empty() {
-            let _ = write!(out, ";{}=\"{}\"", cfg.received_param, b.received);
+            out.push(';');
+            out.push_str(&cfg.received_param);
+            out.push_str("=\"");
+            out.push_str(&b.received);
+            out.push('"');
         }
         if !b.instance.is_empty() {
-            let _ = write!(out, ";+sip.instance=\"{}\"", b.instance);
+            out.push_str(";+sip.instance=\"");
+            out.push_str(&b.instance);
+            out.push('"');
         }
         if b.reg_id > 0 {
-            let _ = write!(out, ";reg-id={}", b.reg_id);
+            out.push_str(";reg-id=");
+            push_int(&mut out, b.reg_id);
         }
     }
     (!out.is_empty()).then_some(out)

@@ -1,4 +1,5 @@
-//! The closed-loop client: one socket and one window of requests per thread.
+//! The closed-loop client: one window of requests per thread, spread over `sources` sockets
+//! (slot `i` uses socket `i % sources`), as many UAs each with its own address and port.
 
 use crate::hist::Hist;
 use crate::msg::{parse_reply, Builder, Id, Method};
@@ -23,6 +24,8 @@ pub struct Job {
     pub thread: u32,
     pub users: Option<u32>,
     pub contact: Option<String>,
+    /// Client sockets of this thread (at least 1).
+    pub sources: usize,
 }
 
 /// What one thread saw.
@@ -62,20 +65,26 @@ pub fn run(job: Job) -> io::Result<Stats> {
         IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     };
-    let sock = net::bind(SocketAddr::new(local_any, 0), false)?;
-    sock.connect(job.target)?;
     let tick = (job.timeout / 4).clamp(Duration::from_millis(1), Duration::from_millis(10));
-    net::set_recv_timeout(&sock, tick)?;
-    let fd = net::fd(&sock);
-    let local = sock.local_addr()?;
-    let builder = Builder {
-        method: job.method,
-        local: local.to_string(),
-        target: job.target.to_string(),
-        users: job.users,
-        contact: job.contact.clone(),
-        window: job.window as u32,
-    };
+    let n = job.sources.max(1);
+    let mut socks = Vec::with_capacity(n);
+    let mut builders = Vec::with_capacity(n);
+    for _ in 0..n {
+        let sock = net::bind(SocketAddr::new(local_any, 0), false)?;
+        sock.connect(job.target)?;
+        net::set_recv_timeout(&sock, tick)?;
+        builders.push(Builder {
+            method: job.method,
+            local: sock.local_addr()?.to_string(),
+            target: job.target.to_string(),
+            users: job.users,
+            contact: job.contact.clone(),
+            window: job.window as u32,
+        });
+        socks.push(sock);
+    }
+    let fds: Vec<_> = socks.iter().map(net::fd).collect();
+    let source = |slot: u32| slot as usize % n;
 
     let now = Instant::now();
     let mut slots = vec![
@@ -102,23 +111,25 @@ pub fn run(job: Job) -> io::Result<Stats> {
     let mut remaining = job.count.unwrap_or(u64::MAX);
     let mut inflight = 0usize;
     let mut recv = RecvBatch::new(job.batch, 8192);
-    let mut send = SendBatch::new();
-    // Slots whose request is in `send`, to stamp once it goes out.
+    let mut sends: Vec<SendBatch> = (0..n).map(|_| SendBatch::new()).collect();
+    // Slots whose request is queued in `sends`, to stamp once it goes out.
     let mut stamp: Vec<u32> = Vec::with_capacity(job.window);
+    let mut ready: Vec<usize> = Vec::with_capacity(n);
     let scan_every = (job.timeout / 8).max(Duration::from_millis(1));
     let mut last_scan = now;
     let mut drain_from: Option<Instant> = None;
 
     let issue = |slot: u32,
                  slots: &mut [Slot],
-                 send: &mut SendBatch,
+                 sends: &mut [SendBatch],
                  stamp: &mut Vec<u32>,
                  remaining: &mut u64,
                  inflight: &mut usize| {
         let s = &mut slots[slot as usize];
         s.gen = s.gen.wrapping_add(1);
         s.busy = true;
-        builder.request(
+        let send = &mut sends[source(slot)];
+        builders[source(slot)].request(
             send.begin(),
             Id {
                 run: job.run,
@@ -140,7 +151,7 @@ pub fn run(job: Job) -> io::Result<Stats> {
         issue(
             slot,
             &mut slots,
-            &mut send,
+            &mut sends,
             &mut stamp,
             &mut remaining,
             &mut inflight,
@@ -149,12 +160,17 @@ pub fn run(job: Job) -> io::Result<Stats> {
 
     loop {
         // Send what is queued and stamp it.
-        if !send.is_empty() {
+        if !stamp.is_empty() {
             let t = Instant::now();
             for &s in &stamp {
                 slots[s as usize].sent_at = t;
             }
             stamp.clear();
+        }
+        for (send, &fd) in sends.iter_mut().zip(&fds) {
+            if send.is_empty() {
+                continue;
+            }
             let f = send.flush(fd);
             st.sent += f.sent as u64;
             st.send_dropped += f.dropped as u64;
@@ -174,66 +190,81 @@ pub fn run(job: Job) -> io::Result<Stats> {
             }
         }
 
-        match recv.recv(fd) {
-            Ok(_) => {}
-            Err(e) if net::is_timeout(&e) => {}
-            Err(e) if net::is_refused(&e) => st.refused += 1,
-            Err(e) => return Err(e),
+        ready.clear();
+        if n == 1 {
+            ready.push(0);
+        } else {
+            net::poll_readable(&fds, tick, &mut ready)?;
         }
-        let now = Instant::now();
+        let mut now = Instant::now();
+        for &k in &ready {
+            match recv.recv(fds[k]) {
+                Ok(_) => {}
+                Err(e) if net::is_timeout(&e) => {}
+                Err(e) if net::is_refused(&e) => st.refused += 1,
+                Err(e) => return Err(e),
+            }
+            now = Instant::now();
+            let open = match job.deadline {
+                Some(d) => now < d,
+                None => true,
+            };
+            let may_issue = |remaining: u64| open && remaining > 0;
+            for i in 0..recv.len() {
+                let Some(r) = parse_reply(recv.msg(i)) else {
+                    st.foreign += 1;
+                    continue;
+                };
+                let Some(id) =
+                    r.id.filter(|id| id.run == job.run && id.thread == job.thread)
+                else {
+                    st.foreign += 1;
+                    continue;
+                };
+                if r.code < 200 {
+                    st.provisional += 1;
+                    continue;
+                }
+                let Some(s) = slots.get_mut(id.slot as usize) else {
+                    st.foreign += 1;
+                    continue;
+                };
+                if !s.busy || s.gen != id.gen {
+                    st.late += 1;
+                    continue;
+                }
+                s.busy = false;
+                inflight -= 1;
+                st.hist.record(
+                    now.duration_since(s.sent_at)
+                        .as_nanos()
+                        .min(u64::MAX as u128) as u64,
+                );
+                st.codes[usize::from(r.code).min(699)] += 1;
+                st.last_final = now;
+                if job.method == Method::Invite {
+                    let k = source(id.slot);
+                    builders[k].ack(sends[k].begin(), id, r.to, (200..300).contains(&r.code));
+                    sends[k].end();
+                    st.acks += 1;
+                }
+                if may_issue(remaining) {
+                    issue(
+                        id.slot,
+                        &mut slots,
+                        &mut sends,
+                        &mut stamp,
+                        &mut remaining,
+                        &mut inflight,
+                    );
+                }
+            }
+        }
         let open = match job.deadline {
             Some(d) => now < d,
             None => true,
         };
         let may_issue = |remaining: u64| open && remaining > 0;
-        for i in 0..recv.len() {
-            let Some(r) = parse_reply(recv.msg(i)) else {
-                st.foreign += 1;
-                continue;
-            };
-            let Some(id) =
-                r.id.filter(|id| id.run == job.run && id.thread == job.thread)
-            else {
-                st.foreign += 1;
-                continue;
-            };
-            if r.code < 200 {
-                st.provisional += 1;
-                continue;
-            }
-            let Some(s) = slots.get_mut(id.slot as usize) else {
-                st.foreign += 1;
-                continue;
-            };
-            if !s.busy || s.gen != id.gen {
-                st.late += 1;
-                continue;
-            }
-            s.busy = false;
-            inflight -= 1;
-            st.hist.record(
-                now.duration_since(s.sent_at)
-                    .as_nanos()
-                    .min(u64::MAX as u128) as u64,
-            );
-            st.codes[usize::from(r.code).min(699)] += 1;
-            st.last_final = now;
-            if job.method == Method::Invite {
-                builder.ack(send.begin(), id, r.to, (200..300).contains(&r.code));
-                send.end();
-                st.acks += 1;
-            }
-            if may_issue(remaining) {
-                issue(
-                    id.slot,
-                    &mut slots,
-                    &mut send,
-                    &mut stamp,
-                    &mut remaining,
-                    &mut inflight,
-                );
-            }
-        }
 
         // Requests past the timeout count as lost and are replaced.
         if now.duration_since(last_scan) >= scan_every {
@@ -248,7 +279,7 @@ pub fn run(job: Job) -> io::Result<Stats> {
                         issue(
                             slot as u32,
                             &mut slots,
-                            &mut send,
+                            &mut sends,
                             &mut stamp,
                             &mut remaining,
                             &mut inflight,

@@ -4,12 +4,13 @@
 //! ```text
 //! sipload [--target 127.0.0.1:5060] [--window 32] [--duration 5 | --count N]
 //!         [--method OPTIONS|INVITE|MESSAGE|REGISTER] [--users N] [--contact HOST:PORT]
-//!         [--threads 1] [--server-pid PID]
+//!         [--threads 1] [--sources 1] [--server-pid PID]
 //!         [--timeout-ms 1000] [--expect 200] [--json]
 //! sipload --echo-server 127.0.0.1:5080 [--threads 2] [--reuseport] [--duration SECS]
 //! ```
 //!
-//! Each client thread owns a UDP socket and keeps `--window` requests in flight: every final
+//! Each client thread owns `--sources` UDP sockets (one by default; more look like that many
+//! UAs, each its own address and port) and keeps `--window` requests in flight: every final
 //! reply (or a request unanswered after `--timeout-ms`, counted lost) is replaced at once by a
 //! new request with a fresh Call-ID and branch. Replies are matched by Call-ID; 1xx are
 //! ignored; an INVITE's final reply is ACKed. With `--server-pid`, the CPU time of that process
@@ -64,6 +65,9 @@ struct Cli {
     /// --echo-server).
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Sockets (source ports) per client thread; the window's requests take turns on them.
+    #[arg(long, default_value_t = 1)]
+    sources: usize,
     /// PID of the server: report its CPU per reply (itself and all descendants) and memory.
     #[arg(long)]
     server_pid: Option<i32>,
@@ -179,6 +183,7 @@ fn client(cli: &Cli) -> std::io::Result<ExitCode> {
                 thread: t as u32,
                 users: cli.users,
                 contact: cli.contact.clone(),
+                sources: cli.sources.max(1),
             };
             std::thread::spawn(move || load::run(job))
         })
@@ -296,11 +301,12 @@ fn text(cli: &Cli, s: &Summary, finals: u64, errors: u64) -> String {
     let h = &s.hist;
     let _ = writeln!(
         o,
-        "sipload {} -> {}: {} thread(s) x window {}, {:.2} s",
+        "sipload {} -> {}: {} thread(s) x window {} over {} source(s), {:.2} s",
         cli.method.as_str(),
         cli.target,
         cli.threads.max(1),
         cli.window.max(1),
+        cli.sources.max(1),
         s.elapsed
     );
     let _ = writeln!(

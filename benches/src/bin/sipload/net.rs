@@ -106,6 +106,32 @@ pub fn is_refused(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::ConnectionRefused
 }
 
+/// Waits (up to `timeout`) until some of `fds` are readable; their positions go to `ready`.
+pub fn poll_readable(fds: &[RawFd], timeout: Duration, ready: &mut Vec<usize>) -> io::Result<()> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+    // SAFETY: `pfds` is a live array of `pfds.len()` pollfd.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        return if is_timeout(&e) { Ok(()) } else { Err(e) };
+    }
+    ready.extend(
+        pfds.iter()
+            .enumerate()
+            .filter(|(_, p)| p.revents & (libc::POLLIN | libc::POLLERR) != 0)
+            .map(|(i, _)| i),
+    );
+    Ok(())
+}
+
 /// Fixed buffers for one `recvmmsg` call.
 pub struct RecvBatch {
     bufs: Vec<u8>,
