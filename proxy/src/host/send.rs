@@ -2,7 +2,7 @@
 //! `received`/`rport` on the sender's Via), local replies, and relayed replies.
 
 use super::ctx::Ctx;
-use crate::sip::{build_reply, Edits, Msg, Scheme, Uri, Via};
+use crate::sip::{build_reply_with_via, Edits, Msg, Scheme, Uri, Via};
 use crate::transport::{Local, Outbox, Proto};
 use bytes::Bytes;
 use sipvm_vm::HostError;
@@ -247,7 +247,16 @@ pub fn to_tag(msg: &Msg) -> String {
         .and_then(|v| v.branch())
         .unwrap_or("")
         .hash(&mut h);
-    format!("sv-{:012x}", h.finish() & 0xffff_ffff_ffff)
+    // "sv-" and 12 lower-case hex digits of the hash.
+    let v = h.finish();
+    let mut tag = String::with_capacity(15);
+    tag.push_str("sv-");
+    for shift in (0..12).rev() {
+        tag.push(char::from(
+            b"0123456789abcdef"[((v >> (shift * 4)) & 0xf) as usize],
+        ));
+    }
+    tag
 }
 
 /// Where a reply to this request goes (RFC 3261 §18.2.2 with RFC 3581): the source address,
@@ -264,34 +273,20 @@ pub fn reply_destination(ctx: &Ctx<'_>) -> SocketAddr {
 
 /// RFC 3581 §4: when the request asked for `rport` (or `force_rport()` was called), the
 /// reply's top Via says where the request came from: `received` and the `rport` value.
-fn note_source_in_reply(msg: &Msg, src: SocketAddr, force_rport: bool, buf: &mut Vec<u8>) {
-    let Ok(v) = msg.top_via() else { return };
-    let rport = v.rport();
-    if rport.is_none() && !force_rport {
-        return;
-    }
-    // The first Via line of the reply follows the status line, and its first value is
-    // this Via (build_reply copies them in order); no substring search needed.
-    let val = v.as_str().as_bytes();
-    let Some(line) = memchr::memchr(b'\n', buf).map(|i| i + 1) else {
-        return;
-    };
-    let Some(colon) = memchr::memchr(b':', &buf[line..]).map(|i| line + i + 1) else {
-        return;
-    };
-    let start = colon
-        + buf[colon..]
-            .iter()
-            .take_while(|b| **b == b' ' || **b == b'\t')
-            .count();
-    if buf.get(start..start + val.len()) != Some(val) {
-        return;
-    }
+/// Returns the request's top Via and its replacement, or `None` when it stays as it is.
+fn top_via_with_source(msg: &Msg, src: SocketAddr, force_rport: bool) -> Option<(&str, String)> {
     use crate::sip::numfmt::{push_int, push_ip};
-    let mut text = String::with_capacity(val.len() + 40);
-    text.push_str(v.as_str());
+    let v = msg.top_via().ok()?;
+    let rport = v.rport();
+    let received = v.received().is_none();
+    if (rport.is_none() && !force_rport) || (rport.is_some_and(|p| p.is_some()) && !received) {
+        return None;
+    }
+    let old = v.as_str();
+    let mut text = String::with_capacity(old.len() + 40);
+    text.push_str(old);
     if rport == Some(None) {
-        if let Some(i) = rfind_ignore_case(v.as_str().as_bytes(), b";rport") {
+        if let Some(i) = rfind_ignore_case(old.as_bytes(), b";rport") {
             let after = text.as_bytes().get(i + 6).copied();
             if after.is_none() || after == Some(b';') {
                 let mut port = String::from("=");
@@ -303,11 +298,11 @@ fn note_source_in_reply(msg: &Msg, src: SocketAddr, force_rport: bool, buf: &mut
         text.push_str(";rport=");
         push_int(&mut text, src.port());
     }
-    if v.received().is_none() {
+    if received {
         text.push_str(";received=");
         push_ip(&mut text, src.ip(), false);
     }
-    buf.splice(start..start + val.len(), text.into_bytes());
+    Some((old, text))
 }
 
 /// The last position of `needle` (ASCII, lower case) in `hay`, ignoring case.
@@ -353,9 +348,10 @@ pub fn build_local_reply(
     let mut headers: Vec<(&str, &str)> = extra.to_vec();
     headers.push(("Server", "sipvm"));
     let mut buf = Vec::with_capacity(512);
-    build_reply(msg, code, reason, tag.as_deref(), &headers, &mut buf)
+    let via = top_via_with_source(msg, src, force_rport);
+    let via = via.as_ref().map(|(old, new)| (*old, new.as_str()));
+    build_reply_with_via(msg, code, reason, tag.as_deref(), via, &headers, &mut buf)
         .map_err(|e| HostError(e.to_string()))?;
-    note_source_in_reply(msg, src, force_rport, &mut buf);
     Ok(buf)
 }
 

@@ -23,6 +23,6 @@ pub use headers::{CSeq, ContactAddr, Contacts, ContentType, Date, HeaderError, N
 pub use msg::{Framing, HeaderRef, Method, Msg, MAX_HEADERS, MAX_MSG_LEN};
 pub use name::HeaderName;
 pub use params::{ParamIter, Params};
-pub use reply::{build_error_reply, build_reply, ReplyError};
+pub use reply::{build_error_reply, build_reply, build_reply_with_via, ReplyError};
 pub use uri::{unescape, HostKind, Scheme, Uri, UriError};
 pub use via::Via;

@@ -1,7 +1,5 @@
 //! Stateless replies (RFC 3261 §8.2.6 and §16.7: what a reply copies from its request).
 
-use std::io::Write;
-
 use super::error::ParseError;
 use super::msg::Msg;
 use super::name::HeaderName;
@@ -32,6 +30,21 @@ pub fn build_reply(
     extra_headers: &[(&str, &str)],
     out: &mut Vec<u8>,
 ) -> Result<(), ReplyError> {
+    build_reply_with_via(req, code, reason, to_tag, None, extra_headers, out)
+}
+
+/// [`build_reply`] with the top Via rewritten: `top_via` is `(old, new)`, where `old` is the
+/// request's top Via value (a prefix of the first Via line) and `new` replaces it (RFC 3581's
+/// `received`/`rport` written straight into the reply, no second pass over the bytes).
+pub fn build_reply_with_via(
+    req: &Msg,
+    code: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+    top_via: Option<(&str, &str)>,
+    extra_headers: &[(&str, &str)],
+    out: &mut Vec<u8>,
+) -> Result<(), ReplyError> {
     if !(100..=699).contains(&code) {
         return Err(ReplyError::BadCode(code));
     }
@@ -57,15 +70,28 @@ pub fn build_reply(
         return Err(ReplyError::Unreadable(missing));
     }
     let start = out.len();
-    let _ = write!(out, "SIP/2.0 {code} {reason}\r\n");
+    out.extend_from_slice(b"SIP/2.0 ");
+    out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
     let line = |out: &mut Vec<u8>, name: HeaderName, value: &[u8]| {
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
     };
+    let mut top_via = top_via;
     for v in req.header_values(HeaderName::Via) {
-        line(out, HeaderName::Via, v);
+        match top_via.take() {
+            Some((old, new)) if v.starts_with(old.as_bytes()) => {
+                out.extend_from_slice(b"Via: ");
+                out.extend_from_slice(new.as_bytes());
+                out.extend_from_slice(&v[old.len()..]);
+                out.extend_from_slice(b"\r\n");
+            }
+            _ => line(out, HeaderName::Via, v),
+        }
     }
     // RFC 3261 §12.1.1: a reply that may establish a dialog carries the Record-Route values
     // in order; Kamailio copies them into every 18x and 2xx reply.
