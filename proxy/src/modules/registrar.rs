@@ -64,7 +64,7 @@ use crate::host::natives::{arg_int, arg_str};
 use crate::host::{send, Ctx, Impl};
 use crate::usrloc::lookup::{lookup as ul_lookup, next_hop};
 use crate::usrloc::request::{aor_of, read_register};
-use crate::usrloc::save::{contact_header, save as ul_save, RegCfg, Rerr, Saved, FL_NORPL};
+use crate::usrloc::save::{save as ul_save, RegCfg, Rerr, Saved, FL_NORPL};
 use sipvm_vm::{ArgValue, HostError};
 
 /// registrar's natives over the shared usrloc tables.
@@ -104,11 +104,11 @@ fn opt_uri(args: &[ArgValue<'_>], i: usize) -> Option<String> {
 
 /// The reply `save` sends (Kamailio's `reg_send_reply`): the bindings in one Contact header,
 /// Path when `use_path` applies, then `P-Registrar-Error` and friends on errors.
-fn send_reg_reply(ctx: &mut Ctx<'_>, cfg: &RegCfg, saved: &Saved, path: &str, now: i64) {
+fn send_reg_reply(ctx: &mut Ctx<'_>, cfg: &RegCfg, saved: &Saved, path: &str) {
     let mut err = saved.err;
     let mut extra: Vec<(&str, String)> = Vec::new();
-    if let Some(c) = contact_header(&saved.bindings, cfg, now) {
-        extra.push(("Contact", c));
+    if let Some(c) = &saved.contact {
+        extra.push(("Contact", c.clone()));
     }
     if err.is_none() && cfg.use_path && !path.is_empty() && cfg.path_mode != 0 {
         let supported = ctx
@@ -181,13 +181,13 @@ fn save(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
             Saved {
                 ret: -1,
                 err: Some(e),
-                bindings: Vec::new(),
+                contact: None,
             },
             String::new(),
         ),
     };
     if flags & FL_NORPL == 0 {
-        send_reg_reply(ctx, &cfg, &saved, &path, now);
+        send_reg_reply(ctx, &cfg, &saved, &path);
     }
     Ok(saved.ret)
 }

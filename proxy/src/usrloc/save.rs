@@ -184,8 +184,8 @@ pub struct Register {
 pub struct Saved {
     pub ret: i64,
     pub err: Option<Rerr>,
-    /// The AoR's valid bindings after the change, as the reply lists them.
-    pub bindings: Vec<Binding>,
+    /// The reply's Contact value: the AoR's valid bindings after the change (`None`: none).
+    pub contact: Option<String>,
 }
 
 /// Kamailio's usrloc `cseq_delay`: the same CSeq again within this many seconds is a
@@ -416,100 +416,87 @@ pub fn save(
     cfg: &RegCfg,
     now: i64,
 ) -> Saved {
-    // The record is taken out of the shard and worked on in place (no copy per REGISTER);
-    // with a database the stored version is kept to see whether anything changed.
+    // The record is worked on where it is stored (no copy, no re-insert per REGISTER); with a
+    // database its earlier state is kept to see whether anything changed.
     let original = if locked.persists() {
         locked.get(aor).cloned()
     } else {
         None
     };
     // Expired bindings take no part (the timer may not have run yet).
-    let existing = locked.take(aor).map(|mut r| {
+    let existing = locked.get_mut(aor).map(|r| {
         r.purge(now);
-        r
+        !r.bindings.is_empty()
     });
-    let listed = |r: Option<&Record>| -> Vec<Binding> {
-        r.map(|r| r.valid(now).cloned().collect())
-            .unwrap_or_default()
+    let contact = |locked: &Locked<'_>| {
+        locked
+            .get(aor)
+            .and_then(|r| contact_header(&r.bindings, cfg, now))
+    };
+    let unchanged = |locked: &mut Locked<'_>, ret: i64| {
+        let contact = contact(locked);
+        locked.settle(aor, original.as_ref());
+        Saved {
+            ret,
+            err: None,
+            contact,
+        }
     };
     // Kamailio checks the first contact's reg-id before anything else and, when it is bad,
     // fails without an error state: a 200 listing the bindings as they were, and -1.
     if reg.contacts.first().is_some_and(|c| reg_id_of(c).is_err()) {
-        let bindings = listed(existing.as_ref());
-        if let Some(r) = existing {
-            locked.restore(r);
-        }
-        return Saved {
-            ret: -1,
-            err: None,
-            bindings,
-        };
+        return unchanged(locked, -1);
     }
     if reg.contacts.is_empty() {
         if reg.star {
-            if let Some(r) = existing {
-                locked.delete_taken(r);
-            }
+            locked.remove(aor);
             return Saved {
                 ret: 3,
                 err: None,
-                bindings: Vec::new(),
+                contact: None,
             };
         }
-        let bindings = listed(existing.as_ref());
-        if let Some(r) = existing {
-            locked.restore(r);
-        }
-        return Saved {
-            ret: 4,
-            err: None,
-            bindings,
+        return unchanged(locked, 4);
+    }
+    if existing == Some(true) {
+        let r = match locked.get_mut(aor) {
+            Some(rec) => update_contacts(ul, rec, reg, cfg, now),
+            None => Ok(0),
+        };
+        let contact = contact(locked);
+        locked.settle(aor, original.as_ref());
+        return match r {
+            Ok(rc) => Saved {
+                ret: if rc == 0 { 1 } else { rc },
+                err: None,
+                contact,
+            },
+            Err(e) => Saved {
+                ret: if e == Rerr::TooMany { -2 } else { -1 },
+                err: Some(e),
+                contact,
+            },
         };
     }
-    match existing {
-        Some(mut rec) if !rec.bindings.is_empty() => {
-            let r = update_contacts(ul, &mut rec, reg, cfg, now);
-            let bindings = listed(Some(&rec));
-            if !locked.persists() || original.as_ref() != Some(&rec) {
-                locked.put(rec);
-            } else {
-                locked.restore(rec);
-            }
-            match r {
-                Ok(rc) => Saved {
-                    ret: if rc == 0 { 1 } else { rc },
-                    err: None,
-                    bindings,
-                },
-                Err(e) => Saved {
-                    ret: if e == Rerr::TooMany { -2 } else { -1 },
-                    err: Some(e),
-                    bindings,
-                },
+    match insert_contacts(ul, aor, reg, cfg, now) {
+        Ok(rec) => {
+            let contact = contact_header(&rec.bindings, cfg, now);
+            locked.put(rec);
+            Saved {
+                ret: 1,
+                err: None,
+                contact,
             }
         }
-        leftover => match insert_contacts(ul, aor, reg, cfg, now) {
-            Ok(rec) => {
-                let bindings = listed(Some(&rec));
-                locked.put(rec);
-                Saved {
-                    ret: 1,
-                    err: None,
-                    bindings,
-                }
+        Err(e) => {
+            // An expired leftover is dropped as Kamailio's failed insert drops the record.
+            locked.remove(aor);
+            Saved {
+                ret: if e == Rerr::TooMany { -2 } else { -1 },
+                err: Some(e),
+                contact: None,
             }
-            Err(e) => {
-                // An expired leftover is dropped as Kamailio's failed insert drops the record.
-                if let Some(r) = leftover {
-                    locked.delete_taken(r);
-                }
-                Saved {
-                    ret: if e == Rerr::TooMany { -2 } else { -1 },
-                    err: Some(e),
-                    bindings: Vec::new(),
-                }
-            }
-        },
+        }
     }
 }
 

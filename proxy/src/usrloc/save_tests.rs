@@ -32,13 +32,31 @@ fn reg(callid: &str, cseq: u32, contacts: Vec<NewContact>) -> Register {
     }
 }
 
-fn run(ul: &Usrloc, r: &Register, c: &RegCfg, now: i64) -> Saved {
-    let t = ul.table("location");
-    let mut l = t.lock("alice");
-    save(ul, &mut l, "alice", r, c, now)
+/// What one `save` did: its result, and the AoR's valid bindings afterwards (what the reply
+/// lists).
+struct Out {
+    ret: i64,
+    err: Option<Rerr>,
+    bindings: Vec<Binding>,
 }
 
-fn uris(s: &Saved) -> Vec<&str> {
+fn run(ul: &Usrloc, r: &Register, c: &RegCfg, now: i64) -> Out {
+    let t = ul.table("location");
+    let saved = {
+        let mut l = t.lock("alice");
+        save(ul, &mut l, "alice", r, c, now)
+    };
+    let bindings = t.get("alice", now).map(|r| r.bindings).unwrap_or_default();
+    // The reply's Contact is exactly the stored bindings valid now.
+    assert_eq!(saved.contact, contact_header(&bindings, c, now));
+    Out {
+        ret: saved.ret,
+        err: saved.err,
+        bindings,
+    }
+}
+
+fn uris(s: &Out) -> Vec<&str> {
     s.bindings.iter().map(|b| b.contact.as_str()).collect()
 }
 

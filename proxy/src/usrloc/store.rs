@@ -154,27 +154,18 @@ impl Locked<'_> {
         self.table.writer.is_some()
     }
 
-    /// Takes the AoR's record out of the shard to work on it (nothing is written).
-    pub fn take(&mut self, aor: &str) -> Option<Record> {
-        self.shard.remove(aor)
-    }
-
-    /// Puts back a record [`Locked::take`] took, unchanged for the database; one left with
-    /// no binding (all expired) is gone, for the database too.
-    pub fn restore(&mut self, rec: Record) {
+    /// After the AoR's record was worked on in place ([`Locked::get_mut`]): one left with no
+    /// binding is removed, for the database too; otherwise the database hears of it when it
+    /// differs from `original` (its state before, kept only when [`Locked::persists`]).
+    pub fn settle(&mut self, aor: &str, original: Option<&Record>) {
+        let Some(rec) = self.shard.get(aor) else {
+            return;
+        };
         if rec.bindings.is_empty() {
-            self.table.persist(&rec);
-        } else {
-            self.shard.insert(rec.aor.clone(), rec);
+            self.remove(aor);
+        } else if self.persists() && original != Some(rec) {
+            self.table.persist(rec);
         }
-    }
-
-    /// Records that a taken record is gone (for the database).
-    pub fn delete_taken(&mut self, rec: Record) {
-        self.table.persist(&Record {
-            bindings: Vec::new(),
-            ..rec
-        });
     }
 
     /// Removes the AoR; whether it existed.
