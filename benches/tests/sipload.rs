@@ -114,3 +114,47 @@ fn unexpected_codes_are_errors() {
     assert_eq!(field(&json, "errors"), 500.0, "{json}");
     assert!(json.contains("\"codes\":{\"200\":500}"), "{json}");
 }
+
+/// `--sources 4`: the window's requests leave from four sockets, and every one is answered.
+#[test]
+fn sources_spread_requests_over_client_sockets() {
+    use std::collections::HashSet;
+    use std::net::UdpSocket;
+    use std::time::Duration;
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let addr = server.local_addr().unwrap().to_string();
+    // A responder that answers 200 with the request's headers, noting each source.
+    let responder = std::thread::spawn(move || {
+        let mut ports = HashSet::new();
+        let mut buf = [0u8; 4096];
+        let mut idle = 0;
+        while idle < 10 {
+            let Ok((n, from)) = server.recv_from(&mut buf) else {
+                idle += 1;
+                continue;
+            };
+            idle = 0;
+            ports.insert(from.port());
+            let req = &buf[..n];
+            let start = req.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+            let mut reply = b"SIP/2.0 200 OK\r\n".to_vec();
+            reply.extend_from_slice(&req[start..]);
+            server.send_to(&reply, from).unwrap();
+        }
+        ports
+    });
+    let out = Command::new(BIN)
+        .args(["--target", &addr, "--count", "2000", "--window", "16"])
+        .args(["--sources", "4", "--timeout-ms", "5000", "--json"])
+        .output()
+        .unwrap();
+    let ports = responder.join().unwrap();
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{json}");
+    assert_eq!(field(&json, "finals"), 2000.0, "{json}");
+    assert_eq!(field(&json, "lost"), 0.0, "{json}");
+    assert_eq!(ports.len(), 4, "{ports:?}");
+}
