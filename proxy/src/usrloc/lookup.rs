@@ -6,11 +6,29 @@
 
 use super::store::{Binding, Table};
 
+/// What a request needs of a binding to go there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub contact: String,
+    pub path: String,
+    pub received: String,
+}
+
+impl From<&Binding> for Target {
+    fn from(b: &Binding) -> Self {
+        Target {
+            contact: b.contact.clone(),
+            path: b.path.clone(),
+            received: b.received.clone(),
+        }
+    }
+}
+
 /// The contacts a request goes to: the first rewrites the Request-URI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Targets {
-    pub first: Binding,
-    pub rest: Vec<Binding>,
+    pub first: Target,
+    pub rest: Vec<Target>,
 }
 
 /// The targets of `aor`. `method` is the request's method bit when contacts are filtered by
@@ -22,23 +40,32 @@ pub fn lookup(
     branches: bool,
     now: i64,
 ) -> Result<Targets, i64> {
-    let rec = table.get(aor, now).ok_or(-1)?;
-    let allowed = |b: &Binding| method.is_none_or(|m| b.methods & m != 0);
-    let mut it = rec.bindings.into_iter().filter(allowed);
-    let Some(first) = it.next() else {
-        return Err(-2);
-    };
-    let rest = if branches { it.collect() } else { Vec::new() };
-    Ok(Targets { first, rest })
+    // Read under the shard lock: only the fields a request needs are copied.
+    table
+        .read(aor, |rec| {
+            if rec.valid(now).next().is_none() {
+                return Err(-1);
+            }
+            let allowed = |b: &&Binding| method.is_none_or(|m| b.methods & m != 0);
+            let mut it = rec.valid(now).filter(allowed);
+            let first = Target::from(it.next().ok_or(-2)?);
+            let rest = if branches {
+                it.map(Target::from).collect()
+            } else {
+                Vec::new()
+            };
+            Ok(Targets { first, rest })
+        })
+        .unwrap_or(Err(-1))
 }
 
-/// The next hop for a binding: the first Path URI when it has a Path (the last proxy before
+/// The next hop for a target: the first Path URI when it has a Path (the last proxy before
 /// the UA handles NAT), else its `received`, else none.
-pub fn next_hop(b: &Binding) -> Option<String> {
-    if !b.path.is_empty() {
-        return first_path_uri(&b.path);
+pub fn next_hop(t: &Target) -> Option<String> {
+    if !t.path.is_empty() {
+        return first_path_uri(&t.path);
     }
-    (!b.received.is_empty()).then(|| b.received.clone())
+    (!t.received.is_empty()).then(|| t.received.clone())
 }
 
 /// The URI of the first element of a Path vector (`<sip:p1;lr>,<sip:p2;lr>`).
@@ -112,10 +139,13 @@ mod tests {
     #[test]
     fn next_hop_prefers_path() {
         let mut b = binding("sip:a@10.0.0.1", 0, 0);
-        assert_eq!(next_hop(&b), None);
+        assert_eq!(next_hop(&Target::from(&b)), None);
         b.received = "sip:192.0.2.1:5070".into();
-        assert_eq!(next_hop(&b).as_deref(), Some("sip:192.0.2.1:5070"));
+        assert_eq!(
+            next_hop(&Target::from(&b)).as_deref(),
+            Some("sip:192.0.2.1:5070")
+        );
         b.path = "<sip:edge;lr>".into();
-        assert_eq!(next_hop(&b).as_deref(), Some("sip:edge;lr"));
+        assert_eq!(next_hop(&Target::from(&b)).as_deref(), Some("sip:edge;lr"));
     }
 }

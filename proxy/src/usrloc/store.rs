@@ -235,6 +235,11 @@ impl Table {
         })
     }
 
+    /// `f` on the record of `aor` as stored (expired bindings included), under its lock.
+    pub fn read<T>(&self, aor: &str, f: impl FnOnce(&Record) -> T) -> Option<T> {
+        self.shard(self.slot(aor)).get(aor).map(f)
+    }
+
     /// The record of `aor` as stored, expired bindings included.
     pub fn snapshot_one(&self, aor: &str) -> Option<Record> {
         self.shard(self.slot(aor)).get(aor).cloned()
