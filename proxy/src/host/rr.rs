@@ -227,7 +227,11 @@ fn hostport(l: &Local, inbound: bool) -> String {
             a.port.unwrap_or(l.addr.port()),
             a.port.is_some(),
         ),
-        None => (l.addr.ip().to_string(), l.addr.port(), false),
+        None => {
+            let mut ip = String::with_capacity(40);
+            crate::sip::numfmt::push_ip(&mut ip, l.addr.ip(), false);
+            (ip, l.addr.port(), false)
+        }
     };
     let host = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]")
@@ -239,11 +243,12 @@ fn hostport(l: &Local, inbound: bool) -> String {
     } else {
         true
     };
+    let mut host = host;
     if show_port {
-        format!("{host}:{port}")
-    } else {
-        host
+        host.push(':');
+        crate::sip::numfmt::push_int(&mut host, port);
     }
+    host
 }
 
 /// `;transport=` for a socket's protocol (none for UDP), as Kamailio's substitution writes it.

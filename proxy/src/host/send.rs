@@ -46,7 +46,8 @@ pub(crate) fn mark_received(ctx: &Ctx<'_>, via: &Via<'_>, e: &mut Edits) {
         return;
     };
     let end = start + via.as_str().len();
-    let src_ip = ctx.src.ip().to_string();
+    let mut src_ip = String::with_capacity(40);
+    crate::sip::numfmt::push_ip(&mut src_ip, ctx.src.ip(), false);
     let rport = via.rport();
     let mut tail = String::new();
     let moved = via.host().trim_start_matches('[').trim_end_matches(']') != src_ip;
@@ -61,11 +62,16 @@ pub(crate) fn mark_received(ctx: &Ctx<'_>, via: &Via<'_>, e: &mut Edits) {
                 let at = start + i + ";rport".len();
                 let after = via.as_str().as_bytes().get(i + 6).copied();
                 if after.is_none() || after == Some(b';') || after == Some(b' ') {
-                    e.insert_at(at, format!("={}", ctx.src.port()).as_bytes());
+                    let mut port = String::from("=");
+                    crate::sip::numfmt::push_int(&mut port, ctx.src.port());
+                    e.insert_at(at, port.as_bytes());
                 }
             }
         }
-        None if ctx.force_rport => tail.push_str(&format!(";rport={}", ctx.src.port())),
+        None if ctx.force_rport => {
+            tail.push_str(";rport=");
+            crate::sip::numfmt::push_int(&mut tail, ctx.src.port());
+        }
         _ => {}
     }
     if !tail.is_empty() {
@@ -96,7 +102,11 @@ pub fn via_sent_by(l: &Local) -> String {
             };
             format!("{host}:{}", a.port.unwrap_or(l.addr.port()))
         }
-        None => l.addr.to_string(),
+        None => {
+            let mut s = String::with_capacity(48);
+            crate::sip::numfmt::push_socket(&mut s, l.addr);
+            s
+        }
     }
 }
 
@@ -150,11 +160,13 @@ pub fn request_for(
         mark_received(ctx, v, &mut e);
     }
     super::rr::apply(ctx, out, dst, &mut e);
-    let via = format!(
-        "SIP/2.0/{} {};branch={branch}",
-        out.proto.as_str().to_ascii_uppercase(),
-        via_sent_by(out),
-    );
+    let mut via = String::with_capacity(96);
+    via.push_str("SIP/2.0/");
+    via.push_str(&out.proto.as_str().to_ascii_uppercase());
+    via.push(' ');
+    via.push_str(&via_sent_by(out));
+    via.push_str(";branch=");
+    via.push_str(branch);
     e.push_via(&via);
     let mut buf = Vec::with_capacity(ctx.msg.len() + 128);
     ctx.msg
