@@ -85,6 +85,8 @@ pub fn run(job: Job) -> io::Result<Stats> {
     }
     let fds: Vec<_> = socks.iter().map(net::fd).collect();
     let source = |slot: u32| slot as usize % n;
+    // Whether new requests may still be issued at `now` (duration mode).
+    let open = |now: Instant| job.deadline.is_none_or(|d| now < d);
 
     let now = Instant::now();
     let mut slots = vec![
@@ -205,11 +207,7 @@ pub fn run(job: Job) -> io::Result<Stats> {
                 Err(e) => return Err(e),
             }
             now = Instant::now();
-            let open = match job.deadline {
-                Some(d) => now < d,
-                None => true,
-            };
-            let may_issue = |remaining: u64| open && remaining > 0;
+            let may_issue = |remaining: u64| open(now) && remaining > 0;
             for i in 0..recv.len() {
                 let Some(r) = parse_reply(recv.msg(i)) else {
                     st.foreign += 1;
@@ -260,11 +258,7 @@ pub fn run(job: Job) -> io::Result<Stats> {
                 }
             }
         }
-        let open = match job.deadline {
-            Some(d) => now < d,
-            None => true,
-        };
-        let may_issue = |remaining: u64| open && remaining > 0;
+        let may_issue = |remaining: u64| open(now) && remaining > 0;
 
         // Requests past the timeout count as lost and are replaced.
         if now.duration_since(last_scan) >= scan_every {
