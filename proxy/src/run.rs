@@ -33,7 +33,6 @@ fn children(snap: &Snapshot) -> usize {
 }
 
 pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Result<()> {
-    grow_heap_in_large_steps();
     let live = match Live::load(file, options, crate::modules::registry()) {
         Ok(l) => Arc::new(l),
         Err(e) => bail!("{e}"),
@@ -114,15 +113,4 @@ fn reload_on_sighup(live: Arc<Live>) -> anyhow::Result<()> {
         })
         .context("starting the SIGHUP thread")?;
     Ok(())
-}
-
-/// Transactions come and go by the hundred thousand: glibc's default 128 KiB step makes every
-/// worker's arena grow (and be trimmed) in small steps, a system call each; 4 MiB steps keep
-/// that off the SIP path. Memory is still returned when the table empties (tm).
-fn grow_heap_in_large_steps() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a glibc tunable; called before any worker thread starts.
-    unsafe {
-        libc::mallopt(libc::M_TOP_PAD, 4 << 20);
-    }
 }

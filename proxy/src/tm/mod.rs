@@ -259,9 +259,9 @@ impl Tm {
         }
     }
 
-    /// After a burst, once the table is empty again (checked at most once a second), asks
-    /// the C allocator to return freed memory to the system: glibc keeps it in its arenas
-    /// otherwise, and RSS would stay at the burst's peak.
+    /// After a burst, once the table is empty again (checked at most once a second), shrinks
+    /// the shards' maps to nothing, so the burst's buckets go back to the allocator (which
+    /// returns pages to the system by itself).
     pub fn trim_when_idle(&self, now: u64) {
         let at = self.trim_at.load(Relaxed);
         if now < at + 1000
@@ -285,12 +285,8 @@ impl Tm {
                 s.wheel.shrink_if_empty();
             }
         }
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: malloc_trim only walks glibc's own arenas; it takes their locks itself.
-        unsafe {
-            libc::malloc_trim(0);
-        }
-        tracing::debug!("tm: table empty after {freed} transactions, memory trimmed");
+        // The binary's allocator (jemalloc, see main.rs) hands the freed pages back by itself.
+        tracing::debug!("tm: table empty after {freed} transactions, maps shrunk");
     }
 
     /// Transactions in the table.
