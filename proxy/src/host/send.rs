@@ -58,7 +58,7 @@ pub(crate) fn mark_received(ctx: &Ctx<'_>, via: &Via<'_>, e: &mut Edits) {
     match rport {
         Some(None) => {
             // `;rport` without a value: fill it in where it is.
-            if let Some(i) = via.as_str().to_ascii_lowercase().rfind(";rport") {
+            if let Some(i) = rfind_ignore_case(via.as_str().as_bytes(), b";rport") {
                 let at = start + i + ";rport".len();
                 let after = via.as_str().as_bytes().get(i + 6).copied();
                 if after.is_none() || after == Some(b';') || after == Some(b' ') {
