@@ -151,6 +151,16 @@ fn client(cli: &Cli) -> std::io::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
+    if cli.sources > 1
+        && cli.method == Method::Register
+        && cli.users.is_some()
+        && cli.contact.is_none()
+    {
+        // Users and sockets are picked independently: one user would register a contact per
+        // socket over time instead of one.
+        eprintln!("sipload: REGISTER with --users and --sources needs --contact");
+        return Ok(ExitCode::from(2));
+    }
     let threads = cli.threads.max(1);
     let window = cli.window.max(1);
     let duration = match (cli.duration, cli.count) {
