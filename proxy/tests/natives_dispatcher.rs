@@ -39,21 +39,7 @@ impl Drop for ListFile {
 }
 
 fn config(list: &ListFile, flags: i64) -> Config {
-    Config {
-        enabled: true,
-        list_path: list.0.clone(),
-        flags,
-        force_dst: true,
-        probing_threshold: 1,
-        inactive_threshold: 1,
-        ping_interval_ms: 0,
-        probing_mode: 0,
-        ping_reply_codes: Vec::new(),
-        ping_method: "OPTIONS".into(),
-        ping_from: "sip:dispatcher@localhost".into(),
-        reload_delta_s: 0,
-        probe_timeout_ms: 1000,
-    }
+    Config::with_list(list.0.clone(), flags)
 }
 
 fn env(msg_text: &str, list: &ListFile, flags: i64) -> Env {

@@ -6,6 +6,7 @@ pub mod htable;
 pub mod loose;
 pub mod natives;
 pub mod pvs;
+pub mod rng;
 pub mod rr;
 pub mod send;
 pub mod shared;

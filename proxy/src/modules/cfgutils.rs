@@ -44,7 +44,6 @@ pub static MODULE: ModuleDecl = ModuleDecl {
 use crate::host::natives::{arg_int, arg_str, modparam_int};
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
-use std::cell::Cell;
 use std::sync::atomic::Ordering;
 
 /// cfgutils' natives sipvm implements.
@@ -116,35 +115,6 @@ fn trylock(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     Ok(1)
 }
 
-thread_local! {
-    /// xorshift64* state of this worker, seeded from the clock and the thread.
-    static RNG: Cell<u64> = Cell::new(seed());
-}
-
-fn seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish() | 1
-}
-
-/// A uniform number in `[0, 1)`.
-fn random_unit() -> f64 {
-    RNG.with(|s| {
-        let mut x = s.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        s.set(x);
-        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    })
-}
-
 /// `rand_event()`: true with the current probability (0: never, 100: always). The
 /// probability is one value shared by every worker, as Kamailio keeps it in shared memory.
 fn rand_event(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
@@ -152,7 +122,7 @@ fn rand_event(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
     Ok(match p {
         0 => -1,
         100 => 1,
-        p if random_unit() < p as f64 / 100.0 => 1,
+        p if crate::host::rng::unit() < p as f64 / 100.0 => 1,
         _ => -1,
     })
 }

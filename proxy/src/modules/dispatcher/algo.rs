@@ -2,7 +2,6 @@
 //! order of the failover candidates (Kamailio's `ds_manage_routes`).
 
 use super::state::{skipped, Set};
-use std::cell::Cell;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// The algorithms sipvm has; Kamailio's numbers.
@@ -130,33 +129,9 @@ pub fn uri_key(uri: &str, user_only: bool) -> Option<u32> {
     Some(hash(&[user, hp]))
 }
 
-thread_local! {
-    /// xorshift64* state of this thread, seeded from the clock and the thread.
-    static RNG: Cell<u64> = Cell::new(seed());
-}
-
-fn seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish() | 1
-}
-
 /// A random number (algorithm 6, weight shuffles, probe tags).
 pub fn random() -> u32 {
-    RNG.with(|s| {
-        let mut x = s.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        s.set(x);
-        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
-    })
+    crate::host::rng::next_u32()
 }
 
 #[cfg(test)]
@@ -335,18 +310,7 @@ pub mod tests {
     pub fn test_cfg() -> super::super::state::Config {
         super::super::state::Config {
             enabled: false,
-            list_path: "/nonexistent".into(),
-            flags: 2,
-            force_dst: true,
-            probing_threshold: 1,
-            inactive_threshold: 1,
-            ping_interval_ms: 0,
-            probing_mode: 0,
-            ping_reply_codes: Vec::new(),
-            ping_method: "OPTIONS".into(),
-            ping_from: "sip:dispatcher@localhost".into(),
-            reload_delta_s: 0,
-            probe_timeout_ms: 1000,
+            ..super::super::state::Config::with_list("/nonexistent".into(), 2)
         }
     }
 }

@@ -159,6 +159,26 @@ impl Config {
         }
     }
 
+    /// Kamailio's defaults around one list file, for tests and tools: probing off, no reload
+    /// delay, a 1 s probe timeout.
+    pub fn with_list(list_path: PathBuf, flags: i64) -> Config {
+        Config {
+            enabled: true,
+            list_path,
+            flags,
+            force_dst: true,
+            probing_threshold: 1,
+            inactive_threshold: 1,
+            ping_interval_ms: 0,
+            probing_mode: PROBE_NONE,
+            ping_reply_codes: Vec::new(),
+            ping_method: "OPTIONS".into(),
+            ping_from: "sip:dispatcher@localhost".into(),
+            reload_delta_s: 0,
+            probe_timeout_ms: 1000,
+        }
+    }
+
     /// Whether a probe's final reply counts as "alive": any 2xx, or one listed in
     /// `ds_ping_reply_codes`.
     pub fn alive_code(&self, code: u16) -> bool {
