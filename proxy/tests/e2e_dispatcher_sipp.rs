@@ -15,11 +15,8 @@ fn sipp(args: &[&str]) -> Command {
     sipp_command(args, "60s")
 }
 
-#[test]
-fn round_robin_splits_sipp_calls_evenly() {
-    require_sipp();
-    const EACH: usize = 100;
-    let dir = Scratch::new();
+/// Three free callee ports, listed as set 1 in `dir`/dispatcher.list.
+fn three_callees(dir: &Scratch) -> ([u16; 3], std::path::PathBuf) {
     let ports = [free_port(), free_port(), free_port()];
     let list = dir.path().join("dispatcher.list");
     let text: String = ports
@@ -27,6 +24,15 @@ fn round_robin_splits_sipp_calls_evenly() {
         .map(|p| format!("1 sip:127.0.0.1:{p} 0 0\n"))
         .collect();
     write_list(&list, &text);
+    (ports, list)
+}
+
+#[test]
+fn round_robin_splits_sipp_calls_evenly() {
+    require_sipp();
+    const EACH: usize = 100;
+    let dir = Scratch::new();
+    let (ports, list) = three_callees(&dir);
     let cfg = format!(
         r#"listen=udp:127.0.0.1:5060
 children=2
@@ -105,13 +111,7 @@ request_route {{
 fn example_failover_with_tm_and_sipp() {
     require_sipp();
     let dir = Scratch::new();
-    let ports = [free_port(), free_port(), free_port()];
-    let list = dir.path().join("dispatcher.list");
-    let text: String = ports
-        .iter()
-        .map(|p| format!("1 sip:127.0.0.1:{p} 0 0\n"))
-        .collect();
-    write_list(&list, &text);
+    let (ports, list) = three_callees(&dir);
     let rpc_port = free_port();
     let server = Sipvm::example(
         "11-dispatcher-failover.cfg",

@@ -103,17 +103,22 @@ fn transcript() -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn kamcmd_transcript_htable_commands_print_alike() {
-    let rpc = free_port();
-    // The transcript's tables: Kamailio lists the last defined first (students, ipban).
-    let cfg = format!(
+/// The transcripts' tables, with the RPC server on `rpc`. Kamailio lists the last defined
+/// first (students, ipban).
+fn transcript_cfg(rpc: u16) -> String {
+    format!(
         "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"sl.so\"\n\
          loadmodule \"htable.so\"\n\
          modparam(\"htable\", \"htable\", \"ipban=>size=8;autoexpire=300;\")\n\
          modparam(\"htable\", \"htable\", \"students=>size=4;\")\n\
          request_route {{\n    sl_send_reply(\"200\", \"OK\");\n}}\n"
-    );
+    )
+}
+
+#[test]
+fn kamcmd_transcript_htable_commands_print_alike() {
+    let rpc = free_port();
+    let cfg = transcript_cfg(rpc);
     let _server = Sipvm::start(&cfg, &[]);
     let url = format!("http://127.0.0.1:{rpc}/RPC");
     let mut n = 0;
@@ -154,13 +159,7 @@ fn jsonrpc_htable() -> Vec<(Value, Value)> {
 #[test]
 fn jsonrpc_transcript_htable_replies_are_kamailios() {
     let rpc = free_port();
-    let cfg = format!(
-        "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"sl.so\"\n\
-         loadmodule \"htable.so\"\n\
-         modparam(\"htable\", \"htable\", \"ipban=>size=8;autoexpire=300;\")\n\
-         modparam(\"htable\", \"htable\", \"students=>size=4;\")\n\
-         request_route {{\n    sl_send_reply(\"200\", \"OK\");\n}}\n"
-    );
+    let cfg = transcript_cfg(rpc);
     let _server = Sipvm::start(&cfg, &[]);
     let url = format!("http://127.0.0.1:{rpc}/RPC");
     // The state the transcript's session found: bob set by the kamcmd session before it.
