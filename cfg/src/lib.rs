@@ -6,7 +6,7 @@
 use sipvm_lang::compile::{CustomParam, GlobalSetting, ModParamSetting};
 use sipvm_lang::registry::Registry;
 use sipvm_lang::{compile_file, CompileOptions};
-use sipvm_vm::Program;
+use sipvm_vm::{Program, Value};
 use std::sync::Arc;
 
 pub mod canary;
@@ -49,6 +49,23 @@ impl Snapshot {
     pub fn global(&self, name: &str) -> impl Iterator<Item = &GlobalSetting> + '_ {
         let name = name.to_string();
         self.globals.iter().filter(move |g| g.name == name)
+    }
+
+    /// The value of `modparam(module, param, ...)` (the last setting wins, as in Kamailio),
+    /// if the script sets it.
+    pub fn modparam(&self, module: &str, param: &str) -> Option<&Value> {
+        self.modparams
+            .iter()
+            .rev()
+            .find(|m| m.module == module && m.param == param)
+            .map(|m| &m.value)
+    }
+
+    /// An integer `modparam`, or `default` when unset (a string is converted as Kamailio does).
+    pub fn modparam_int(&self, module: &str, param: &str, default: i64) -> i64 {
+        self.modparam(module, param)
+            .and_then(Value::try_int)
+            .unwrap_or(default)
     }
 }
 

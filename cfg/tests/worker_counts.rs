@@ -4,7 +4,6 @@
 use bytes::Bytes;
 use sipvm_cfg::{Counts, Live};
 use sipvm_lang::CompileOptions;
-use sipvm_proxy::host::Shared;
 use sipvm_proxy::transport::{Handler, Local, Outbox, Proto};
 use sipvm_proxy::worker::Worker;
 use std::net::SocketAddr;
@@ -64,7 +63,7 @@ fn the_worker_selects_by_call_id_and_counts_per_generation() {
         advertise: None,
         name: None,
     };
-    let shared = Arc::new(Shared::from_snapshot(&live.current()));
+    let shared = Arc::new(sipvm_proxy::modules::shared(&live.current()).expect("module state"));
     let mut w = Worker::new(live.cache(), shared, vec![local.clone()].into());
     let src = SocketAddr::from(([127, 0, 0, 1], 40000));
     let mut out = Outbox::new();

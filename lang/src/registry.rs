@@ -20,6 +20,9 @@ impl RouteMask {
     pub const CORE_ONREPLY: RouteMask = RouteMask(128);
     pub const BRANCH_FAILURE: RouteMask = RouteMask(256);
     pub const ONREPLY: RouteMask = RouteMask(4 | 128);
+    /// Kamailio's `ONEVENT_ROUTE` bit (`EVENT_ROUTE` is `REQUEST_ROUTE|ONEVENT_ROUTE`), kept
+    /// so module masks stay Kamailio's.
+    pub const ONEVENT: RouteMask = RouteMask(1 << 9);
     /// Kamailio runs most event routes as request routes.
     pub const EVENT: RouteMask = RouteMask(1);
     pub const ANY: RouteMask = RouteMask(u32::MAX);
@@ -172,6 +175,10 @@ pub struct Registry {
     pvs: Vec<(u16, &'static PvDecl)>,
     /// By native id: whether sipvm has an implementation (set by whoever provides them).
     implemented: Vec<bool>,
+    /// By pseudo-variable class id: a getter, and a setter, exist. All true until
+    /// `with_pvs_implemented` says otherwise (a registry made for tests implements all).
+    pv_get: Vec<bool>,
+    pv_set: Vec<bool>,
 }
 
 /// Module index 0 is the core.
@@ -197,6 +204,7 @@ impl Registry {
             }
         }
         let implemented = vec![false; natives.len()];
+        let (pv_get, pv_set) = (vec![true; pvs.len()], vec![true; pvs.len()]);
         Registry {
             core,
             modules,
@@ -204,6 +212,8 @@ impl Registry {
             natives,
             pvs,
             implemented,
+            pv_get,
+            pv_set,
         }
     }
 
@@ -214,6 +224,27 @@ impl Registry {
             self.implemented[i] = has(self.module(*m).name, f.name);
         }
         self
+    }
+
+    /// Marks which pseudo-variable classes can be read and written:
+    /// `has(module, class) -> (get, set)`. An unimplemented one is a compile error.
+    pub fn with_pvs_implemented(mut self, has: impl Fn(&str, &str) -> (bool, bool)) -> Self {
+        for (i, (m, p)) in self.pvs.iter().enumerate() {
+            let (g, s) = has(self.module(*m).name, p.name);
+            self.pv_get[i] = g;
+            self.pv_set[i] = s && p.writable;
+        }
+        self
+    }
+
+    /// Whether the pseudo-variable class with this id can be read.
+    pub fn is_pv_implemented(&self, id: u16) -> bool {
+        self.pv_get.get(id as usize).copied().unwrap_or(false)
+    }
+
+    /// Whether the pseudo-variable class with this id can be assigned.
+    pub fn is_pv_settable(&self, id: u16) -> bool {
+        self.pv_set.get(id as usize).copied().unwrap_or(false)
     }
 
     /// Whether the native with this id has an implementation.

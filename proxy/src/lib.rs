@@ -1,13 +1,14 @@
-//! sipvm's SIP server: built-in modules (each declares its natives, parameters and
-//! pseudo-variables), and reports for the command line.
+//! sipvm's SIP server: the core (host context, forwarding, transports, worker), its modules
+//! (one folder each, `modules/`), the declarations of Kamailio modules it does not implement
+//! (`kamailio/`), the control surface and reports for the command line.
 
 pub mod control;
+pub mod forward;
 pub mod host;
+pub mod kamailio;
 pub mod modules;
 pub mod report;
 pub mod run;
 pub mod sip;
-pub mod tm;
 pub mod transport;
-pub mod usrloc;
 pub mod worker;

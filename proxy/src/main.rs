@@ -113,8 +113,8 @@ fn run() -> anyhow::Result<ExitCode> {
             match compile_file(&f.file, &options(&f), reg) {
                 Ok(c) => {
                     eprint!("{}", sipvm_lang::diag::render_all(&c.warnings, &c.sources));
-                    if let Err(e) = sipvm_proxy::host::htable::check(&c.modparams) {
-                        eprintln!("{}: error: modparam htable: {e}", f.file);
+                    if let Err(e) = sipvm_proxy::modules::check(&c.modparams) {
+                        eprintln!("{}: error: {e}", f.file);
                         return Ok(ExitCode::FAILURE);
                     }
                     if unimplemented {

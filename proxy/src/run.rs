@@ -1,7 +1,6 @@
 //! `sipvm run`: load the configuration, bind its sockets, start one worker per socket and
 //! child, and serve until SIGTERM/SIGINT.
 
-use crate::host::Shared;
 use crate::transport::{default_listen, parse_listen, Bound, Config, SignalWaiter};
 use crate::worker::Worker;
 use anyhow::{bail, Context};
@@ -51,11 +50,8 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     if specs.is_empty() {
         specs = default_listen();
     }
-    crate::host::htable::check(&snap.modparams).context("modparam htable")?;
-    let shared = Arc::new(Shared::from_snapshot(&snap));
-    if let Some(e) = &shared.dispatcher.startup_error {
-        anyhow::bail!("dispatcher: no destination list loaded: {e}");
-    }
+    let shared = Arc::new(crate::modules::shared(&snap).map_err(anyhow::Error::msg)?);
+    shared.startup(&snap).map_err(anyhow::Error::msg)?;
     let signals = SignalWaiter::new()?;
     reload_on_sighup(live.clone())?;
     let control = crate::control::State {
@@ -81,8 +77,8 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     let sig = signals.wait();
     tracing::info!("signal {sig}: stopping");
     server.shutdown();
-    // Registrations queued for the usrloc database are on disk before the process ends.
-    shared.usrloc.flush();
+    // Modules flush what must reach disk (usrloc's queued registrations).
+    shared.shutdown();
     if let Some(r) = rpc_server {
         r.stop();
     }

@@ -1,7 +1,8 @@
 //! A worker: one per transport thread. It owns a VM (so `$var` is per worker) and a cache of
 //! the current snapshot, loaded once per message; it parses, runs the script, and relays.
 
-use crate::host::{ctx, send, Ctx, Shared};
+use crate::forward as send;
+use crate::host::{ctx, Ctx, Env, ReplyVerdict, Shared};
 use crate::sip::{build_error_reply, Msg, ParseErrorKind};
 use crate::transport::{Handler, Local, Outbox, Proto};
 use bytes::Bytes;
@@ -15,8 +16,6 @@ pub struct Worker {
     cache: SnapshotCache,
     shared: Arc<Shared>,
     locals: Arc<[Local]>,
-    /// Transaction ids whose timers are due (reused).
-    due: Vec<u64>,
 }
 
 impl Worker {
@@ -26,7 +25,6 @@ impl Worker {
             cache,
             shared,
             locals,
-            due: Vec::new(),
         }
     }
 
@@ -99,15 +97,14 @@ impl Handler for Worker {
                 }
                 return;
             }
-            // The hop-by-hop ACK of a negative reply a transaction sent ends there (RFC 3261
-            // §17.2.1); sipvm absorbs it before the script, see docs/modules/tm.md.
-            if msg.method() == Some(crate::sip::Method::Ack)
-                && crate::tm::flow::absorb_ack(&self.shared.tm, &msg)
+            // Modules may take a request before the script (tm's and sl's ACK absorption).
+            let shared = &*self.shared;
+            if shared
+                .hooks
+                .iter()
+                .filter_map(|h| h.request_in)
+                .any(|f| f(shared, &msg, src))
             {
-                return;
-            }
-            if crate::modules::sl::absorbs_ack(&msg) {
-                tracing::debug!("ACK from {src} for our own reply absorbed");
                 return;
             }
             let Some(route) = prog.route(RouteKind::Request, "") else {
@@ -117,7 +114,9 @@ impl Handler for Worker {
             let mut c = Ctx::new(&msg, src, via, &self.locals, out, snap, &self.shared);
             c.running = Some(running);
             let r = self.vm.run(prog, route, &mut c);
-            crate::tm::branch::run_pending(&mut c, &mut self.vm, prog);
+            for f in shared.hooks.iter().filter_map(|h| h.request_done) {
+                f(&mut c, &mut self.vm, prog);
+            }
             c.finish();
             drop(c);
             if let Err(e) = &r {
@@ -125,7 +124,13 @@ impl Handler for Worker {
             }
             count_outcome(counters, r.is_err(), out, before);
         } else {
-            if crate::modules::dispatcher::on_probe_reply(&self.shared, &msg) {
+            let shared = &*self.shared;
+            if shared
+                .hooks
+                .iter()
+                .filter_map(|h| h.reply_in)
+                .any(|f| f(shared, &msg))
+            {
                 return;
             }
             counters.reply_received();
@@ -146,26 +151,19 @@ impl Handler for Worker {
                 }
                 None => false,
             };
-            let branch = msg.top_via().ok().and_then(|v| v.branch());
-            let ours = branch.and_then(crate::tm::key::parse_branch);
-            // Our branch prefix without a valid check part: forged (or from an earlier run of
-            // the process). Neither a transaction nor the stateless path may take it.
-            let forged = ours.is_none()
-                && branch.is_some_and(|b| b.starts_with(crate::tm::key::BRANCH_PREFIX));
-            if forged {
-                tracing::debug!("reply from {src} with a branch sipvm did not make: dropped");
-            }
-            let dropped = dropped || forged;
             let mut handled = false;
-            if let (false, Some((id, idx))) = (dropped, ours) {
-                let mut env = crate::tm::flow::Env {
-                    tm: &self.shared.tm,
-                    shared: &self.shared,
+            if !dropped {
+                let mut env = Env {
+                    shared,
                     locals: &self.locals,
                     out,
-                    now: self.shared.tm.now(),
                 };
-                handled = crate::tm::flow::on_reply(&mut env, &mut self.vm, id, idx, &msg, src);
+                for f in shared.hooks.iter().filter_map(|h| h.reply) {
+                    if f(&mut env, &mut self.vm, &msg, src) == ReplyVerdict::Taken {
+                        handled = true;
+                        break;
+                    }
+                }
             }
             if !dropped && !handled {
                 let locals = &self.locals;
@@ -179,22 +177,15 @@ impl Handler for Worker {
     }
 
     fn on_tick(&mut self, out: &mut Outbox) {
-        self.tm_tick(out);
-        crate::modules::dispatcher::on_tick(&self.shared, &self.locals, out);
-    }
-}
-
-impl Worker {
-    /// Runs the transaction timers that are due.
-    fn tm_tick(&mut self, out: &mut Outbox) {
-        let mut env = crate::tm::flow::Env {
-            tm: &self.shared.tm,
-            shared: &self.shared,
+        let shared = &*self.shared;
+        let mut env = Env {
+            shared,
             locals: &self.locals,
             out,
-            now: self.shared.tm.now(),
         };
-        crate::tm::flow::tick(&mut env, &mut self.vm, &mut self.due);
+        for f in shared.hooks.iter().filter_map(|h| h.tick) {
+            f(&mut env, &mut self.vm);
+        }
     }
 }
 

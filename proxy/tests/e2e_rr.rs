@@ -299,7 +299,7 @@ fn udp_in_tcp_out_double_record_route_and_the_bye_back() {
 }
 
 /// `t_relay()` record-routes every branch the way `forward()` does (both call
-/// `host::rr::apply` per branch): each of two forked branches carries one Record-Route above
+/// `rr::record::apply` per branch): each of two forked branches carries one Record-Route above
 /// the Via, with the same bytes as the stateless case.
 #[test]
 fn t_relay_record_routes_every_branch() {

@@ -44,8 +44,13 @@ fn config(list: &ListFile, flags: i64) -> Config {
 
 fn env(msg_text: &str, list: &ListFile, flags: i64) -> Env {
     let mut e = Env::new(msg_text);
-    e.shared.dispatcher = Dispatcher::with_config(config(list, flags));
-    assert!(e.shared.dispatcher.startup_error.is_none());
+    e.shared
+        .set_state(Dispatcher::with_config(config(list, flags)));
+    assert!(e
+        .shared
+        .state::<sipvm_proxy::modules::dispatcher::Dispatcher>()
+        .startup_error
+        .is_none());
     e
 }
 
@@ -147,7 +152,9 @@ fn next_dst_walks_the_candidates_and_mark_dst_marks_the_current() {
     assert_eq!(c.dst_uri.as_deref(), Some("sip:low"));
     assert_eq!(call(&mut c, "dispatcher", "ds_next_dst", &[]), -1);
     drop(c);
-    let ds = &e.shared.dispatcher;
+    let ds = &e
+        .shared
+        .state::<sipvm_proxy::modules::dispatcher::Dispatcher>();
     assert_eq!(ds.state_of(1, "sip:mid"), Some(INACTIVE | 8));
     assert_eq!(ds.state_of(1, "sip:high"), Some(0));
     // mid is skipped now, also as a failover candidate; a limit of 2 keeps two.
@@ -164,7 +171,12 @@ fn next_dst_walks_the_candidates_and_mark_dst_marks_the_current() {
     assert_eq!(call(&mut c, "dispatcher", "ds_next_dst", &[]), -1);
     assert_eq!(call(&mut c, "dispatcher", "ds_mark_dst", &[]), -1);
     drop(c);
-    assert_eq!(e.shared.dispatcher.state_of(1, "sip:low"), Some(INACTIVE));
+    assert_eq!(
+        e.shared
+            .state::<sipvm_proxy::modules::dispatcher::Dispatcher>()
+            .state_of(1, "sip:low"),
+        Some(INACTIVE)
+    );
 }
 
 #[test]
@@ -204,7 +216,7 @@ fn selection_errors() {
     // force_dst 0: an existing $du is kept and the selection fails.
     let mut cfg = config(&l, 2);
     cfg.force_dst = false;
-    e.shared.dispatcher = Dispatcher::with_config(cfg);
+    e.shared.set_state(Dispatcher::with_config(cfg));
     let mut c = e.ctx();
     c.dst_uri = Some("sip:elsewhere".into());
     assert_eq!(
@@ -240,7 +252,7 @@ fn is_from_list_match_modes() {
     // Mode 4: active destinations only.
     assert!(e
         .shared
-        .dispatcher
+        .state::<Dispatcher>()
         .set_state(2, "sip:192.0.2.7:5070", INACTIVE));
     let mut c = e.ctx();
     assert_eq!(

@@ -50,7 +50,11 @@ fn run(body: &str) -> Env {
 }
 
 fn get(env: &Env, table: &str, key: &str) -> Value {
-    env.shared.htable.get(table).unwrap().get(key, 0)
+    env.shared
+        .state::<sipvm_proxy::modules::htable::Htables>()
+        .get(table)
+        .unwrap()
+        .get(key, 0)
 }
 
 #[test]
@@ -114,7 +118,11 @@ fn removal_and_matching_natives() {
     for k in ["has", "hasnot", "hasval"] {
         assert_eq!(get(&env, "t", k), Value::Int(1), "{k}");
     }
-    let c = env.shared.htable.get("c").unwrap();
+    let c = env
+        .shared
+        .state::<sipvm_proxy::modules::htable::Htables>()
+        .get("c")
+        .unwrap();
     assert_eq!(c.get_cell("x", 0).map(|(v, _)| v), Some(Value::Int(3)));
     assert_eq!(c.get_cell("y", 0), None);
 }
@@ -124,14 +132,26 @@ fn sht_reset_empties_a_table() {
     let env = run("$sht(t=>a) = 1; $sht(t=>b) = \"x\"; $sht(c=>k) = 1;\n\
          if (sht_reset(\"t\") && $shtcn(t=>**) == 0) { $sht(c=>emptied) = 1; }");
     assert_eq!(get(&env, "c", "emptied"), Value::Int(1));
-    assert_eq!(env.shared.htable.get("t").unwrap().stats(0).0, 0);
+    assert_eq!(
+        env.shared
+            .state::<sipvm_proxy::modules::htable::Htables>()
+            .get("t")
+            .unwrap()
+            .stats(0)
+            .0,
+        0
+    );
     assert_eq!(get(&env, "c", "k"), Value::Int(1), "other tables untouched");
 }
 
 #[test]
 fn a_lock_left_held_is_released_at_the_end() {
     let env = run("sht_lock(\"t=>k\");");
-    let t = env.shared.htable.get("t").unwrap();
+    let t = env
+        .shared
+        .state::<sipvm_proxy::modules::htable::Htables>()
+        .get("t")
+        .unwrap();
     // Another thread can take the slot: the script's lock went with the script.
     let t2 = t.clone();
     std::thread::spawn(move || t2.set("k", Value::Int(1), 0, 0))
@@ -148,7 +168,11 @@ fn unknown_table_reads_null_and_a_write_to_it_fails_alone() {
          $sht(t=>after) = 1;");
     assert_eq!(get(&env, "t", "ok"), Value::Int(1));
     assert_eq!(get(&env, "t", "after"), Value::Int(1));
-    assert!(env.shared.htable.get("nosuch").is_none());
+    assert!(env
+        .shared
+        .state::<sipvm_proxy::modules::htable::Htables>()
+        .get("nosuch")
+        .is_none());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod natives_common;
 use bytes::Bytes;
 use natives_common::*;
-use sipvm_proxy::host::send;
+use sipvm_proxy::forward as send;
 use sipvm_proxy::transport::{Handler, Local, Outbox, Proto};
 use sipvm_vm::Value;
 use std::sync::atomic::Ordering;
@@ -65,7 +65,13 @@ fn rand_probability_is_shared_and_resets_to_initial() {
     let mut c = e.ctx();
     assert_eq!(call(&mut c, "cfgutils", "rand_get_prob", &[]), 30);
     assert_eq!(call(&mut c, "cfgutils", "rand_set_prob", &[i(100)]), 1);
-    assert_eq!(c.shared.rand_prob.load(Ordering::Relaxed), 100);
+    assert_eq!(
+        c.shared
+            .state::<sipvm_proxy::modules::cfgutils::lock::Cfgutils>()
+            .rand_prob
+            .load(Ordering::Relaxed),
+        100
+    );
     for _ in 0..50 {
         assert_eq!(call(&mut c, "cfgutils", "rand_event", &[]), 1);
     }
@@ -150,7 +156,7 @@ request_route {
         sipvm_proxy::modules::registry(),
     )
     .expect("test config compiles");
-    let shared = Arc::new(sipvm_proxy::host::Shared::from_snapshot(&live.current()));
+    let shared = Arc::new(sipvm_proxy::modules::shared(&live.current()).expect("module state"));
     let local = Local {
         index: 0,
         proto: Proto::Udp,
@@ -183,8 +189,14 @@ fn program_with_pvs(pvs: &[(&str, Option<&str>, &str)]) -> sipvm_vm::Program {
     use sipvm_vm::{PvIndex, PvName, PvRef};
     let mut p = sipvm_vm::Program::default();
     for (class, name, text) in pvs {
+        // The class id the compiler would give: the host dispatches on it.
+        let id = sipvm_proxy::modules::registry()
+            .pv_classes()
+            .find(|(_, _, d)| d.name == *class)
+            .map(|(id, _, _)| id)
+            .expect("a declared class");
         p.pvs.push(PvRef {
-            class: 1,
+            class: id,
             class_name: Arc::from(*class),
             name: name.map_or(PvName::None, |n| PvName::Static(Arc::from(n))),
             index: PvIndex::None,

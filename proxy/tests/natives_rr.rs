@@ -8,7 +8,7 @@ mod natives_common;
 mod rr_common;
 use natives_common::*;
 use rr_common::*;
-use sipvm_proxy::host::rr::{self, RrConfig, RrKind, RrRecord};
+use sipvm_proxy::modules::rr::record::{self as rr, RrConfig, RrKind, RrRecord};
 use sipvm_proxy::sip::Edits;
 use sipvm_proxy::transport::{Advertise, Proto};
 use sipvm_vm::ArgValue;
@@ -165,7 +165,9 @@ fn preset_addresses_and_their_params() {
         call(&mut c, "rr", "record_route_preset", &[s("a"), s("b")]),
         -1
     );
-    assert!(c.rr.record.is_none());
+    assert!(sipvm_proxy::modules::rr::record::state(&c)
+        .and_then(|s| s.record.as_ref())
+        .is_none());
 }
 
 #[test]
@@ -287,7 +289,7 @@ fn advertised_socket_and_sips() {
         let mut c = e.ctx();
         call(&mut c, "rr", "record_route", &[]);
         let mut ed = Edits::new();
-        rr::apply(&c, c.local, "127.0.0.1:41001".parse().unwrap(), &mut ed);
+        rr::apply(&c, c.local, &mut ed);
         let mut out = Vec::new();
         c.msg.serialize(&ed, &mut out).unwrap();
         assert!(String::from_utf8_lossy(&out).contains(want), "{want}");

@@ -266,7 +266,7 @@ fn loose_route_double_record_route_pair() {
     let mut e = env(&text, &[]);
     let mut c = e.ctx();
     call(&mut c, "rr", "loose_route", &[]);
-    assert_eq!(c.rr.force_socket, Some(0), "udp:127.0.0.1:5070");
+    assert_eq!(c.force_socket, Some(0), "udp:127.0.0.1:5070");
     assert_eq!(call(&mut c, "rr", "rr_next_hop_route", &[]), -1);
 }
 

@@ -17,7 +17,6 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use sipvm_cfg::Live;
 use sipvm_lang::CompileOptions;
-use sipvm_proxy::host::Shared;
 use sipvm_proxy::transport::{Handler, Local, Outbox, Proto};
 use sipvm_proxy::worker::Worker;
 use std::cell::RefCell;
@@ -101,7 +100,7 @@ fn worker() -> (Worker, Local, common::Scratch) {
         sipvm_proxy::modules::registry(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let shared = Arc::new(Shared::from_snapshot(&live.current()));
+    let shared = Arc::new(sipvm_proxy::modules::shared(&live.current()).expect("module state"));
     let local = Local {
         index: 0,
         proto: Proto::Udp,

@@ -9,7 +9,8 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use sipvm_lang::registry::{ArgKind, PvForm, Registry};
-use sipvm_proxy::modules::{globals::GLOBALS, registry, MODULES, RIGHT_ALIGNED};
+use sipvm_proxy::modules::core::globals::GLOBALS;
+use sipvm_proxy::modules::{registry, RIGHT_ALIGNED};
 
 const EXAMPLES_DIR: &str = "/work/shared/examples";
 const STOCK_CFG: &str = "/etc/kamailio/kamailio.cfg";
@@ -454,7 +455,7 @@ fn no_duplicates() {
     let reg = registry();
     let mut problems = Vec::new();
     let mut modules = HashSet::new();
-    for m in std::iter::once(reg.core).chain(MODULES.iter().copied()) {
+    for m in std::iter::once(reg.core).chain(reg.modules.iter().copied()) {
         if !modules.insert(m.name) {
             problems.push(format!("module {} declared twice", m.name));
         }
@@ -498,7 +499,7 @@ fn no_duplicates() {
     // Module pseudo-variables must not shadow core ones. Two modules may share a class name
     // (`$rtpstat` in rtpproxy and rtpengine) as a script loads only one of them.
     let core_pvs: HashSet<&str> = reg.core.pvs.iter().map(|p| p.name).collect();
-    for m in MODULES {
+    for m in reg.modules.iter().copied() {
         for p in m.pvs {
             if core_pvs.contains(p.name) {
                 problems.push(format!(
@@ -510,7 +511,7 @@ fn no_duplicates() {
     }
     // Core functions must not be shadowed by a module's.
     let core: HashSet<&str> = reg.core.functions.iter().map(|f| f.name).collect();
-    for m in MODULES {
+    for m in reg.modules.iter().copied() {
         for f in m.functions {
             if core.contains(f.name) {
                 problems.push(format!("{}: {} is also a core function", m.name, f.name));
@@ -584,5 +585,5 @@ fn registry_basics() {
 
 /// Whether the proxy provides an implementation of `module.name`.
 fn natives_table_has(module: &str, name: &str) -> bool {
-    sipvm_proxy::host::natives::find(module, name).is_some()
+    sipvm_proxy::modules::find(module).is_some_and(|m| m.natives.iter().any(|i| i.name == name))
 }

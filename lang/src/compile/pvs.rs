@@ -241,6 +241,23 @@ impl Ctx<'_> {
             self.diags.push(d);
             return None;
         };
+        if !self.reg.is_pv_implemented(class) {
+            let m = self
+                .reg
+                .module(self.reg.pv_class(class).map_or(0, |(m, _)| m))
+                .name;
+            let d = self
+                .err(
+                    span,
+                    format!("pseudo-variable `${}` is not implemented", p.name),
+                )
+                .with_len(self.loc.width(span))
+                .with_hint(format!(
+                    "Kamailio's module {m} has it; sipvm does not implement it yet"
+                ));
+            self.diags.push(d);
+            return None;
+        }
         if decl.form == PvForm::Named && p.inner.is_none_or(str::is_empty) {
             self.need_inner(p, text, span)?;
         }

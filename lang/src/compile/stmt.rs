@@ -144,11 +144,14 @@ impl Ctx<'_> {
             PvUse::Host(pv) => {
                 let class = self.prog.pvs[pv.ix()].class;
                 let writable = self.reg.pv_class(class).is_some_and(|(_, d)| d.writable);
-                if !writable || self.prog.pvs[pv.ix()].trans.is_some() {
-                    let why = if writable {
-                        "a value with a transformation is read-only"
-                    } else {
+                let settable = self.reg.is_pv_settable(class);
+                if !settable || self.prog.pvs[pv.ix()].trans.is_some() {
+                    let why = if !writable {
                         "it is read-only; keep the value in a $var(...) instead"
+                    } else if !settable {
+                        "Kamailio can assign it; sipvm does not implement that yet"
+                    } else {
+                        "a value with a transformation is read-only"
                     };
                     let d = self
                         .err(span, format!("`{target}` cannot be assigned"))

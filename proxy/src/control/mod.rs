@@ -1,14 +1,10 @@
-//! sipvm's live-control surface: the RPC methods of the core, registered against the running
-//! server's state, and where the RPC server listens. Modules add their own methods to the same
-//! `Registry`. See docs/rpc.md.
+//! sipvm's live-control surface: the RPC methods of the core (`route.*`, `cfg.*`, `core.*`,
+//! statistics), every module's methods (each module registers its own), and where the RPC
+//! server listens. See docs/rpc.md.
 
 mod cfgvars;
-pub mod dispatcher;
-mod htable;
 mod misc;
 mod route;
-mod tm;
-mod usrloc;
 
 use sipvm_cfg::Snapshot;
 use sipvm_rpc::{Registry, Value};
@@ -69,25 +65,19 @@ pub fn register_core(reg: &Registry) {
     );
 }
 
-/// What RPC methods act on: the live configuration and the state workers share.
-#[derive(Clone)]
-pub struct State {
-    pub live: Arc<sipvm_cfg::Live>,
-    pub shared: Arc<crate::host::Shared>,
-}
+/// What RPC methods act on (kept under this name for the control files).
+pub type State = crate::host::Server;
 
-/// A registry holding the built-ins, the core methods and each group's methods.
+/// A registry holding the built-ins, the core's control methods and every module's methods.
 pub fn registry(state: &State) -> Arc<Registry> {
     let reg = Registry::new();
     register_core(&reg);
-    let _ = state;
     route::register(&reg, state);
     cfgvars::register(&reg, state);
     misc::register(&reg, state);
-    tm::register(&reg, state);
-    htable::register(&reg, state);
-    dispatcher::register(&reg, state);
-    usrloc::register(&reg, state);
+    for f in state.shared.modules.iter().filter_map(|m| m.rpc) {
+        f(&reg, state);
+    }
     Arc::new(reg)
 }
 

@@ -1,6 +1,6 @@
 //! The state of one message while its script runs, and the proxy's `Host`.
 
-use super::natives;
+use super::module::Slots;
 use super::shared::Shared;
 use crate::sip::{Edits, Msg, Uri};
 use crate::transport::{Local, Outbox};
@@ -34,18 +34,13 @@ pub struct Ctx<'a> {
     pub force_rport: bool,
     /// `$avp` values of this message (no transaction yet).
     pub avps: Vec<(Arc<str>, Value)>,
-    /// Lock slots taken by `lock()` and not released; freed when the script ends.
-    pub held_locks: Vec<usize>,
-    /// htable's slot locks and iterators of this message; locks are freed when the script ends.
-    pub ht: super::htable::MsgState,
-    /// sanity's reply kept for `sanity_reply()` when `modparam("sanity", "noreply", 1)`.
-    pub sanity_reply: Option<(u16, String)>,
+    /// The socket to send from (Kamailio's `force_send_socket`, or rr's double Record-Route):
+    /// an index into `locals`.
+    pub force_socket: Option<usize>,
     /// The program generation running (snapshot and counters), kept by a transaction.
     pub running: Option<&'a sipvm_cfg::Running>,
-    /// The transaction this message belongs to, and what tm functions armed.
-    pub tm: crate::tm::state::TmCtx<'a>,
-    /// rr: the Record-Route to add when the request is sent, and what `loose_route()` found.
-    pub rr: super::rr::RrState,
+    /// Each module's state for this message, made on first use.
+    pub slots: Slots,
 }
 
 impl<'a> Ctx<'a> {
@@ -73,12 +68,9 @@ impl<'a> Ctx<'a> {
             flags: 0,
             force_rport: false,
             avps: Vec::new(),
-            held_locks: Vec::new(),
-            ht: Default::default(),
-            sanity_reply: None,
+            force_socket: None,
             running: None,
-            tm: Default::default(),
-            rr: Default::default(),
+            slots: Slots::default(),
         }
     }
 
@@ -87,13 +79,15 @@ impl<'a> Ctx<'a> {
         self.ruri.as_deref().unwrap_or_else(|| self.msg.ruri_str())
     }
 
-    /// Releases locks the script left held, so a forgotten `unlock` cannot stall other
-    /// workers (Kamailio would keep them).
+    /// The script ended: each module releases what must not outlive the message (locks a
+    /// script left held, so a forgotten `unlock` cannot stall other workers).
     pub fn finish(&mut self) {
-        for slot in self.held_locks.drain(..) {
-            self.shared.locks.unlock(slot);
-        }
-        self.ht.release();
+        self.slots.finish(self.shared);
+    }
+
+    /// The shared state of the module whose state type is `T`.
+    pub fn state<T: std::any::Any + Send + Sync>(&self) -> &'a T {
+        self.shared.state::<T>()
     }
 
     /// Whether `host[:port]` names this server.
@@ -137,11 +131,27 @@ fn alias_matches(raw: &str, host: &str, port: Option<u16>) -> bool {
 
 impl Host for Ctx<'_> {
     fn get_pv(&mut self, prog: &Program, key: PvKey<'_>) -> Result<Value, HostError> {
-        super::pvs::get(self, prog, key)
+        let class = prog.pvs[key.pv.ix()].class;
+        match self.shared.pv_get(class) {
+            Some(f) => f(self, key),
+            // The compiler refuses what no module implements; a program compiled against
+            // another registry could still hold one.
+            None => Err(HostError(format!(
+                "pseudo-variable ${} is not implemented",
+                prog.pvs[key.pv.ix()].class_name
+            ))),
+        }
     }
 
     fn set_pv(&mut self, prog: &Program, key: PvKey<'_>, v: Value) -> Result<(), HostError> {
-        super::pvs::set(self, prog, key, v)
+        let class = prog.pvs[key.pv.ix()].class;
+        match self.shared.pv_set(class) {
+            Some(f) => f(self, key, v),
+            None => Err(HostError(format!(
+                "${} cannot be assigned",
+                prog.pvs[key.pv.ix()].class_name
+            ))),
+        }
     }
 
     fn call(
@@ -154,7 +164,7 @@ impl Host for Ctx<'_> {
             .natives
             .get(native.ix())
             .ok_or_else(|| HostError("no such native".into()))?;
-        match natives::by_id(n.id) {
+        match self.shared.native(n.id) {
             Some(f) => f(self, args),
             None => Err(HostError(format!(
                 "{}.{}() is declared but not implemented by sipvm yet",

@@ -1,38 +1,7 @@
-//! Native functions: each module exports `IMPLS`, its implementations by name; the host
-//! dispatches through a table indexed by registry id, so a call is one index, no lookup.
+//! Helpers for native implementations: their arguments as text and integers. The dispatch
+//! itself is a table in `Shared`, indexed by registry id.
 
-use super::ctx::Ctx;
 use sipvm_vm::{ArgValue, HostError, Value};
-use std::sync::OnceLock;
-
-/// A native implementation: the script's arguments, already evaluated; the return code.
-pub type NativeFn = fn(&mut Ctx<'_>, &[ArgValue<'_>]) -> Result<i64, HostError>;
-
-/// One implemented native of a module.
-pub struct Impl {
-    pub name: &'static str,
-    pub f: NativeFn,
-}
-
-/// The implementation of `module.name`, if sipvm has one.
-pub fn find(module: &str, name: &str) -> Option<NativeFn> {
-    crate::modules::impls(module)?
-        .iter()
-        .find(|i| i.name == name)
-        .map(|i| i.f)
-}
-
-/// The implementation of the native with registry id `id`.
-pub fn by_id(id: u16) -> Option<NativeFn> {
-    static TABLE: OnceLock<Vec<Option<NativeFn>>> = OnceLock::new();
-    let t = TABLE.get_or_init(|| {
-        let reg = crate::modules::registry();
-        reg.natives()
-            .map(|(_, m, f)| find(reg.module(m).name, f.name))
-            .collect()
-    });
-    t.get(id as usize).copied().flatten()
-}
 
 /// Argument `i` as text (literals and expanded formats).
 pub fn arg_str<'v>(args: &'v [ArgValue<'_>], i: usize) -> std::borrow::Cow<'v, str> {
@@ -55,21 +24,4 @@ pub fn arg_int(args: &[ArgValue<'_>], i: usize) -> Result<i64, HostError> {
         }),
         _ => Err(HostError(format!("argument {} is missing", i + 1))),
     }
-}
-
-/// The value of `modparam(module, param, ...)` in the snapshot (the last setting wins, as in
-/// Kamailio), if the script sets it.
-pub fn modparam<'s>(snap: &'s sipvm_cfg::Snapshot, module: &str, param: &str) -> Option<&'s Value> {
-    snap.modparams
-        .iter()
-        .rev()
-        .find(|m| m.module == module && m.param == param)
-        .map(|m| &m.value)
-}
-
-/// An integer `modparam`, or `default` when unset (a string is converted as Kamailio does).
-pub fn modparam_int(snap: &sipvm_cfg::Snapshot, module: &str, param: &str, default: i64) -> i64 {
-    modparam(snap, module, param)
-        .and_then(Value::try_int)
-        .unwrap_or(default)
 }

@@ -4,7 +4,7 @@ use sipvm_lang::registry::ArgKind::{Fmt, IntFmt, Pv, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "pv",
     functions: &[
         FnDecl { name: "pv_isset", args: &[Pv], min_args: 1, routes: RouteMask::ANY },
@@ -46,7 +46,8 @@ pub static MODULE: ModuleDecl = ModuleDecl {
 
 // ---- implementations ----
 
-use crate::host::{pvs, Ctx, Impl};
+use crate::host::{Ctx, Impl};
+use sipvm_vm::Host;
 use sipvm_vm::{ArgValue, HostError, Index, PvIndex, PvKey, PvName, Value};
 
 /// pv's natives sipvm implements.
@@ -110,7 +111,7 @@ fn pv_key<'p>(prog: &'p sipvm_vm::Program, args: &[ArgValue<'_>]) -> Result<PvKe
 fn pv_isset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let prog = ctx.snap.program.clone();
     let key = pv_key(&prog, args)?;
-    Ok(match pvs::get(ctx, &prog, key) {
+    Ok(match ctx.get_pv(&prog, key) {
         Ok(v) if !v.is_null() => 1,
         _ => -1,
     })
@@ -120,7 +121,7 @@ fn pv_isset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> 
 fn pv_unset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let prog = ctx.snap.program.clone();
     let key = pv_key(&prog, args)?;
-    Ok(match pvs::set(ctx, &prog, key, Value::Null) {
+    Ok(match ctx.set_pv(&prog, key, Value::Null) {
         Ok(()) => 1,
         Err(e) => {
             tracing::error!("pv_unset: {e}");
@@ -134,8 +135,14 @@ fn pv_unset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> 
 fn is_int(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let prog = ctx.snap.program.clone();
     let key = pv_key(&prog, args)?;
-    Ok(match pvs::get(ctx, &prog, key) {
+    Ok(match ctx.get_pv(&prog, key) {
         Ok(Value::Int(_)) => 1,
         _ => -1,
     })
 }
+
+/// The pv module.
+pub static MODULE: crate::host::Module = crate::host::Module {
+    natives: IMPLS,
+    ..crate::host::Module::decl(&DECL)
+};

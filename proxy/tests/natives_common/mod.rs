@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use sipvm_cfg::Snapshot;
 use sipvm_lang::compile::ModParamSetting;
-use sipvm_proxy::host::{natives, Ctx, Shared};
+use sipvm_proxy::host::{Ctx, Shared};
 use sipvm_proxy::sip::Msg;
 use sipvm_proxy::transport::{Local, Outbox, Proto};
 use sipvm_vm::{ArgValue, Program, Value};
@@ -68,7 +68,7 @@ impl Env {
     pub fn with_program(msg: Msg, modparams: &[(&str, &str, Value)], program: Program) -> Env {
         let mut snap = snapshot(modparams);
         snap.program = Arc::new(program);
-        let shared = Shared::from_snapshot(&snap);
+        let shared = sipvm_proxy::modules::shared(&snap).expect("module state");
         Env {
             msg,
             locals: vec![Local {
@@ -109,13 +109,19 @@ impl Env {
 
 /// Calls `module.name` on `ctx`.
 pub fn call(ctx: &mut Ctx<'_>, module: &str, name: &str, args: &[ArgValue<'_>]) -> i64 {
-    let f = natives::find(module, name).unwrap_or_else(|| panic!("{module}.{name} implemented"));
+    let f = sipvm_proxy::modules::find(module)
+        .and_then(|m| m.natives.iter().find(|i| i.name == name))
+        .map(|i| i.f)
+        .unwrap_or_else(|| panic!("{module}.{name} implemented"));
     f(ctx, args).unwrap_or_else(|e| panic!("{module}.{name}: {e}"))
 }
 
 /// Like [`call`], for a native expected to fail with a host error.
 pub fn call_err(ctx: &mut Ctx<'_>, module: &str, name: &str, args: &[ArgValue<'_>]) -> String {
-    let f = natives::find(module, name).unwrap_or_else(|| panic!("{module}.{name} implemented"));
+    let f = sipvm_proxy::modules::find(module)
+        .and_then(|m| m.natives.iter().find(|i| i.name == name))
+        .map(|i| i.f)
+        .unwrap_or_else(|| panic!("{module}.{name} implemented"));
     f(ctx, args).expect_err("a host error").0
 }
 

@@ -166,7 +166,7 @@ impl Rig {
             )
             .unwrap_or_else(|e| panic!("{e}")),
         );
-        let shared = Arc::new(Shared::from_snapshot(&live.current()));
+        let shared = Arc::new(sipvm_proxy::modules::shared(&live.current()).expect("module state"));
         let locals: Arc<[Local]> = vec![Local {
             index: 0,
             proto: Proto::Udp,
@@ -194,8 +194,8 @@ impl Rig {
             .unwrap_or_else(|e| panic!("{e}"));
     }
 
-    pub fn tm(&self) -> &sipvm_proxy::tm::Tm {
-        &self.shared.tm
+    pub fn tm(&self) -> &sipvm_proxy::modules::tm::Tm {
+        self.shared.state::<sipvm_proxy::modules::tm::Tm>()
     }
 
     /// Milliseconds moved forward so far.
@@ -212,7 +212,9 @@ impl Rig {
 
     /// Moves the clock `ms` on and runs due timers.
     pub fn tick(&mut self, ms: u64) -> Vec<Outgoing> {
-        self.shared.tm.advance_clock(ms);
+        self.shared
+            .state::<sipvm_proxy::modules::tm::Tm>()
+            .advance_clock(ms);
         self.clock += ms;
         let mut out = Outbox::new();
         self.worker.on_tick(&mut out);

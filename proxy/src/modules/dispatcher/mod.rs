@@ -8,6 +8,7 @@ pub mod list;
 mod natives;
 pub mod order;
 pub mod probe;
+mod rpc;
 pub mod state;
 
 pub use natives::IMPLS;
@@ -18,7 +19,7 @@ use sipvm_lang::registry::ArgKind::{Fmt, IntFmt, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "dispatcher",
     functions: &[
         FnDecl { name: "ds_select", args: &[IntFmt, IntFmt, IntFmt], min_args: 2, routes: RouteMask::ANY },
@@ -86,4 +87,40 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "dsv", form: PvForm::Named, writable: false },
     ],
+};
+
+// ---- the module ----
+
+use crate::host::{Env, Hooks, Module};
+
+fn state(
+    snap: &sipvm_cfg::Snapshot,
+) -> Result<std::sync::Arc<dyn std::any::Any + Send + Sync>, String> {
+    Ok(std::sync::Arc::new(Dispatcher::from_snapshot(snap)))
+}
+
+/// Kamailio refuses to start when a configured list cannot be loaded.
+fn startup(shared: &crate::host::Shared, _: &sipvm_cfg::Snapshot) -> Result<(), String> {
+    match &shared.state::<Dispatcher>().startup_error {
+        Some(e) => Err(format!("no destination list loaded: {e}")),
+        None => Ok(()),
+    }
+}
+
+fn tick(e: &mut Env<'_>, _: &mut sipvm_vm::Vm) {
+    on_tick(e.shared, e.locals, e.out);
+}
+
+/// The dispatcher module: destination sets, their selection and failover, probing.
+pub static MODULE: Module = Module {
+    natives: IMPLS,
+    state: Some(state),
+    rpc: Some(rpc::register),
+    hooks: Hooks {
+        startup: Some(startup),
+        reply_in: Some(on_probe_reply),
+        tick: Some(tick),
+        ..Hooks::NONE
+    },
+    ..Module::decl(&DECL)
 };

@@ -82,7 +82,7 @@ enum Target {
 }
 
 fn ds<'a>(ctx: &Ctx<'a>) -> &'a Dispatcher {
-    &ctx.shared.dispatcher
+    ctx.state::<Dispatcher>()
 }
 
 fn ds_select(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>]) -> Result<i64, HostError> {
@@ -351,7 +351,7 @@ fn ds_is_from_list(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>]) -> Result<i64, HostErr
                 tracing::error!("ds_is_from_list: bad uri [{text}]");
                 return Ok(-1);
             };
-            let Some(addr) = crate::host::send::resolve(u.host(), u.port(), 5060) else {
+            let Some(addr) = crate::forward::resolve(u.host(), u.port(), 5060) else {
                 tracing::error!("ds_is_from_list: could not resolve {}", u.host());
                 return Ok(-1);
             };

@@ -21,7 +21,7 @@ pub const BRANCH_PREFIX: &str = "z9hG4bKsvds";
 
 /// Called by every worker on every tick.
 pub fn on_tick(shared: &Shared, locals: &[Local], out: &mut Outbox) {
-    let ds = &shared.dispatcher;
+    let ds = shared.state::<Dispatcher>();
     if !ds.cfg.enabled || ds.cfg.ping_interval_ms == 0 {
         return;
     }
@@ -77,7 +77,7 @@ fn send_round(ds: &Dispatcher, locals: &[Local], out: &mut Outbox) {
                 failed(ds, set.id, &d.spec.uri);
                 continue;
             };
-            if crate::host::send::loopback_only() && !addr.ip().is_loopback() {
+            if crate::forward::loopback_only() && !addr.ip().is_loopback() {
                 continue;
             }
             let seq = ds.probe_seq.fetch_add(1, Relaxed);
@@ -118,7 +118,7 @@ fn options(
     l: &Local,
     dst: SocketAddr,
 ) -> Vec<u8> {
-    let sent_by = crate::host::send::via_sent_by(l);
+    let sent_by = crate::forward::via_sent_by(l);
     let tag = format!("{:08x}", super::algo::random());
     let callid = format!(
         "{}-{:08x}@{}",
@@ -144,7 +144,7 @@ fn options(
 /// Called by the worker for every reply before anything else: true when the reply answers a
 /// probe (and is consumed: probes' replies are never relayed).
 pub fn on_probe_reply(shared: &Shared, msg: &Msg) -> bool {
-    probe_reply(&shared.dispatcher, msg)
+    probe_reply(shared.state::<Dispatcher>(), msg)
 }
 
 fn probe_reply(ds: &Dispatcher, msg: &Msg) -> bool {

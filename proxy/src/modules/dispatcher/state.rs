@@ -3,7 +3,6 @@
 //! each destination's run-time state, and the module parameters read at start.
 
 use super::list::{self, DestSpec, ListError};
-use crate::host::natives::modparam;
 use crate::transport::Proto;
 use arc_swap::ArcSwap;
 use sipvm_vm::Value;
@@ -131,12 +130,12 @@ pub struct Config {
 impl Config {
     pub fn from_snapshot(snap: &sipvm_cfg::Snapshot) -> Config {
         let int = |p: &str, d: i64| {
-            modparam(snap, "dispatcher", p)
+            snap.modparam("dispatcher", p)
                 .and_then(Value::try_int)
                 .unwrap_or(d)
         };
         let text = |p: &str, d: &str| {
-            modparam(snap, "dispatcher", p)
+            snap.modparam("dispatcher", p)
                 .map(|v| v.to_str().into_owned())
                 .unwrap_or_else(|| d.to_string())
         };
@@ -154,8 +153,7 @@ impl Config {
             ping_method: text("ds_ping_method", "OPTIONS"),
             ping_from: text("ds_ping_from", "sip:dispatcher@localhost"),
             reload_delta_s: int("reload_delta", 5).max(0) as u64,
-            probe_timeout_ms: crate::host::natives::modparam_int(snap, "tm", "fr_timer", 30000)
-                .max(100) as u64,
+            probe_timeout_ms: snap.modparam_int("tm", "fr_timer", 30000).max(100) as u64,
         }
     }
 
@@ -516,7 +514,7 @@ fn make_dest(spec: DestSpec, rt: Arc<Runtime>) -> Dest {
             } else {
                 5060
             };
-            let addr = crate::host::send::resolve(u.host(), u.port(), default);
+            let addr = crate::forward::resolve(u.host(), u.port(), default);
             (u.host().to_string(), u.port().unwrap_or(0), proto, addr)
         }
         Err(_) => (String::new(), 0, None, None),

@@ -1,0 +1,243 @@
+//! The core's pseudo-variables (Kamailio's core and pv-module classes that sipvm serves): one
+//! getter (and setter) per class, bound to the class's registry id when the server starts, so
+//! a read is one indexed call.
+
+use super::shv::Shv;
+use crate::host::uri_edit::{rewrite, UriChange};
+use crate::host::{Ctx, PvImpl};
+use crate::sip::{HeaderName, NameAddr, Uri};
+use sipvm_vm::{HostError, Index, PvKey, Value};
+use std::sync::Arc;
+
+type R = Result<Value, HostError>;
+
+fn s(x: &str) -> Value {
+    Value::Str(Arc::from(x))
+}
+
+fn bytes(b: &[u8]) -> Value {
+    s(&String::from_utf8_lossy(b))
+}
+
+fn opt(x: Option<&str>) -> Value {
+    x.map(s).unwrap_or(Value::Null)
+}
+
+fn name_addr<'m>(r: Result<&'m NameAddr<'m>, crate::sip::HeaderError>) -> Option<&'m NameAddr<'m>> {
+    r.ok()
+}
+
+/// A header by name, with Kamailio's `$hdr` indexing: none is the first, `-1` the last,
+/// `[*]` every value joined with `,`.
+fn header(ctx: &Ctx<'_>, name: &str, index: Option<Index>) -> Value {
+    let vals: Vec<&[u8]> = ctx.msg.header_values_by_name(name).collect();
+    let pick = |i: i64| {
+        let i = if i < 0 { vals.len() as i64 + i } else { i };
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| vals.get(i))
+            .map(|v| bytes(v))
+            .unwrap_or(Value::Null)
+    };
+    match index {
+        None => pick(0),
+        Some(Index::At(i)) => pick(i),
+        Some(Index::All) if vals.is_empty() => Value::Null,
+        Some(Index::All) => {
+            let joined: Vec<String> = vals
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect();
+            s(&joined.join(","))
+        }
+    }
+}
+
+fn cur_uri<'c>(ctx: &'c Ctx<'_>) -> Option<Uri<'c>> {
+    Uri::parse(ctx.ruri_str()).ok()
+}
+
+fn int(n: impl Into<i64>) -> Value {
+    Value::Int(n.into())
+}
+
+macro_rules! getters {
+    ($($name:ident => |$ctx:ident, $key:ident| $body:expr;)*) => {
+        $(fn $name($ctx: &mut Ctx<'_>, $key: PvKey<'_>) -> R {
+            let _ = (&$ctx, &$key);
+            Ok($body)
+        })*
+    };
+}
+
+getters! {
+    rm => |c, k| s(c.msg.method_str());
+    ru => |c, k| s(c.ruri_str());
+    ru_user => |c, k| opt(cur_uri(c).and_then(|u| u.user()));
+    ru_host => |c, k| opt(cur_uri(c).map(|u| u.host()));
+    ru_port => |c, k| int(cur_uri(c).and_then(|u| u.port()).unwrap_or(5060));
+    ru_scheme => |c, k| opt(cur_uri(c).map(|u| u.scheme_str()));
+    du => |c, k| opt(c.dst_uri.as_deref());
+    fu => |c, k| opt(name_addr(c.msg.from()).map(|n| n.uri().as_str()));
+    fu_user => |c, k| opt(name_addr(c.msg.from()).and_then(|n| n.uri().user()));
+    fu_host => |c, k| opt(name_addr(c.msg.from()).map(|n| n.uri().host()));
+    f_name => |c, k| opt(name_addr(c.msg.from()).and_then(|n| n.display()));
+    f_tag => |c, k| opt(name_addr(c.msg.from()).and_then(|n| n.tag()));
+    tu => |c, k| opt(name_addr(c.msg.to()).map(|n| n.uri().as_str()));
+    tu_user => |c, k| opt(name_addr(c.msg.to()).and_then(|n| n.uri().user()));
+    tu_host => |c, k| opt(name_addr(c.msg.to()).map(|n| n.uri().host()));
+    t_name => |c, k| opt(name_addr(c.msg.to()).and_then(|n| n.display()));
+    t_tag => |c, k| opt(name_addr(c.msg.to()).and_then(|n| n.tag()));
+    ci => |c, k| opt(c.msg.call_id().ok());
+    cs => |c, k| c.msg.cseq().map(|x| int(x.seq)).unwrap_or(Value::Null);
+    rs => |c, k| c.msg.status().map(int).unwrap_or(Value::Null);
+    rr => |c, k| c.msg.reason().map(bytes).unwrap_or(Value::Null);
+    si => |c, k| s(&c.src.ip().to_string());
+    sp => |c, k| int(c.src.port());
+    ri => |c, k| s(&c.local.addr.ip().to_string());
+    rp => |c, k| int(c.local.addr.port());
+    proto => |c, k| s(c.local.proto.as_str());
+    hdr => |c, k| header(c, k.name.unwrap_or(""), k.index);
+    hdrc => |c, k| int(c.msg.header_values_by_name(k.name.unwrap_or("")).count() as i64);
+    ua => |c, k| header(c, "User-Agent", None);
+    ct => |c, k| c.msg.header_values(HeaderName::Contact).next().map(bytes).unwrap_or(Value::Null);
+    c_type => |c, k| c.msg.header_values(HeaderName::ContentType).next().map(bytes).unwrap_or(Value::Null);
+    cl => |c, k| c.msg.content_length().map(|n| int(n as i64)).unwrap_or(Value::Null);
+    ml => |c, k| int(c.msg.len() as i64);
+    mb => |c, k| bytes(c.msg.as_bytes());
+    rb => |c, k| bytes(c.msg.body());
+    ts => |c, k| int(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    );
+    flags => |c, k| int(c.flags as i64);
+    avp => |c, k| {
+        let n = k.name.unwrap_or("");
+        c.avps.iter().rev().find(|(a, _)| &**a == n).map(|(_, v)| v.clone()).unwrap_or(Value::Null)
+    };
+    sel => |c, k| {
+        let (g, n) = k
+            .name
+            .unwrap_or("")
+            .strip_prefix("cfg_get.")
+            .and_then(|r| r.split_once('.'))
+            .unwrap_or(("", ""));
+        c.snap.custom(g, n).map(|x| x.value.clone()).unwrap_or(Value::Null)
+    };
+}
+
+fn shv(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    Ok(ctx.state::<Shv>().get(k.name.unwrap_or("")))
+}
+
+fn set_shv(ctx: &mut Ctx<'_>, k: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    ctx.state::<Shv>().set(k.name.unwrap_or(""), v);
+    Ok(())
+}
+
+fn change(ctx: &mut Ctx<'_>, c: UriChange<'_>) {
+    let new = rewrite(ctx.ruri_str(), &c);
+    ctx.ruri = Some(new);
+}
+
+fn set_ru(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    ctx.ruri = Some(v.to_str().into_owned());
+    Ok(())
+}
+
+fn set_ru_user(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    let text = v.to_str();
+    let user = Some(Some(&*text).filter(|_| !v.is_null()));
+    change(
+        ctx,
+        UriChange {
+            user,
+            ..Default::default()
+        },
+    );
+    Ok(())
+}
+
+fn set_ru_host(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    let text = v.to_str();
+    change(
+        ctx,
+        UriChange {
+            host: Some(&text),
+            ..Default::default()
+        },
+    );
+    Ok(())
+}
+
+fn set_ru_port(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    let text = v.to_str();
+    let port = Some(Some(&*text).filter(|_| !v.is_null()));
+    change(
+        ctx,
+        UriChange {
+            port,
+            ..Default::default()
+        },
+    );
+    Ok(())
+}
+
+fn set_du(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    ctx.dst_uri = (!v.is_null()).then(|| v.to_str().into_owned());
+    Ok(())
+}
+
+fn set_avp(ctx: &mut Ctx<'_>, k: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    let n: Arc<str> = Arc::from(k.name.unwrap_or(""));
+    if v.is_null() {
+        ctx.avps.retain(|(a, _)| *a != n);
+    } else {
+        ctx.avps.push((n, v));
+    }
+    Ok(())
+}
+
+fn set_flags(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    ctx.flags = v.to_int() as u64;
+    Ok(())
+}
+
+const fn get(name: &'static str, get: crate::host::module::PvGetFn) -> PvImpl {
+    PvImpl {
+        name,
+        get,
+        set: None,
+    }
+}
+
+const fn rw(
+    name: &'static str,
+    get: crate::host::module::PvGetFn,
+    set: crate::host::module::PvSetFn,
+) -> PvImpl {
+    PvImpl {
+        name,
+        get,
+        set: Some(set),
+    }
+}
+
+/// The core classes sipvm implements; every other declared class is a compile error.
+#[rustfmt::skip]
+pub static PVS: &[PvImpl] = &[
+    get("rm", rm), rw("ru", ru, set_ru), rw("rU", ru_user, set_ru_user),
+    rw("rd", ru_host, set_ru_host), rw("rp", ru_port, set_ru_port), get("rz", ru_scheme),
+    rw("du", du, set_du),
+    get("fu", fu), get("fU", fu_user), get("fd", fu_host), get("fn", f_name), get("ft", f_tag),
+    get("tu", tu), get("tU", tu_user), get("td", tu_host), get("tn", t_name), get("tt", t_tag),
+    get("ci", ci), get("cs", cs), get("rs", rs), get("rr", rr),
+    get("si", si), get("sp", sp), get("Ri", ri), get("Rp", rp),
+    get("pr", proto), get("proto", proto),
+    get("hdr", hdr), get("hdrc", hdrc), get("ua", ua), get("ct", ct), get("cT", c_type),
+    get("cl", cl), get("ml", ml), get("mb", mb), get("rb", rb), get("Ts", ts),
+    rw("bf", flags, set_flags), rw("mf", flags, set_flags),
+    rw("avp", avp, set_avp), get("sel", sel), rw("shv", shv, set_shv),
+];

@@ -1,0 +1,78 @@
+//! `corex`: declarations mirroring Kamailio 5.6's corex module: core extensions.
+
+use sipvm_lang::registry::ArgKind::{Fmt, HostPort, IntFmt, Pv};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
+
+#[rustfmt::skip]
+pub static DECL: ModuleDecl = ModuleDecl {
+    name: "corex",
+    functions: &[
+        FnDecl { name: "forward_reply", args: &[], min_args: 0, routes: RouteMask::CORE_ONREPLY },
+        FnDecl { name: "append_branch", args: &[Fmt, Fmt], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::FAILURE) },
+        FnDecl { name: "send_udp", args: &[HostPort], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::FAILURE) },
+        FnDecl { name: "send_tcp", args: &[HostPort], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::FAILURE) },
+        FnDecl { name: "send_data", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "sendx", args: &[Fmt, Fmt, Fmt], min_args: 3, routes: RouteMask::ANY },
+        FnDecl { name: "is_incoming", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "msg_iflag_set", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "msg_iflag_reset", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "msg_iflag_is_set", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "file_read", args: &[Fmt, Pv], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "file_write", args: &[Fmt, Fmt], min_args: 2, routes: RouteMask::ANY },
+        FnDecl { name: "setxflag", args: &[IntFmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "resetxflag", args: &[IntFmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "isxflagset", args: &[IntFmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "set_send_socket", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "set_send_socket_name", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "set_recv_socket", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "set_recv_socket_name", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "set_source_address", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "via_add_srvid", args: &[IntFmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "via_add_xavp_params", args: &[IntFmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "via_use_xavp_fields", args: &[IntFmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "is_faked_msg", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "is_socket_name", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+    ],
+    params: &[
+        ParamDecl { name: "alias_subdomains", ty: ParamType::Str },
+        ParamDecl { name: "dns_cache", ty: ParamType::Str },
+        ParamDecl { name: "nio_intercept", ty: ParamType::Int },
+        ParamDecl { name: "nio_min_msg_len", ty: ParamType::Int },
+        ParamDecl { name: "nio_msg_avp", ty: ParamType::Str },
+        ParamDecl { name: "evcb_reply_out", ty: ParamType::Str },
+    ],
+    pvs: &[
+        PvDecl { name: "cfg", form: PvForm::Named, writable: false },
+        PvDecl { name: "lsock", form: PvForm::Named, writable: false },
+    ],
+};
+
+// ---- implementations ----
+
+use crate::host::natives::arg_str;
+use crate::host::{Ctx, Impl};
+use sipvm_vm::{ArgValue, HostError};
+
+/// corex's natives sipvm implements.
+pub static IMPLS: &[Impl] = &[Impl {
+    name: "append_branch",
+    f: append_branch,
+}];
+
+/// `append_branch()` adds the current Request-URI to the destination set;
+/// `append_branch(uri)` adds `uri`.
+fn append_branch(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let uri = if args.is_empty() {
+        ctx.ruri_str().to_string()
+    } else {
+        arg_str(args, 0).into_owned()
+    };
+    ctx.branches.push(uri);
+    Ok(1)
+}
+
+/// The corex module.
+pub static MODULE: crate::host::Module = crate::host::Module {
+    natives: IMPLS,
+    ..crate::host::Module::decl(&DECL)
+};

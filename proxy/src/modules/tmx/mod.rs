@@ -1,0 +1,46 @@
+//! `tmx`: declarations mirroring Kamailio 5.6's tmx module: tm extensions.
+//!
+//! sipvm merges tmx into tm: `loadmodule "tmx.so"` stays accepted and brings these functions
+//! and the `precheck_trans` parameter, but tmx's pseudo-variables (`$T_branch_idx`,
+//! `$T_reply_code`, `$T_req(..)`...) are declared by `tm` (see `tm.rs`), so loading tm alone
+//! provides them (Kamailio's tmx cannot be loaded without tm anyway).
+
+use sipvm_lang::registry::ArgKind::{Code, Fmt, IntFmt, Str};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
+
+#[rustfmt::skip]
+pub static DECL: ModuleDecl = ModuleDecl {
+    name: "tmx",
+    functions: &[
+        FnDecl { name: "t_cancel_branches", args: &[Str], min_args: 1, routes: RouteMask::ONREPLY },
+        FnDecl { name: "t_cancel_callid", args: &[Fmt, Fmt, IntFmt, IntFmt], min_args: 3, routes: RouteMask::ANY },
+        FnDecl { name: "t_reply_callid", args: &[Fmt, Fmt, Code, Fmt], min_args: 4, routes: RouteMask::ANY },
+        FnDecl { name: "t_flush_flags", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "t_flush_xflags", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "t_is_failure_route", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "t_is_branch_route", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "t_is_reply_route", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "t_is_request_route", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "t_suspend", args: &[], min_args: 0, routes: RouteMask::ANY },
+        FnDecl { name: "t_continue", args: &[IntFmt, IntFmt, Fmt], min_args: 3, routes: RouteMask::ANY },
+        FnDecl { name: "t_reuse_branch", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONEVENT) },
+        FnDecl { name: "t_precheck_trans", args: &[], min_args: 0, routes: RouteMask::REQUEST },
+        FnDecl { name: "t_drop", args: &[IntFmt], min_args: 0, routes: RouteMask::ANY },
+    ],
+    params: &[
+        ParamDecl { name: "precheck_trans", ty: ParamType::Int },
+    ],
+    pvs: &[],
+};
+
+/// tmx's natives sipvm has.
+pub static IMPLS: &[crate::host::Impl] = &[crate::host::Impl {
+    name: "t_precheck_trans",
+    f: crate::modules::tm::natives::t_precheck_trans,
+}];
+
+/// The tmx module.
+pub static MODULE: crate::host::Module = crate::host::Module {
+    natives: IMPLS,
+    ..crate::host::Module::decl(&DECL)
+};

@@ -1,0 +1,156 @@
+//! `xlog`: declarations mirroring Kamailio 5.6's xlog module: formatted logging.
+
+use sipvm_lang::registry::ArgKind::{Fmt, LogLevel, Str};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
+
+#[rustfmt::skip]
+pub static DECL: ModuleDecl = ModuleDecl {
+    name: "xlog",
+    functions: &[
+        FnDecl { name: "xlog", args: &[Str, LogLevel, Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xdbg", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xinfo", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xnotice", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xwarn", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xerr", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xbug", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xcrit", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xalert", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xlogl", args: &[Str, LogLevel, Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xdbgl", args: &[Fmt], min_args: 1, routes: RouteMask::ANY },
+        FnDecl { name: "xlogm", args: &[LogLevel, Fmt], min_args: 2, routes: RouteMask::ANY },
+    ],
+    params: &[
+        ParamDecl { name: "buf_size", ty: ParamType::Int },
+        ParamDecl { name: "force_color", ty: ParamType::Int },
+        ParamDecl { name: "long_format", ty: ParamType::Int },
+        ParamDecl { name: "prefix", ty: ParamType::Str },
+        ParamDecl { name: "log_facility", ty: ParamType::Str },
+        ParamDecl { name: "log_colors", ty: ParamType::Str },
+        ParamDecl { name: "methods_filter", ty: ParamType::Int },
+        ParamDecl { name: "prefix_mode", ty: ParamType::Int },
+    ],
+    pvs: &[
+        PvDecl { name: "C", form: PvForm::Named, writable: false },
+    ],
+};
+
+// ---- implementations ----
+
+use crate::host::natives::arg_str;
+use crate::host::{Ctx, Impl};
+use sipvm_vm::{ArgValue, HostError};
+
+/// xlog's natives: messages go through `tracing` (target `xlog`).
+pub static IMPLS: &[Impl] = &[
+    Impl {
+        name: "xlog",
+        f: xlog,
+    },
+    Impl {
+        name: "xdbg",
+        f: xdbg,
+    },
+    Impl {
+        name: "xinfo",
+        f: xinfo,
+    },
+    Impl {
+        name: "xnotice",
+        f: xinfo,
+    },
+    Impl {
+        name: "xwarn",
+        f: xwarn,
+    },
+    Impl {
+        name: "xerr",
+        f: xerr,
+    },
+    Impl {
+        name: "xbug",
+        f: xerr,
+    },
+    Impl {
+        name: "xalert",
+        f: xerr,
+    },
+    Impl {
+        name: "xcrit",
+        f: xerr,
+    },
+];
+
+#[derive(Clone, Copy)]
+enum Level {
+    Err,
+    Warn,
+    Info,
+    Debug,
+}
+
+fn emit(level: Level, text: &str) {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    match level {
+        Level::Err => tracing::error!(target: "xlog", "{text}"),
+        Level::Warn => tracing::warn!(target: "xlog", "{text}"),
+        Level::Info => tracing::info!(target: "xlog", "{text}"),
+        Level::Debug => tracing::debug!(target: "xlog", "{text}"),
+    }
+}
+
+/// Kamailio's level names (optionally `FACILITY.L_X`) or numbers (3 is debug, -1 error).
+fn level_of(s: &str) -> Level {
+    let l = s.rsplit('.').next().unwrap_or(s);
+    match l {
+        "L_ALERT" | "L_BUG" | "L_CRIT" | "L_CRIT2" | "L_ERR" => Level::Err,
+        "L_WARN" => Level::Warn,
+        "L_NOTICE" | "L_INFO" => Level::Info,
+        "L_DBG" => Level::Debug,
+        n => match n.parse::<i64>() {
+            Ok(i) if i < 0 => Level::Err,
+            Ok(0) => Level::Warn,
+            Ok(1) | Ok(2) => Level::Info,
+            Ok(_) => Level::Debug,
+            Err(_) => Level::Err,
+        },
+    }
+}
+
+/// `xlog(fmt)`, `xlog(level, fmt)`, `xlog(facility, level, fmt)`; `xlog(fmt)` logs at error,
+/// as Kamailio's does.
+fn xlog(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let (level, text) = match args.len() {
+        1 => (Level::Err, arg_str(args, 0)),
+        2 => (level_of(&arg_str(args, 0)), arg_str(args, 1)),
+        _ => (level_of(&arg_str(args, 1)), arg_str(args, 2)),
+    };
+    emit(level, &text);
+    Ok(1)
+}
+
+fn xdbg(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    emit(Level::Debug, &arg_str(args, 0));
+    Ok(1)
+}
+
+fn xinfo(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    emit(Level::Info, &arg_str(args, 0));
+    Ok(1)
+}
+
+fn xwarn(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    emit(Level::Warn, &arg_str(args, 0));
+    Ok(1)
+}
+
+fn xerr(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    emit(Level::Err, &arg_str(args, 0));
+    Ok(1)
+}
+
+/// The xlog module.
+pub static MODULE: crate::host::Module = crate::host::Module {
+    natives: IMPLS,
+    ..crate::host::Module::decl(&DECL)
+};
