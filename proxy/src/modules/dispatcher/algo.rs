@@ -136,8 +136,8 @@ pub fn random() -> u32 {
 
 #[cfg(test)]
 pub mod tests {
-    use super::super::list::parse;
-    use super::super::state::{build, Sets, INACTIVE};
+    use crate::modules::dispatcher::list::parse;
+    use crate::modules::dispatcher::state::{build, Sets, INACTIVE};
     use super::*;
 
     fn sets(text: &str) -> Sets {
@@ -290,7 +290,7 @@ pub mod tests {
         // 50/150, 75/150, 25/150 of 100 slots: 33, 50, 16 (+1 filler for the last).
         assert_eq!((c["sip:c"], c["sip:b"]), (330, 500));
         // c goes down: the slots are rebuilt over a and b only.
-        let ds = super::super::state::Dispatcher::with_config(test_cfg());
+        let ds = crate::modules::dispatcher::state::Dispatcher::with_config(test_cfg());
         ds.sets.store(std::sync::Arc::new(sets(
             "1 sip:a 0 0 rweight=25\n1 sip:b 0 0 rweight=75\n1 sip:c 0 0 rweight=50\n",
         )));
@@ -307,10 +307,10 @@ pub mod tests {
         assert_eq!(count["sip:a"], 250);
     }
 
-    pub fn test_cfg() -> super::super::state::Config {
-        super::super::state::Config {
+    pub fn test_cfg() -> crate::modules::dispatcher::state::Config {
+        crate::modules::dispatcher::state::Config {
             enabled: false,
-            ..super::super::state::Config::with_list("/nonexistent".into(), 2)
+            ..crate::modules::dispatcher::state::Config::with_list("/nonexistent".into(), 2)
         }
     }
 }

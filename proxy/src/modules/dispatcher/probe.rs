@@ -236,8 +236,8 @@ fn failed(ds: &Dispatcher, set: i64, uri: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::list::parse;
-    use super::super::state::{build, skipped, Config};
+    use crate::modules::dispatcher::list::parse;
+    use crate::modules::dispatcher::state::{build, skipped, Config};
     use super::*;
 
     fn ds(mode: i64, probing_threshold: u32, inactive_threshold: u32) -> Dispatcher {

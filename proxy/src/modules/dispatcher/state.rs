@@ -549,7 +549,7 @@ mod tests {
     }
 
     fn with_file(path: PathBuf) -> Dispatcher {
-        let mut cfg = super::super::algo::tests::test_cfg();
+        let mut cfg = crate::modules::dispatcher::algo::tests::test_cfg();
         cfg.enabled = true;
         cfg.list_path = path;
         Dispatcher::with_config(cfg)

@@ -216,7 +216,7 @@ mod tests {
             use_domain,
             realm_prefix: String::new(),
             case_sensitive: false,
-            ..super::super::save::tests_cfg()
+            ..crate::modules::usrloc::save::tests_cfg()
         }
     }
 
