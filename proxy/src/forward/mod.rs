@@ -336,13 +336,7 @@ pub fn reply(
     extra: &[(&str, &str)],
 ) -> Result<(), HostError> {
     let buf = build_local_reply(ctx.msg, ctx.src, ctx.force_rport, code, reason, extra)?;
-    let dst = reply_destination(ctx);
-    let data = Bytes::from(buf);
-    if ctx.local.proto == Proto::Udp {
-        send_from(ctx.out, ctx.local, dst, data);
-    } else {
-        ctx.out.reply(ctx.src, ctx.local, data);
-    }
+    reply_raw(ctx, buf);
     Ok(())
 }
 

@@ -281,15 +281,7 @@ pub(crate) fn run_reader<H: Handler>(inbox: ReaderInbox, shared: Arc<Shared>, mu
         // SAFETY: `events` has room for EVENTS entries.
         let n = unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), EVENTS as i32, timeout_ms) };
         // New connections: in the inbox before their fd is in the epoll set (see `adopt`).
-        while let Ok(c) = inbox.rx.try_recv() {
-            conns.insert(
-                c.token,
-                ConnState {
-                    conn: c,
-                    buf: BytesMut::new(),
-                },
-            );
-        }
+        take_inbox(&inbox, &mut conns);
         for ev in events.iter().take(n.max(0) as usize) {
             let token = ev.u64;
             let Some(st) = conns.get_mut(&token) else {
@@ -311,15 +303,7 @@ pub(crate) fn run_reader<H: Handler>(inbox: ReaderInbox, shared: Arc<Shared>, mu
         }
         flush(&shared, &mut out, None, &mut tx);
     }
-    while let Ok(c) = inbox.rx.try_recv() {
-        conns.insert(
-            c.token,
-            ConnState {
-                conn: c,
-                buf: BytesMut::new(),
-            },
-        );
-    }
+    take_inbox(&inbox, &mut conns);
     for (_, st) in conns.drain() {
         drop_conn(&shared, epfd, st);
     }
@@ -381,6 +365,17 @@ fn read_conn<H: Handler>(
         }
     }
     true
+}
+
+/// Moves the connections handed to this reader into its table.
+fn take_inbox(inbox: &ReaderInbox, conns: &mut HashMap<u64, ConnState>) {
+    while let Ok(c) = inbox.rx.try_recv() {
+        let st = ConnState {
+            conn: c,
+            buf: BytesMut::new(),
+        };
+        conns.insert(st.conn.token, st);
+    }
 }
 
 fn drop_conn(shared: &Shared, epfd: RawFd, st: ConnState) {

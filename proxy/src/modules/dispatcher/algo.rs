@@ -136,9 +136,9 @@ pub fn random() -> u32 {
 
 #[cfg(test)]
 pub mod tests {
+    use super::*;
     use crate::modules::dispatcher::list::parse;
     use crate::modules::dispatcher::state::{build, Sets, INACTIVE};
-    use super::*;
 
     fn sets(text: &str) -> Sets {
         build(parse(text, "t").unwrap(), None)

@@ -236,9 +236,9 @@ fn failed(ds: &Dispatcher, set: i64, uri: &str) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::modules::dispatcher::list::parse;
     use crate::modules::dispatcher::state::{build, skipped, Config};
-    use super::*;
 
     fn ds(mode: i64, probing_threshold: u32, inactive_threshold: u32) -> Dispatcher {
         let cfg = Config {

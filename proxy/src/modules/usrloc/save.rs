@@ -381,11 +381,13 @@ fn update_contacts(
                     rec.bindings.retain(|x| x.ruid == old_ruid);
                     updated = true;
                 }
-                let i = rec
-                    .bindings
-                    .iter()
-                    .position(|x| x.ruid == old_ruid)
-                    .unwrap_or(0);
+                let at = |rec: &Record| {
+                    rec.bindings
+                        .iter()
+                        .position(|x| x.ruid == old_ruid)
+                        .unwrap_or(0)
+                };
+                let i = at(rec);
                 // A new Call-ID from the same instance: its other bindings are stale.
                 if !c.instance.is_empty() && rec.bindings[i].callid != reg.callid {
                     let inst = rec.bindings[i].instance.clone();
@@ -393,11 +395,7 @@ fn update_contacts(
                         .retain(|x| x.ruid == old_ruid || x.instance != inst);
                     updated = true;
                 }
-                let i = rec
-                    .bindings
-                    .iter()
-                    .position(|x| x.ruid == old_ruid)
-                    .unwrap_or(0);
+                let i = at(rec);
                 rec.update(i, b);
                 rc = 2;
             }
