@@ -3,3 +3,4 @@
 #[cfg(has_gen)]
 pub mod gen;
 pub mod golden;
+pub mod layers;
