@@ -13,7 +13,6 @@ fn proxy_src() -> Graph {
 }
 
 #[test]
-#[ignore = "enabled when #11's restructure lands"]
 fn proxy_src_has_no_import_cycle() {
     let report = cycle_report(&proxy_src());
     assert!(
@@ -23,7 +22,6 @@ fn proxy_src_has_no_import_cycle() {
 }
 
 #[test]
-#[ignore = "enabled when #11's restructure lands"]
 fn proxy_core_names_no_module() {
     let report = core_module_report(&proxy_src());
     assert!(
