@@ -99,10 +99,7 @@ impl Handler for Worker {
             }
             // Modules may take a request before the script (tm's and sl's ACK absorption).
             let shared = &*self.shared;
-            if shared
-                .hooks
-                .iter()
-                .filter_map(|h| h.request_in)
+            if shared.hooks.request_in.iter()
                 .any(|f| f(shared, &msg, src))
             {
                 return;
@@ -114,7 +111,7 @@ impl Handler for Worker {
             let mut c = Ctx::new(&msg, src, via, &self.locals, out, snap, &self.shared);
             c.running = Some(running);
             let r = self.vm.run(prog, route, &mut c);
-            for f in shared.hooks.iter().filter_map(|h| h.request_done) {
+            for f in shared.hooks.request_done.iter() {
                 f(&mut c, &mut self.vm, prog);
             }
             c.finish();
@@ -125,10 +122,7 @@ impl Handler for Worker {
             count_outcome(counters, r.is_err(), out, before);
         } else {
             let shared = &*self.shared;
-            if shared
-                .hooks
-                .iter()
-                .filter_map(|h| h.reply_in)
+            if shared.hooks.reply_in.iter()
                 .any(|f| f(shared, &msg))
             {
                 return;
@@ -158,7 +152,7 @@ impl Handler for Worker {
                     locals: &self.locals,
                     out,
                 };
-                for f in shared.hooks.iter().filter_map(|h| h.reply) {
+                for f in shared.hooks.reply.iter() {
                     if f(&mut env, &mut self.vm, &msg, src) == ReplyVerdict::Taken {
                         handled = true;
                         break;
@@ -183,7 +177,7 @@ impl Handler for Worker {
             locals: &self.locals,
             out,
         };
-        for f in shared.hooks.iter().filter_map(|h| h.tick) {
+        for f in shared.hooks.tick.iter() {
             f(&mut env, &mut self.vm);
         }
     }

@@ -158,7 +158,7 @@ pub fn request_for(
     if let Ok(v) = ctx.msg.top_via() {
         mark_received(ctx, v, &mut e);
     }
-    for f in ctx.shared.hooks.iter().filter_map(|h| h.send) {
+    for f in &ctx.shared.hooks.send {
         f(ctx, out, &mut e);
     }
     let mut via = String::with_capacity(96);

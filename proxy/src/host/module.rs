@@ -67,24 +67,32 @@ pub type StartupFn = fn(&Shared, &sipvm_cfg::Snapshot) -> Result<(), String>;
 /// A module's share of a reply the core reply route let through.
 pub type ReplyFn = fn(&mut Env<'_>, &mut Vm, &Msg, SocketAddr) -> ReplyVerdict;
 
+/// A request or reply offered to a module before the script; true consumes it.
+pub type RequestInFn = fn(&Shared, &Msg, SocketAddr) -> bool;
+pub type ReplyInFn = fn(&Shared, &Msg) -> bool;
+/// After request_route, with the message's context still open.
+pub type RequestDoneFn = fn(&mut Ctx<'_>, &mut Vm, &Program);
+pub type TickFn = fn(&mut Env<'_>, &mut Vm);
+pub type SendFn = fn(&Ctx<'_>, &Local, &mut Edits);
+
 /// Where a module takes part outside its natives. Each is optional.
 #[derive(Clone, Copy, Default)]
 pub struct Hooks {
     /// Once, after every module's state exists and before the sockets open.
     pub startup: Option<StartupFn>,
     /// A request before the script: true consumes it (tm's and sl's ACK absorption).
-    pub request_in: Option<fn(&Shared, &Msg, SocketAddr) -> bool>,
+    pub request_in: Option<RequestInFn>,
     /// After request_route ended, with the message's context still open (tm's branch_route).
-    pub request_done: Option<fn(&mut Ctx<'_>, &mut Vm, &Program)>,
+    pub request_done: Option<RequestDoneFn>,
     /// A reply before the script: true consumes it (dispatcher's probe replies).
-    pub reply_in: Option<fn(&Shared, &Msg) -> bool>,
+    pub reply_in: Option<ReplyInFn>,
     /// A reply the core reply_route did not drop (Kamailio's `response_f`: tm).
     pub reply: Option<ReplyFn>,
     /// Each worker's timer tick (every few milliseconds).
-    pub tick: Option<fn(&mut Env<'_>, &mut Vm)>,
+    pub tick: Option<TickFn>,
     /// A request is about to leave through `out`: last edits that depend on the socket
     /// (rr's Record-Route).
-    pub send: Option<fn(&Ctx<'_>, &Local, &mut Edits)>,
+    pub send: Option<SendFn>,
     /// The server is stopping (flush what must reach disk).
     pub shutdown: Option<fn(&Shared)>,
 }
@@ -100,6 +108,38 @@ impl Hooks {
         send: None,
         shutdown: None,
     };
+}
+
+/// Each hook of the listed modules, in list order, collected once so the worker runs a short
+/// list per message instead of looking at every module.
+#[derive(Default)]
+pub struct HookLists {
+    pub startup: Vec<(&'static str, StartupFn)>,
+    pub request_in: Vec<RequestInFn>,
+    pub request_done: Vec<RequestDoneFn>,
+    pub reply_in: Vec<ReplyInFn>,
+    pub reply: Vec<ReplyFn>,
+    pub tick: Vec<TickFn>,
+    pub send: Vec<SendFn>,
+    pub shutdown: Vec<fn(&Shared)>,
+}
+
+impl HookLists {
+    pub fn of(modules: &[&Module]) -> HookLists {
+        let mut l = HookLists::default();
+        for m in modules {
+            let h = &m.hooks;
+            l.startup.extend(h.startup.map(|f| (m.decl.name, f)));
+            l.request_in.extend(h.request_in);
+            l.request_done.extend(h.request_done);
+            l.reply_in.extend(h.reply_in);
+            l.reply.extend(h.reply);
+            l.tick.extend(h.tick);
+            l.send.extend(h.send);
+            l.shutdown.extend(h.shutdown);
+        }
+        l
+    }
 }
 
 /// A module: everything it brings, behind one value.

@@ -1,7 +1,7 @@
 //! State shared by every worker: each module's state, outliving messages and reloads (DESIGN.md,
 //! "Live changes"), and the tables that turn a registry id into its implementation.
 
-use super::module::{Hooks, Module, NativeFn, PvGetFn, PvSetFn};
+use super::module::{HookLists, Module, NativeFn, PvGetFn, PvSetFn};
 use sipvm_lang::registry::Registry;
 use std::any::Any;
 use std::sync::Arc;
@@ -15,8 +15,8 @@ pub struct Shared {
     natives: Vec<Option<NativeFn>>,
     pv_get: Vec<Option<PvGetFn>>,
     pv_set: Vec<Option<PvSetFn>>,
-    /// The modules that have each hook, in list order.
-    pub(crate) hooks: Vec<Hooks>,
+    /// The modules' hooks, each kind in list order.
+    pub hooks: HookLists,
 }
 
 impl std::fmt::Debug for Shared {
@@ -68,7 +68,7 @@ impl Shared {
             natives,
             pv_get,
             pv_set,
-            hooks: modules.iter().map(|m| m.hooks).collect(),
+            hooks: HookLists::of(modules),
         })
     }
 
@@ -115,17 +115,15 @@ impl Shared {
 
     /// Runs every module's startup hook, in list order.
     pub fn startup(&self, snap: &sipvm_cfg::Snapshot) -> Result<(), String> {
-        for (m, h) in self.modules.iter().zip(&self.hooks) {
-            if let Some(f) = h.startup {
-                f(self, snap).map_err(|e| format!("{}: {e}", m.decl.name))?;
-            }
+        for (name, f) in &self.hooks.startup {
+            f(self, snap).map_err(|e| format!("{name}: {e}"))?;
         }
         Ok(())
     }
 
     /// Runs every module's shutdown hook.
     pub fn shutdown(&self) {
-        for f in self.hooks.iter().filter_map(|h| h.shutdown) {
+        for f in &self.hooks.shutdown {
             f(self);
         }
     }
