@@ -6,7 +6,7 @@ pub mod host;
 pub mod modules;
 pub mod report;
 pub mod run;
-pub mod sip;
+pub use sipvm_sip as sip;
 pub mod tm;
 pub mod transport;
 pub mod usrloc;
