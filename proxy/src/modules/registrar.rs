@@ -56,6 +56,7 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "ulc", form: PvForm::Named, writable: true },
     ],
+    transforms: &[],
 };
 
 // ---- implementations ----

@@ -70,6 +70,7 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     ],
     params: &[],
     pvs: &[],
+    transforms: &[],
 };
 
 // ---- implementations ----

@@ -145,4 +145,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "T", form: PvForm::Named, writable: false },
         PvDecl { name: "T_branch", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };

@@ -68,4 +68,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "db_clean_tcp", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

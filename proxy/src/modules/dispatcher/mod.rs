@@ -86,4 +86,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "dsv", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
