@@ -19,7 +19,9 @@ mod via;
 pub use edit::{EditError, Edits, HeaderPos};
 pub use error::{ParseError, ParseErrorKind};
 pub use exercise::exercise;
-pub use headers::{CSeq, ContactAddr, Contacts, ContentType, Date, HeaderError, NameAddr, NameAddrError};
+pub use headers::{
+    CSeq, ContactAddr, Contacts, ContentType, Date, HeaderError, NameAddr, NameAddrError,
+};
 pub use msg::{Framing, HeaderRef, Method, Msg, MAX_HEADERS, MAX_MSG_LEN};
 pub use name::HeaderName;
 pub use params::{ParamIter, Params};

@@ -150,11 +150,15 @@ impl Host for TestHost {
     fn is_myself(&mut self, uri: &str) -> bool {
         // A stand-in, not a URI parser (the VM has none): a listed host matches right after
         // the last `@`, or the scheme's `:`, when the end, a port, `;`, `?` or `>` follows.
-        let start = uri.rfind('@').or_else(|| uri.find(':')).map_or(0, |i| i + 1);
+        let start = uri
+            .rfind('@')
+            .or_else(|| uri.find(':'))
+            .map_or(0, |i| i + 1);
         let rest = uri[start..].trim_start_matches('[');
         self.myself.iter().any(|m| {
             let m = m.trim_start_matches('[').trim_end_matches(']');
-            rest.get(..m.len()).is_some_and(|h| h.eq_ignore_ascii_case(m))
+            rest.get(..m.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(m))
                 && matches!(
                     rest.as_bytes().get(m.len()),
                     None | Some(b']' | b':' | b';' | b'?' | b'>')

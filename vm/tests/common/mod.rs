@@ -179,7 +179,11 @@ fn stand_in(class: &str, op: &str) -> TransFn {
         },
         ("s", "toupper") => |v, _| Ok(Value::str(&v.to_str().to_ascii_uppercase())),
         ("s", "len") => |v, _| Ok(Value::Int(v.to_str().len() as i64)),
-        ("s", "int") => |v, _| v.try_int().map(Value::Int).ok_or_else(|| "not an int".into()),
+        ("s", "int") => |v, _| {
+            v.try_int()
+                .map(Value::Int)
+                .ok_or_else(|| "not an int".into())
+        },
         // `{s.substr,start,len}`, len 0 meaning to the end; a start past the end fails.
         ("s", "substr") => |v, a| {
             let x = v.to_str();
@@ -188,7 +192,11 @@ fn stand_in(class: &str, op: &str) -> TransFn {
             if i >= x.len() {
                 return Err("out of range".into());
             }
-            let end = if j == 0 { x.len() } else { (i + j).min(x.len()) };
+            let end = if j == 0 {
+                x.len()
+            } else {
+                (i + j).min(x.len())
+            };
             Ok(Value::str(&x[i..end]))
         },
         _ => panic!("no stand-in for {{{class}.{op}}}"),

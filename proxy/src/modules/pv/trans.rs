@@ -271,7 +271,11 @@ fn params<'a>(
     args: &[Value],
     sep_at: usize,
 ) -> Result<Vec<(&'a str, Option<&'a str>)>, String> {
-    let unquote = |v: &'a str| v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+    let unquote = |v: &'a str| {
+        v.strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(v)
+    };
     Ok(ParamIter::new(x, sep_arg(args, sep_at)?)
         .map(|(n, v)| (n, v.map(unquote)))
         .collect())

@@ -125,6 +125,22 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("sip:carol@example.org;tag=9", "tobody.tag", "9"),
     ("sip:carol@example.org", "tobody.display", ""),
+    // Where sipvm-sip's parsers decide (they replaced a looser splitter): a tel URI's number
+    // is its user, as in Kamailio's parse_uri; a quoted value may hold the separator; a
+    // malformed URI inside `<>` fails.
+    (
+        "tel:+1-201-555-0123;phone-context=x",
+        "uri.user",
+        "+1-201-555-0123",
+    ),
+    ("tel:+1-201-555-0123", "uri.host", ""),
+    (" sip:bob@example.com ", "uri.user", "bob"),
+    ("sip:bob@exa mple.com", "uri.host", "ERR"),
+    ("a=\"x;y\";b=2", "param.value,a", "x;y"),
+    ("a=\"x;y\";b=2", "param.count", "#2"),
+    ("Bob <sip:bob@example.com>", "nameaddr.name", "Bob "),
+    ("Bob <sip:bob@example.com>", "tobody.display", "Bob"),
+    ("<sip:b ob@example.com>", "nameaddr.uri", "ERR"),
 ];
 
 #[test]
