@@ -1,6 +1,7 @@
-//! sipvm-sip, the SIP message layer: zero-copy parsing (first line and header boundaries at parse
-//! time, typed header values on first access), URIs, edits applied once at serialization,
-//! and stateless replies. See `docs/sip.md`.
+//! sipvm-sip, the SIP message layer: zero-copy parsing (first line and header boundaries at
+//! parse time, typed header values on first access), URIs, edits applied once at
+//! serialization, and stateless replies. No I/O and no other sipvm crate, so the fuzz target
+//! and the transformations use it alone. See `docs/sip.md`.
 
 mod edit;
 mod error;
