@@ -7,6 +7,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    // The same routine the never-panic tests run (proxy/src/sip/exercise.rs).
-    sipvm_proxy::sip::exercise(data);
+    // The same routine the never-panic tests run (sip/src/exercise.rs).
+    sipvm_sip::exercise(data);
 });

@@ -1,8 +1,9 @@
-//! What the language can call: native functions, module parameters, pseudo-variables and
-//! global parameters, as declared by sipvm's built-in modules (in `sipvm-proxy`).
+//! What the language can call: native functions, module parameters, pseudo-variables,
+//! transformations and global parameters, as declared by sipvm's built-in modules (in `sipvm-proxy`).
 //! `lang` checks every call and name against it at compile time.
 
 use sipvm_vm::RouteKind;
+pub use sipvm_vm::TransFn;
 
 /// Route types a native may run in. Bit values are Kamailio's (`route_struct.h`), so module
 /// exports can be transcribed as they are.
@@ -126,14 +127,26 @@ pub struct PvDecl {
     pub writable: bool,
 }
 
-/// A built-in module: `loadmodule "NAME.so"` makes its functions, parameters and
-/// pseudo-variables available.
+/// A transformation (`$(pv{class.op,args})`) and its implementation, which the compiler
+/// stores in the program so that the VM calls it without a name lookup.
+#[derive(Clone, Copy, Debug)]
+pub struct TransDecl {
+    pub class: &'static str,
+    pub op: &'static str,
+    pub min_args: u8,
+    pub max_args: u8,
+    pub f: TransFn,
+}
+
+/// A built-in module: `loadmodule "NAME.so"` makes its functions, parameters,
+/// pseudo-variables and transformations available.
 #[derive(Clone, Copy, Debug)]
 pub struct ModuleDecl {
     pub name: &'static str,
     pub functions: &'static [FnDecl],
     pub params: &'static [ParamDecl],
     pub pvs: &'static [PvDecl],
+    pub transforms: &'static [TransDecl],
 }
 
 /// What a global parameter's value must look like.
@@ -290,6 +303,19 @@ impl Registry {
 
     pub fn pv_class(&self, id: u16) -> Option<(u16, &'static PvDecl)> {
         self.pvs.get(id as usize).copied()
+    }
+
+    /// Every module declaring `{class.op}`: `(module index, declaration)`.
+    pub fn transforms<'s>(
+        &'s self,
+        class: &'s str,
+        op: &'s str,
+    ) -> impl Iterator<Item = (u16, &'static TransDecl)> + 's {
+        std::iter::once(self.core)
+            .chain(self.modules.iter().copied())
+            .enumerate()
+            .flat_map(|(mi, m)| m.transforms.iter().map(move |t| (mi as u16, t)))
+            .filter(move |(_, t)| t.class == class && t.op == op)
     }
 
     pub fn global(&self, name: &str) -> Option<&'static GlobalDecl> {

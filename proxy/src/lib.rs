@@ -9,6 +9,6 @@ pub mod kamailio;
 pub mod modules;
 pub mod report;
 pub mod run;
-pub mod sip;
+pub use sipvm_sip as sip;
 pub mod transport;
 pub mod worker;

@@ -99,9 +99,7 @@ impl Handler for Worker {
             }
             // Modules may take a request before the script (tm's and sl's ACK absorption).
             let shared = &*self.shared;
-            if shared.hooks.request_in.iter()
-                .any(|f| f(shared, &msg, src))
-            {
+            if shared.hooks.request_in.iter().any(|f| f(shared, &msg, src)) {
                 return;
             }
             let Some(route) = prog.route(RouteKind::Request, "") else {
@@ -122,9 +120,7 @@ impl Handler for Worker {
             count_outcome(counters, r.is_err(), out, before);
         } else {
             let shared = &*self.shared;
-            if shared.hooks.reply_in.iter()
-                .any(|f| f(shared, &msg))
-            {
+            if shared.hooks.reply_in.iter().any(|f| f(shared, &msg)) {
                 return;
             }
             counters.reply_received();

@@ -6,7 +6,6 @@ pub mod host;
 pub mod op;
 pub mod program;
 pub mod test_host;
-pub mod trans;
 pub mod value;
 pub mod vm;
 

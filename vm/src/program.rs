@@ -118,13 +118,19 @@ pub struct PvRef {
     pub text: Arc<str>,
 }
 
+/// A transformation's implementation, resolved when the program is compiled (the VM knows no
+/// transformation by name): the input, never null, and the evaluated arguments. An error makes
+/// the pseudo-variable read as null (T1).
+pub type TransFn = fn(&Value, &[Value]) -> Result<Value, String>;
+
 /// One transformation step: `{class.op,arg1,arg2}`.
 #[derive(Clone, Debug)]
 pub struct TransStep {
-    /// `s`, `uri`, `param`, `nameaddr`, `tobody`.
+    /// `s`, `uri`, `param`, `nameaddr`, `tobody`; kept for listings.
     pub class: Arc<str>,
-    /// `len`, `substr`, `user`, `value`, ...
+    /// `len`, `substr`, `user`, `value`, ...; kept for listings.
     pub op: Arc<str>,
+    pub f: TransFn,
     pub args: Box<[TransArg]>,
 }
 

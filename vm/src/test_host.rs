@@ -4,7 +4,6 @@ use crate::disasm::render_arg;
 use crate::host::{ArgValue, Host, HostError, PvKey};
 use crate::op::NativeIdx;
 use crate::program::Program;
-use crate::trans::parse_uri;
 use crate::value::Value;
 use std::collections::HashMap;
 
@@ -149,11 +148,21 @@ impl Host for TestHost {
     }
 
     fn is_myself(&mut self, uri: &str) -> bool {
-        let host = parse_uri(uri).map(|u| u.host).unwrap_or(uri);
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        // A stand-in, not a URI parser (the VM has none): a listed host matches right after
+        // the last `@`, or the scheme's `:`, when the end, a port, `;`, `?` or `>` follows.
+        let start = uri
+            .rfind('@')
+            .or_else(|| uri.find(':'))
+            .map_or(0, |i| i + 1);
+        let rest = uri[start..].trim_start_matches('[');
         self.myself.iter().any(|m| {
             let m = m.trim_start_matches('[').trim_end_matches(']');
-            m.eq_ignore_ascii_case(host)
+            rest.get(..m.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(m))
+                && matches!(
+                    rest.as_bytes().get(m.len()),
+                    None | Some(b']' | b':' | b';' | b'?' | b'>')
+                )
         })
     }
 }

@@ -333,10 +333,19 @@ impl Ctx<'_> {
                 return None;
             };
             let nargs = args.len() - 1;
-            match sipvm_vm::trans::lookup(class, op) {
-                Some(sig) if (sig.min_args as usize..=sig.max_args as usize).contains(&nargs) => {}
-                Some(sig) => {
-                    let (lo, hi) = (sig.min_args, sig.max_args);
+            let mut decl = None;
+            let mut elsewhere = None;
+            for (mi, t) in self.reg.transforms(class, op) {
+                if mi == 0 || self.loaded.contains(&mi) {
+                    decl = Some(t);
+                    break;
+                }
+                elsewhere.get_or_insert(mi);
+            }
+            let f = match decl {
+                Some(t) if (t.min_args as usize..=t.max_args as usize).contains(&nargs) => t.f,
+                Some(t) => {
+                    let (lo, hi) = (t.min_args, t.max_args);
                     let want = match (lo, hi) {
                         (0, 0) => "no arguments".to_string(),
                         (a, b) if a == b => {
@@ -356,13 +365,17 @@ impl Ctx<'_> {
                     return None;
                 }
                 None => {
-                    let d = self
+                    let mut d = self
                         .err(span, format!("unknown transformation `{{{class}.{op}}}`"))
                         .with_len(self.loc.width(span));
+                    if let Some(mi) = elsewhere {
+                        let m = self.reg.module(mi).name;
+                        d = d.with_hint(format!("missing loadmodule \"{m}.so\"?"));
+                    }
                     self.diags.push(d);
                     return None;
                 }
-            }
+            };
             let mut targs = Vec::new();
             for a in &args[1..] {
                 // Not trimmed: `{s.select,0, }` uses a space as its separator.
@@ -377,6 +390,7 @@ impl Ctx<'_> {
             out.push(TransStep {
                 class: Arc::from(class),
                 op: Arc::from(op),
+                f,
                 args: targs.into(),
             });
         }

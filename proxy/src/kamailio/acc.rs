@@ -64,4 +64,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "cdr_extra_size", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

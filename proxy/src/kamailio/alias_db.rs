@@ -21,4 +21,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "append_branches", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

@@ -45,4 +45,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "add_authinfo_hdr", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

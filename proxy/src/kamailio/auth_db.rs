@@ -27,4 +27,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "force_generate_avps", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

@@ -8,4 +8,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     functions: &[],
     params: &[],
     pvs: &[],
+    transforms: &[],
 };

@@ -16,4 +16,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "script_counter", ty: ParamType::Str },
     ],
     pvs: &[],
+    transforms: &[],
 };

@@ -18,4 +18,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "binrpc_buffer_size", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

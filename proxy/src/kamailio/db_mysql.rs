@@ -21,4 +21,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "opt_ssl_mode", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

@@ -11,4 +11,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "db_set_journal_mode", ty: ParamType::Str },
     ],
     pvs: &[],
+    transforms: &[],
 };

@@ -38,4 +38,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "cfgtest", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

@@ -24,4 +24,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "register_myself", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

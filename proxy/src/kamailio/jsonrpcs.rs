@@ -28,4 +28,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "jsonrpl", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };

@@ -26,4 +26,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "sruid", form: PvForm::Plain, writable: false },
     ],
+    transforms: &[],
 };

@@ -41,4 +41,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "rr_count", form: PvForm::Plain, writable: false },
         PvDecl { name: "rr_top_count", form: PvForm::Plain, writable: false },
     ],
+    transforms: &[],
 };

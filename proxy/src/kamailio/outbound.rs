@@ -12,4 +12,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "flow_token_secret", ty: ParamType::Str },
     ],
     pvs: &[],
+    transforms: &[],
 };

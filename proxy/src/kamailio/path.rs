@@ -18,4 +18,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "received_name", ty: ParamType::Str },
     ],
     pvs: &[],
+    transforms: &[],
 };

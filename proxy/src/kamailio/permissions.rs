@@ -45,4 +45,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "trusted_cleanup_interval", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

@@ -17,4 +17,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "pike_log_level", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

@@ -58,4 +58,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "subs", form: PvForm::Named, writable: false },
         PvDecl { name: "notify_reply", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };

@@ -29,4 +29,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "default_expires", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };

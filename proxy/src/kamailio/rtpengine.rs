@@ -117,4 +117,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "rtpstat", form: PvForm::Plain, writable: false },
         PvDecl { name: "rtpestat", form: PvForm::Plain, writable: false },
     ],
+    transforms: &[],
 };

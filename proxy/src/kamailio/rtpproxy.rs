@@ -36,4 +36,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "rtpstat", form: PvForm::Plain, writable: false },
         PvDecl { name: "rtppstat", form: PvForm::Plain, writable: false },
     ],
+    transforms: &[],
 };

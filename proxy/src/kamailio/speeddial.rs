@@ -20,4 +20,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         ParamDecl { name: "domain_prefix", ty: ParamType::Str },
     ],
     pvs: &[],
+    transforms: &[],
 };

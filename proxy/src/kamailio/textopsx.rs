@@ -43,4 +43,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "hfitbody", form: PvForm::Named, writable: false },
         PvDecl { name: "blitval", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };

@@ -109,4 +109,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "tls_peer_server_name", form: PvForm::Plain, writable: false },
         PvDecl { name: "tls", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };

@@ -26,4 +26,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "ws_conid", form: PvForm::Plain, writable: false },
     ],
+    transforms: &[],
 };

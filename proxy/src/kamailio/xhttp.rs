@@ -17,4 +17,5 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "hu", form: PvForm::Plain, writable: false },
     ],
+    transforms: &[],
 };

@@ -7,7 +7,6 @@ use crate::op::*;
 use crate::program::{
     Arg, FmtPart, Program, PvIndex, PvName, TransArg, PV_CLASS_NULL, PV_CLASS_RC, PV_CLASS_VAR,
 };
-use crate::trans;
 use crate::value::{compile_regex, Value};
 use std::sync::Arc;
 
@@ -278,7 +277,11 @@ impl Vm {
                     TransArg::Pv(p) => self.read_pv(prog, host, *p, cur, depth + 1)?,
                 };
             }
-            match trans::apply(step, &v, &args[..step.args.len()]) {
+            // Every transformation of a null value is null (T2).
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            match (step.f)(&v, &args[..step.args.len()]) {
                 Ok(x) => v = x,
                 Err(_) => return Ok(Value::Null),
             }

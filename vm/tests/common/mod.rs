@@ -89,6 +89,7 @@ impl B {
             .map(|(c, o, a)| TransStep {
                 class: Arc::from(*c),
                 op: Arc::from(*o),
+                f: stand_in(c, o),
                 args: a.clone().into(),
             })
             .collect();
@@ -165,4 +166,39 @@ impl B {
 
 pub fn r(x: u8) -> Reg {
     Reg(x)
+}
+
+/// Stand-ins for the few transformations these tests name; the real ones live in the proxy's
+/// pv module. Enough to see the VM pass values and arguments through and handle failures.
+fn stand_in(class: &str, op: &str) -> TransFn {
+    match (class, op) {
+        ("uri", "user") => |v, _| {
+            let x = v.to_str();
+            let rest = x.split_once(':').ok_or("no scheme")?.1;
+            Ok(Value::str(rest.split_once('@').ok_or("no user")?.0))
+        },
+        ("s", "toupper") => |v, _| Ok(Value::str(&v.to_str().to_ascii_uppercase())),
+        ("s", "len") => |v, _| Ok(Value::Int(v.to_str().len() as i64)),
+        ("s", "int") => |v, _| {
+            v.try_int()
+                .map(Value::Int)
+                .ok_or_else(|| "not an int".into())
+        },
+        // `{s.substr,start,len}`, len 0 meaning to the end; a start past the end fails.
+        ("s", "substr") => |v, a| {
+            let x = v.to_str();
+            let n = |i: usize| a.get(i).and_then(Value::try_int).ok_or("bad argument");
+            let (i, j) = (n(0)? as usize, n(1)? as usize);
+            if i >= x.len() {
+                return Err("out of range".into());
+            }
+            let end = if j == 0 {
+                x.len()
+            } else {
+                (i + j).min(x.len())
+            };
+            Ok(Value::str(&x[i..end]))
+        },
+        _ => panic!("no stand-in for {{{class}.{op}}}"),
+    }
 }

@@ -37,6 +37,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "RANDOM", form: PvForm::Plain, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- implementations ----

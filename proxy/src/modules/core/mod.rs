@@ -267,6 +267,8 @@ pub static DECL: ModuleDecl = ModuleDecl {
         PvDecl { name: "viaZ", form: PvForm::Named, writable: false },
         PvDecl { name: "msgbuf", form: PvForm::Named, writable: true },
     ],
+    // pv's, always available like its pseudo-variables (docs/architecture.md).
+    transforms: super::pv::trans::TRANSFORMS,
 };
 
 // ---- implementations ----

@@ -45,6 +45,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
         PvDecl { name: "cfg", form: PvForm::Named, writable: false },
         PvDecl { name: "lsock", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- implementations ----

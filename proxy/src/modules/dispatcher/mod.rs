@@ -87,6 +87,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "dsv", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- the module ----

@@ -59,6 +59,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
         PvDecl { name: "shtitkey", form: PvForm::Named, writable: false },
         PvDecl { name: "shtitval", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- implementations: pseudo-variables and natives over `Shared::htable` ----

@@ -56,6 +56,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "ulc", form: PvForm::Named, writable: true },
     ],
+    transforms: &[],
 };
 
 // ---- implementations ----

@@ -36,6 +36,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
         PvDecl { name: "tti", form: PvForm::Plain, writable: false },
         PvDecl { name: "rdir", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- implementations ----

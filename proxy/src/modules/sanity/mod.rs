@@ -18,6 +18,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
         ParamDecl { name: "noreply", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };
 
 // ---- implementations ----

@@ -58,6 +58,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "pcv", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- implementations ----

@@ -25,6 +25,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "ltt", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- implementations ----

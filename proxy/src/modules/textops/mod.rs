@@ -70,6 +70,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
     ],
     params: &[],
     pvs: &[],
+    transforms: &[],
 };
 
 // ---- implementations ----

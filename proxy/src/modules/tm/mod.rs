@@ -162,6 +162,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
         PvDecl { name: "T", form: PvForm::Named, writable: false },
         PvDecl { name: "T_branch", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- the module ----

@@ -31,6 +31,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
         ParamDecl { name: "precheck_trans", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };
 
 /// tmx's natives sipvm has.

@@ -74,6 +74,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
         ParamDecl { name: "db_clean_tcp", ty: ParamType::Int },
     ],
     pvs: &[],
+    transforms: &[],
 };
 
 pub mod db;

@@ -33,6 +33,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
     pvs: &[
         PvDecl { name: "C", form: PvForm::Named, writable: false },
     ],
+    transforms: &[],
 };
 
 // ---- implementations ----

@@ -66,7 +66,37 @@ impl<'a> NameAddr<'a> {
     pub fn tag(&self) -> Option<&'a str> {
         self.tag
     }
+
+    /// Parses one name-addr or addr-spec standing alone, as in a From or To value.
+    pub fn parse(s: &'a str) -> Result<NameAddr<'a>, NameAddrError> {
+        single_name_addr(s).map_err(NameAddrError)
+    }
+
+    /// Where the URI starts in [`Self::as_str`] (both borrow the same input).
+    fn uri_offset(&self) -> usize {
+        self.uri.as_str().as_ptr() as usize - self.raw.as_ptr() as usize
+    }
+
+    /// What precedes `<`, as written: the display name and the LWS after it (`""` when the
+    /// URI is bare).
+    pub fn before_uri(&self) -> &'a str {
+        match self.bracketed {
+            true => &self.raw[..self.uri_offset() - 1],
+            false => "",
+        }
+    }
+
+    /// The element without its header parameters: through `>`, or the bare URI.
+    pub fn addr(&self) -> &'a str {
+        let end = self.uri_offset() + self.uri.as_str().len() + usize::from(self.bracketed);
+        &self.raw[..end]
+    }
 }
+
+/// A name-addr given on its own did not parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("bad name-addr: {0}")]
+pub struct NameAddrError(pub &'static str);
 
 /// Parses one name-addr or addr-spec at the cursor. `bare_ok`: an addr-spec without `<>`
 /// is allowed (From, To, Contact, not Route). A bare URI ends at `;`, `,` or LWS and may not

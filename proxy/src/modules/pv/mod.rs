@@ -1,4 +1,10 @@
-//! `pv`: declarations mirroring Kamailio 5.6's pv module: pseudo-variables (its classes are core pseudo-variables in sipvm, see `core.rs`).
+//! `pv`: declarations mirroring Kamailio 5.6's pv module, and its transformations
+//! (`trans.rs`). Like its pseudo-variable classes, the transformations are core in sipvm
+//! (`core.rs` declares them): they work without `loadmodule "pv.so"`, as they always have.
+
+pub mod trans;
+#[cfg(test)]
+mod trans_tests;
 
 use sipvm_lang::registry::ArgKind::{Fmt, IntFmt, Pv, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
@@ -42,6 +48,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
         ParamDecl { name: "avp_aliases", ty: ParamType::Str },
     ],
     pvs: &[],
+    transforms: &[],
 };
 
 // ---- implementations ----

@@ -20,7 +20,7 @@ impl<'a> Params<'a> {
     }
     /// Every parameter as `(name, value)`; a value keeps its quotes if it was quoted.
     pub fn iter(&self) -> ParamIter<'a> {
-        ParamIter { rest: self.raw }
+        ParamIter::new(self.raw, b';')
     }
     /// `None` if absent; `Some(None)` for a parameter without value (`;lr`).
     pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
@@ -33,10 +33,19 @@ impl<'a> Params<'a> {
     }
 }
 
-/// Iterator over a [`Params`].
+/// Iterator over a [`Params`], or over any `name[=value]` list.
 #[derive(Clone)]
 pub struct ParamIter<'a> {
     rest: &'a str,
+    sep: u8,
+}
+
+impl<'a> ParamIter<'a> {
+    /// Iterates `raw` as written, unvalidated, split on `sep` outside quoted strings (`;`
+    /// for SIP parameters; the `{param.*}` transformations also take `&` and others).
+    pub fn new(raw: &'a str, sep: u8) -> Self {
+        ParamIter { rest: raw, sep }
+    }
 }
 
 impl<'a> Iterator for ParamIter<'a> {
@@ -46,7 +55,7 @@ impl<'a> Iterator for ParamIter<'a> {
             if self.rest.is_empty() {
                 return None;
             }
-            // Split on the first ';' outside a quoted string.
+            // Split on the first separator outside a quoted string.
             let b = self.rest.as_bytes();
             let mut i = 0;
             let mut inq = false;
@@ -54,7 +63,7 @@ impl<'a> Iterator for ParamIter<'a> {
                 match b[i] {
                     b'\\' if inq => i += 1,
                     b'"' => inq = !inq,
-                    b';' if !inq => break,
+                    c if c == self.sep && !inq => break,
                     _ => {}
                 }
                 i += 1;

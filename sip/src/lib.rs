@@ -1,6 +1,7 @@
-//! The SIP message layer: zero-copy parsing (first line and header boundaries at parse
-//! time, typed header values on first access), URIs, edits applied once at serialization,
-//! and stateless replies. See `docs/sip.md`.
+//! sipvm-sip, the SIP message layer: zero-copy parsing (first line and header boundaries at
+//! parse time, typed header values on first access), URIs, edits applied once at
+//! serialization, and stateless replies. No I/O and no other sipvm crate, so the fuzz target
+//! and the transformations use it alone. See `docs/sip.md`.
 
 mod edit;
 mod error;
@@ -19,7 +20,9 @@ mod via;
 pub use edit::{EditError, Edits, HeaderPos};
 pub use error::{ParseError, ParseErrorKind};
 pub use exercise::exercise;
-pub use headers::{CSeq, ContactAddr, Contacts, ContentType, Date, HeaderError, NameAddr};
+pub use headers::{
+    CSeq, ContactAddr, Contacts, ContentType, Date, HeaderError, NameAddr, NameAddrError,
+};
 pub use msg::{Framing, HeaderRef, Method, Msg, MAX_HEADERS, MAX_MSG_LEN};
 pub use name::HeaderName;
 pub use params::{ParamIter, Params};
