@@ -243,16 +243,15 @@ impl Msg {
         let mut pos = first_line_end;
         let mut content_length: Option<u32> = None;
         let mut framing_err: Option<(ParseErrorKind, &'static str)> = None;
+        // Running out of bytes: a stream may bring the rest, a datagram will not.
+        let short = if framing == Framing::Stream {
+            K::Incomplete
+        } else {
+            K::Framing
+        };
         let body_start = loop {
             if pos >= b.len() {
-                framing_err.get_or_insert((
-                    if framing == Framing::Stream {
-                        K::Incomplete
-                    } else {
-                        K::Framing
-                    },
-                    "no empty line after the headers",
-                ));
+                framing_err.get_or_insert((short, "no empty line after the headers"));
                 break b.len();
             }
             if b[pos] == b'\n' {
@@ -267,14 +266,7 @@ impl Msg {
                 colon += 1;
             }
             if colon >= b.len() || (b[pos] == b'\r' && pos + 1 == b.len()) {
-                framing_err.get_or_insert((
-                    if framing == Framing::Stream {
-                        K::Incomplete
-                    } else {
-                        K::Framing
-                    },
-                    "unterminated header line",
-                ));
+                framing_err.get_or_insert((short, "unterminated header line"));
                 break b.len();
             }
             if name_end == pos || b[colon] != b':' {
