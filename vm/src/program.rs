@@ -93,6 +93,9 @@ pub enum PvName {
     None,
     Static(Arc<str>),
     Dyn(FmtIdx),
+    /// The inner name is itself a pseudo-variable, compiled: `$T_req($fu)` reads `$fu` of
+    /// another message. The host evaluates it; the VM passes no name.
+    Pv(PvIdx),
 }
 
 /// The index of a pseudo-variable: `$hdr(Via)[1]`, `[-1]`, `[*]`, `[$var(i)]`.

@@ -270,9 +270,10 @@ impl Ctx<'_> {
         }
         let name = match p.inner {
             None => PvName::None,
-            Some(i) if i.contains('$') && !matches!(p.name, "T_req" | "T_rpl" | "T_inv") => {
-                PvName::Dyn(self.fmt(i, span)?)
+            Some(i) if matches!(p.name, "T_req" | "T_rpl" | "T_inv") => {
+                PvName::Pv(self.message_pv(p.name, i.trim(), span)?)
             }
+            Some(i) if i.contains('$') => PvName::Dyn(self.fmt(i, span)?),
             Some(i) => PvName::Static(Arc::from(i)),
         };
         if p.name == "sel" {
@@ -301,6 +302,24 @@ impl Ctx<'_> {
     }
 
     /// `$sel(cfg_get.group.name)`: the group and name must be declared.
+    /// The inner pseudo-variable of `$T_req(pv)`-like classes, which read it from another
+    /// message: one of the message's own, without a transformation (apply that outside).
+    fn message_pv(&mut self, class: &str, inner: &str, span: Span) -> Option<PvIdx> {
+        match self.pv_use(inner, span)? {
+            PvUse::Host(i) if self.prog.pvs[i.ix()].trans.is_none() => Some(i),
+            _ => {
+                let d = self
+                    .err(span, format!("`${class}(...)` takes a pseudo-variable of the message"))
+                    .with_len(self.loc.width(span))
+                    .with_hint(format!(
+                        "`{inner}` is not one; a transformation goes outside: `$({class}($fu){{uri.user}})`"
+                    ));
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
     pub(super) fn check_select(&mut self, inner: &str, span: Span) {
         let Some(rest) = inner.strip_prefix("cfg_get.") else {
             let d = self

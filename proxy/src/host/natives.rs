@@ -1,7 +1,7 @@
 //! Helpers for native implementations: their arguments as text and integers. The dispatch
 //! itself is a table in `Shared`, indexed by registry id.
 
-use sipvm_vm::{ArgValue, HostError, Value};
+use sipvm_vm::{ArgValue, HostError, Index, Program, PvIdx, PvIndex, PvKey, PvName, Value};
 
 /// Argument `i` as text (literals and expanded formats).
 pub fn arg_str<'v>(args: &'v [ArgValue<'_>], i: usize) -> std::borrow::Cow<'v, str> {
@@ -24,4 +24,38 @@ pub fn arg_int(args: &[ArgValue<'_>], i: usize) -> Result<i64, HostError> {
         }),
         _ => Err(HostError(format!("argument {} is missing", i + 1))),
     }
+}
+
+/// The key of pseudo-variable `pv` of `prog` when its name and index are written out (no
+/// format to expand): what a native that takes a pseudo-variable, or `$T_req(pv)`, reads
+/// through the host without the VM. `$var`, `$rc`, `$null` and transformations are the VM's.
+pub fn static_key(prog: &Program, pv: PvIdx) -> Result<PvKey<'_>, HostError> {
+    let r = prog
+        .pvs
+        .get(pv.ix())
+        .ok_or_else(|| HostError("no such pseudo-variable".into()))?;
+    let unsupported = |why: &str| {
+        HostError(format!(
+            "{}: {why} are not supported here by sipvm yet",
+            r.text
+        ))
+    };
+    if r.class >= sipvm_vm::PV_CLASS_NULL {
+        return Err(unsupported("$var, $rc and $null"));
+    }
+    if r.trans.is_some() {
+        return Err(unsupported("transformations"));
+    }
+    let name = match &r.name {
+        PvName::None | PvName::Pv(_) => None,
+        PvName::Static(s) => Some(&**s),
+        PvName::Dyn(_) => return Err(unsupported("dynamic names")),
+    };
+    let index = match r.index {
+        PvIndex::None => None,
+        PvIndex::Int(i) => Some(Index::At(i as i64)),
+        PvIndex::All => Some(Index::All),
+        PvIndex::Dyn(_) => return Err(unsupported("dynamic indexes")),
+    };
+    Ok(PvKey { pv, name, index })
 }

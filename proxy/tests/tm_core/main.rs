@@ -348,7 +348,7 @@ fn onreply_route_drops_a_provisional_and_failure_route_sees_avps_and_the_reply()
         .unwrap_or_else(|| panic!("{}", all(&out)));
     assert_eq!(
         text(&up.data).lines().next().unwrap(),
-        "SIP/2.0 599 avp-bob 486 Busy Here dnd b0"
+        "SIP/2.0 599 avp-bob 486 Busy Here dnd b0 INVITE 486"
     );
 }
 

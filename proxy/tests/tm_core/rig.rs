@@ -83,7 +83,8 @@ branch_route[B] {
 "#;
 
 /// onreply_route drops 183s; `$avp` set in request_route reaches the failure route; the
-/// failure route answers with what `$T_reply_code`, `$T_reply_reason` and `$T_rpl` say.
+/// failure route answers with what `$T_reply_code`, `$T_reply_reason`, `$T_rpl` and `$T_req`
+/// say.
 pub const REPLIES: &str = r#"
 listen=udp:127.0.0.1:5060
 loadmodule "tm.so"
@@ -102,7 +103,7 @@ onreply_route[R] {
     }
 }
 failure_route[F] {
-    t_reply("599", "$avp(who) $T_reply_code $T_reply_reason $T_rpl($hdr(X-Why)) b$T_branch_idx");
+    t_reply("599", "$avp(who) $T_reply_code $T_reply_reason $T_rpl($hdr(X-Why)) b$T_branch_idx $T_req($rm) $T_rpl($rs)");
 }
 "#;
 

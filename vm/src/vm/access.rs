@@ -138,7 +138,7 @@ impl Vm {
         depth: u32,
     ) -> Result<Option<Arc<str>>, VmError> {
         Ok(match name {
-            PvName::None => None,
+            PvName::None | PvName::Pv(_) => None,
             PvName::Static(s) => Some(s.clone()),
             PvName::Dyn(f) => Some(self.format(prog, host, *f, cur, depth + 1)?),
         })

@@ -45,6 +45,7 @@ impl B {
             PvName::None => format!("${class}"),
             PvName::Static(n) => format!("${class}({n})"),
             PvName::Dyn(f) => format!("${class}({})", self.p.fmts[f.ix()].text),
+            PvName::Pv(p) => format!("${class}({})", self.p.pvs[p.ix()].text),
         };
         self.p.pvs.push(PvRef {
             class: self.p.pvs.len() as u16,

@@ -55,7 +55,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 use crate::host::{Ctx, Impl};
 use sipvm_vm::Host;
-use sipvm_vm::{ArgValue, HostError, Index, PvIndex, PvKey, PvName, Value};
+use sipvm_vm::{ArgValue, HostError, PvKey, Value};
 
 /// pv's natives sipvm implements.
 pub static IMPLS: &[Impl] = &[
@@ -80,38 +80,7 @@ fn pv_key<'p>(prog: &'p sipvm_vm::Program, args: &[ArgValue<'_>]) -> Result<PvKe
     let Some(ArgValue::Pv(pv)) = args.first() else {
         return Err(HostError("argument 1 is not a pseudo-variable".into()));
     };
-    let r = prog
-        .pvs
-        .get(pv.ix())
-        .ok_or_else(|| HostError("no such pseudo-variable".into()))?;
-    let unsupported = |why: &str| {
-        HostError(format!(
-            "{}: {why} are not supported here by sipvm yet",
-            r.text
-        ))
-    };
-    if r.class >= sipvm_vm::PV_CLASS_NULL {
-        return Err(unsupported("$var, $rc and $null"));
-    }
-    if r.trans.is_some() {
-        return Err(unsupported("transformations"));
-    }
-    let name = match &r.name {
-        PvName::None => None,
-        PvName::Static(s) => Some(&**s),
-        PvName::Dyn(_) => return Err(unsupported("dynamic names")),
-    };
-    let index = match r.index {
-        PvIndex::None => None,
-        PvIndex::Int(i) => Some(Index::At(i as i64)),
-        PvIndex::All => Some(Index::All),
-        PvIndex::Dyn(_) => return Err(unsupported("dynamic indexes")),
-    };
-    Ok(PvKey {
-        pv: *pv,
-        name,
-        index,
-    })
+    crate::host::natives::static_key(prog, *pv)
 }
 
 /// `pv_isset(pv)`: 1 when the pseudo-variable has a value (not `$null`), else -1.

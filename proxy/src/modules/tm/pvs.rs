@@ -3,9 +3,10 @@
 //! the reply a failure/onreply route is about.
 
 use super::state::TmSlot;
+use crate::host::natives::static_key;
 use crate::host::{Ctx, PvImpl};
 use crate::sip::Msg;
-use sipvm_vm::{HostError, PvKey, Value};
+use sipvm_vm::{Host, HostError, PvKey, PvName, Value};
 
 type R = Result<Value, HostError>;
 use std::sync::Arc;
@@ -40,19 +41,37 @@ fn reply_reason(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
     })
 }
 
+/// `$T_req(pv)`/`$T_rpl(pv)`: the compiled inner pseudo-variable read on `other`, a message
+/// of this transaction, as a script on that message would read it.
+fn read_on(ctx: &mut Ctx<'_>, k: PvKey<'_>, other: Option<&Msg>) -> R {
+    let prog = ctx.snap.program.clone();
+    let PvName::Pv(inner) = prog.pvs[k.pv.ix()].name else {
+        return Ok(Value::Null);
+    };
+    let key = static_key(&prog, inner)?;
+    match other {
+        None => ctx.get_pv(&prog, key),
+        Some(m) => {
+            let mut c = Ctx::new(
+                m, ctx.src, ctx.local, ctx.locals, ctx.out, ctx.snap, ctx.shared,
+            );
+            c.get_pv(&prog, key)
+        }
+    }
+}
+
 fn t_req(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
     let req = ctx.slots.tm().with(|t| t.req.clone());
-    Ok(req
-        .and_then(|b| Msg::parse(b).ok())
-        .map(|m| inner(&m, k.name.unwrap_or("")))
-        .unwrap_or(Value::Null))
+    match req.and_then(|b| Msg::parse(b).ok()) {
+        Some(m) => read_on(ctx, k, Some(&m)),
+        None => Ok(Value::Null),
+    }
 }
 
 fn t_rpl(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
-    let name = k.name.unwrap_or("");
     let tm = ctx.slots.tm();
     if tm.route == Some(sipvm_vm::RouteKind::OnReply) {
-        return Ok(inner(ctx.msg, name));
+        return read_on(ctx, k, None);
     }
     let idx = tm.branch;
     let rpl = tm
@@ -61,10 +80,10 @@ fn t_rpl(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
             t.branches.get(i)?.reply.clone()
         })
         .flatten();
-    Ok(rpl
-        .and_then(|b| Msg::parse(b).ok())
-        .map(|m| inner(&m, name))
-        .unwrap_or(Value::Null))
+    match rpl.and_then(|b| Msg::parse(b).ok()) {
+        Some(m) => read_on(ctx, k, Some(&m)),
+        None => Ok(Value::Null),
+    }
 }
 
 /// tm's pseudo-variables sipvm implements (the other `$T_*` classes are compile errors).
@@ -76,37 +95,3 @@ pub static PVS: &[PvImpl] = &[
     PvImpl { name: "T_req", get: t_req, set: None },
     PvImpl { name: "T_rpl", get: t_rpl, set: None },
 ];
-
-fn inner(m: &Msg, pv: &str) -> Value {
-    let pv = pv.trim();
-    let opt = |x: Option<&str>| x.map(s).unwrap_or(Value::Null);
-    if let Some(h) = pv.strip_prefix("$hdr(").and_then(|r| r.strip_suffix(')')) {
-        return m
-            .header_values_by_name(h)
-            .next()
-            .map(|v| s(&String::from_utf8_lossy(v)))
-            .unwrap_or(Value::Null);
-    }
-    match pv {
-        "$rs" => m
-            .status()
-            .map(|c| Value::Int(i64::from(c)))
-            .unwrap_or(Value::Null),
-        "$rr" => m
-            .reason()
-            .map(|r| s(&String::from_utf8_lossy(r)))
-            .unwrap_or(Value::Null),
-        "$rm" => s(m.method_str()),
-        "$ru" => opt(m.is_request().then(|| m.ruri_str())),
-        "$ci" => opt(m.call_id().ok()),
-        "$fu" => opt(m.from().ok().map(|n| n.uri().as_str())),
-        "$tu" => opt(m.to().ok().map(|n| n.uri().as_str())),
-        "$ft" => opt(m.from().ok().and_then(|n| n.tag())),
-        "$tt" => opt(m.to().ok().and_then(|n| n.tag())),
-        "$cs" => m
-            .cseq()
-            .map(|c| Value::Int(i64::from(c.seq)))
-            .unwrap_or(Value::Null),
-        _ => Value::Null,
-    }
-}
