@@ -108,7 +108,7 @@ pub enum PvIndex {
 }
 
 /// A resolved pseudo-variable reference. `class` is the registry id of its class (`ru`, `hdr`,
-/// `sht`, ...); `class_name` is kept for hosts that match by name and for listings.
+/// `sht`, ...); `class_name` is kept for listings and test hosts, never matched at run time.
 #[derive(Clone, Debug)]
 pub struct PvRef {
     pub class: u16,

@@ -179,7 +179,8 @@ impl Vm {
             .pvs
             .get(pv.ix())
             .ok_or_else(|| bad(cur, "pseudo-variable"))?;
-        // `$var`/`$rc`/`$null` as the compiler encodes them (PV_CLASS_*), or by class name.
+        // `$var`/`$rc`/`$null` as the compiler encodes them (PV_CLASS_*); a `$var` without a
+        // slot (a hand-built program) goes by its name.
         let v = match (r.class, r.index) {
             (PV_CLASS_VAR, PvIndex::Int(slot)) => {
                 let v = self.vars.get(slot as usize);
@@ -187,7 +188,7 @@ impl Vm {
             }
             (PV_CLASS_RC, _) => Value::Int(self.rc),
             (PV_CLASS_NULL, _) => Value::Null,
-            _ if &*r.class_name == "var" => {
+            (PV_CLASS_VAR, _) => {
                 let name = self.pv_name(prog, host, &r.name, cur, depth)?;
                 let n = name.as_deref().unwrap_or("");
                 self.var(n).cloned().unwrap_or(Value::Int(0))
@@ -231,7 +232,7 @@ impl Vm {
                 Ok(())
             }
             (PV_CLASS_RC | PV_CLASS_NULL, _) => Err(bad(cur, "read-only pseudo-variable")),
-            _ if &*r.class_name == "var" => {
+            (PV_CLASS_VAR, _) => {
                 let name = self.pv_name(prog, host, &r.name, cur, 0)?;
                 self.set_var(name.as_deref().unwrap_or(""), v);
                 Ok(())

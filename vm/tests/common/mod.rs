@@ -48,7 +48,10 @@ impl B {
             PvName::Pv(p) => format!("${class}({})", self.p.pvs[p.ix()].text),
         };
         self.p.pvs.push(PvRef {
-            class: self.p.pvs.len() as u16,
+            class: match class {
+                "var" => sipvm_vm::PV_CLASS_VAR,
+                _ => self.p.pvs.len() as u16,
+            },
             class_name: Arc::from(class),
             name,
             index,
