@@ -20,7 +20,6 @@ pub mod nathelper;
 pub mod outbound;
 pub mod path;
 pub mod permissions;
-pub mod pike;
 pub mod presence;
 pub mod presence_xml;
 pub mod rtpengine;
@@ -50,7 +49,6 @@ pub static DECLS: &[&ModuleDecl] = &[
     &auth::MODULE,
     &auth_db::MODULE,
     &permissions::MODULE,
-    &pike::MODULE,
     &alias_db::MODULE,
     &domain::MODULE,
     &speeddial::MODULE,

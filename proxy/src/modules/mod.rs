@@ -21,6 +21,7 @@ pub mod corex;
 pub mod dispatcher;
 pub mod htable;
 pub mod maxfwd;
+pub mod pike;
 pub mod pv;
 pub mod registrar;
 pub mod rr;
@@ -62,6 +63,7 @@ pub static LIST: &[&Module] = &[
     &usrloc::MODULE,
     &registrar::MODULE,
     &corex::MODULE,
+    &pike::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

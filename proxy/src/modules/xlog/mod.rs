@@ -38,6 +38,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 // ---- implementations ----
 
+use crate::host::log::{level_of, Level};
 use crate::host::natives::arg_str;
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
@@ -82,40 +83,8 @@ pub static IMPLS: &[Impl] = &[
     },
 ];
 
-#[derive(Clone, Copy)]
-enum Level {
-    Err,
-    Warn,
-    Info,
-    Debug,
-}
-
 fn emit(level: Level, text: &str) {
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    match level {
-        Level::Err => tracing::error!(target: "xlog", "{text}"),
-        Level::Warn => tracing::warn!(target: "xlog", "{text}"),
-        Level::Info => tracing::info!(target: "xlog", "{text}"),
-        Level::Debug => tracing::debug!(target: "xlog", "{text}"),
-    }
-}
-
-/// Kamailio's level names (optionally `FACILITY.L_X`) or numbers (3 is debug, -1 error).
-fn level_of(s: &str) -> Level {
-    let l = s.rsplit('.').next().unwrap_or(s);
-    match l {
-        "L_ALERT" | "L_BUG" | "L_CRIT" | "L_CRIT2" | "L_ERR" => Level::Err,
-        "L_WARN" => Level::Warn,
-        "L_NOTICE" | "L_INFO" => Level::Info,
-        "L_DBG" => Level::Debug,
-        n => match n.parse::<i64>() {
-            Ok(i) if i < 0 => Level::Err,
-            Ok(0) => Level::Warn,
-            Ok(1) | Ok(2) => Level::Info,
-            Ok(_) => Level::Debug,
-            Err(_) => Level::Err,
-        },
-    }
+    crate::log_at!("xlog", level, text.strip_suffix('\n').unwrap_or(text));
 }
 
 /// `xlog(fmt)`, `xlog(level, fmt)`, `xlog(facility, level, fmt)`; `xlog(fmt)` logs at error,
