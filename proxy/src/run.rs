@@ -50,6 +50,8 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
     if specs.is_empty() {
         specs = default_listen();
     }
+    // The same refusal as `sipvm check` for a module parameter it cannot honour.
+    crate::modules::check(&snap.modparams).map_err(anyhow::Error::msg)?;
     let shared = Arc::new(crate::modules::shared(&snap).map_err(anyhow::Error::msg)?);
     shared.startup(&snap).map_err(anyhow::Error::msg)?;
     let signals = SignalWaiter::new()?;
