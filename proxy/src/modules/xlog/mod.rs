@@ -49,35 +49,35 @@ pub static IMPLS: &[Impl] = &[
     },
     Impl {
         name: "xdbg",
-        f: xdbg,
+        f: |_, a| at(Level::Debug, a),
     },
     Impl {
         name: "xinfo",
-        f: xinfo,
+        f: |_, a| at(Level::Info, a),
     },
     Impl {
         name: "xnotice",
-        f: xinfo,
+        f: |_, a| at(Level::Info, a),
     },
     Impl {
         name: "xwarn",
-        f: xwarn,
+        f: |_, a| at(Level::Warn, a),
     },
     Impl {
         name: "xerr",
-        f: xerr,
+        f: |_, a| at(Level::Err, a),
     },
     Impl {
         name: "xbug",
-        f: xerr,
+        f: |_, a| at(Level::Err, a),
     },
     Impl {
         name: "xalert",
-        f: xerr,
+        f: |_, a| at(Level::Err, a),
     },
     Impl {
         name: "xcrit",
-        f: xerr,
+        f: |_, a| at(Level::Err, a),
     },
 ];
 
@@ -117,6 +117,12 @@ fn level_of(s: &str) -> Level {
     }
 }
 
+/// `xdbg(fmt)`, `xinfo(fmt)`, `xwarn(fmt)`, `xerr(fmt)` and their aliases: `fmt` at one level.
+fn at(level: Level, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    emit(level, &arg_str(args, 0));
+    Ok(1)
+}
+
 /// `xlog(fmt)`, `xlog(level, fmt)`, `xlog(facility, level, fmt)`; `xlog(fmt)` logs at error,
 /// as Kamailio's does.
 fn xlog(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
@@ -126,26 +132,6 @@ fn xlog(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
         _ => (level_of(&arg_str(args, 1)), arg_str(args, 2)),
     };
     emit(level, &text);
-    Ok(1)
-}
-
-fn xdbg(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(Level::Debug, &arg_str(args, 0));
-    Ok(1)
-}
-
-fn xinfo(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(Level::Info, &arg_str(args, 0));
-    Ok(1)
-}
-
-fn xwarn(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(Level::Warn, &arg_str(args, 0));
-    Ok(1)
-}
-
-fn xerr(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(Level::Err, &arg_str(args, 0));
     Ok(1)
 }
 
