@@ -4,7 +4,7 @@
 //! See docs/rpc.md, "Custom parameters".
 
 use super::State;
-use sipvm_cfg::CustomError;
+use sipvm_cfg::{CustomError, Snapshot};
 use sipvm_rpc::{Params, Registry, RpcError, Value};
 use sipvm_vm::Value as V;
 
@@ -21,6 +21,15 @@ fn to_json(v: &V) -> Value {
 
 fn fault(what: &str, e: CustomError) -> RpcError {
     RpcError::new(BAD, format!("{what}: {e}"))
+}
+
+/// `what` failed: there is no parameter `group.name`.
+fn unknown(what: &str, group: &str, name: &str) -> RpcError {
+    let e = CustomError::Unknown {
+        group: group.to_string(),
+        name: name.to_string(),
+    };
+    fault(what, e)
 }
 
 fn set_fault(e: CustomError) -> RpcError {
@@ -59,34 +68,45 @@ const SET_NOW: &str = "Set the value of a configuration variable and commit the 
 const SET_DELAYED: &str =
     "Prepare the change of a configuration variable, but does not commit the new value yet";
 
+/// Registers a method on the current snapshot whose first parameter is a group name.
+fn on_group(
+    reg: &Registry,
+    state: &State,
+    name: &str,
+    help: &str,
+    f: fn(&Snapshot, String, &Params) -> Result<Value, RpcError>,
+) {
+    let live = state.live.clone();
+    reg.method(name, help, move |p| {
+        let group = p.str(0, "group")?;
+        f(&live.current(), group, &p)
+    });
+}
+
 pub fn register(reg: &Registry, state: &State) {
-    for (name, kind) in [
-        ("cfg.set", Kind::Any),
-        ("cfg.set_now_int", Kind::Int),
-        ("cfg.seti", Kind::Int),
-        ("cfg.set_now_string", Kind::Str),
-        ("cfg.sets", Kind::Str),
+    // `delayed`: staged until `cfg.commit`, else committed at once.
+    for (name, kind, delayed) in [
+        ("cfg.set", Kind::Any, false),
+        ("cfg.set_now_int", Kind::Int, false),
+        ("cfg.seti", Kind::Int, false),
+        ("cfg.set_now_string", Kind::Str, false),
+        ("cfg.sets", Kind::Str, false),
+        ("cfg.set_delayed", Kind::Any, true),
+        ("cfg.set_delayed_int", Kind::Int, true),
+        ("cfg.set_delayed_string", Kind::Str, true),
     ] {
         let live = state.live.clone();
-        reg.method(name, SET_NOW, move |p| {
+        let help = if delayed { SET_DELAYED } else { SET_NOW };
+        reg.method(name, help, move |p| {
             let group = p.str(0, "group")?;
             let var = p.str(1, "name")?;
             let value = value_of(&p, kind)?;
-            live.set_custom(&group, &var, value).map_err(set_fault)?;
-            Ok(Value::Null)
-        });
-    }
-    for (name, kind) in [
-        ("cfg.set_delayed", Kind::Any),
-        ("cfg.set_delayed_int", Kind::Int),
-        ("cfg.set_delayed_string", Kind::Str),
-    ] {
-        let live = state.live.clone();
-        reg.method(name, SET_DELAYED, move |p| {
-            let group = p.str(0, "group")?;
-            let var = p.str(1, "name")?;
-            let value = value_of(&p, kind)?;
-            live.stage_custom(&group, &var, value).map_err(set_fault)?;
+            let done = if delayed {
+                live.stage_custom(&group, &var, value)
+            } else {
+                live.set_custom(&group, &var, value).map(drop)
+            };
+            done.map_err(set_fault)?;
             Ok(Value::Null)
         });
     }
@@ -112,35 +132,24 @@ pub fn register(reg: &Registry, state: &State) {
         },
     );
 
-    let live = state.live.clone();
-    reg.method(
+    on_group(
+        reg,
+        state,
         "cfg.get",
         "Get the value of a configuration variable",
-        move |p| {
-            let group = p.str(0, "group")?;
-            let snap = live.current();
-            match p.opt_str(1, "name")? {
-                Some(var) => snap
-                    .custom(&group, &var)
-                    .map(|c| to_json(&c.value))
-                    .ok_or_else(|| {
-                        fault(
-                            "Failed to get the variable",
-                            CustomError::Unknown {
-                                group: group.clone(),
-                                name: var.clone(),
-                            },
-                        )
-                    }),
-                None => {
-                    let o: serde_json::Map<String, Value> = snap
-                        .custom
-                        .iter()
-                        .filter(|c| c.group == group)
-                        .map(|c| (c.name.clone(), to_json(&c.value)))
-                        .collect();
-                    Ok(Value::Object(o))
-                }
+        |snap, group, p| match p.opt_str(1, "name")? {
+            Some(var) => snap
+                .custom(&group, &var)
+                .map(|c| to_json(&c.value))
+                .ok_or_else(|| unknown("Failed to get the variable", &group, &var)),
+            None => {
+                let o: serde_json::Map<String, Value> = snap
+                    .custom
+                    .iter()
+                    .filter(|c| c.group == group)
+                    .map(|c| (c.name.clone(), to_json(&c.value)))
+                    .collect();
+                Ok(Value::Object(o))
             }
         },
     );
@@ -158,23 +167,16 @@ pub fn register(reg: &Registry, state: &State) {
         ))
     });
 
-    let live = state.live.clone();
-    reg.method(
+    on_group(
+        reg,
+        state,
         "cfg.help",
         "Print the description of a configuration variable",
-        move |p| {
-            let group = p.str(0, "group")?;
+        |snap, group, p| {
             let var = p.str(1, "name")?;
-            let snap = live.current();
-            let c = snap.custom(&group, &var).ok_or_else(|| {
-                fault(
-                    "Failed to get the variable description",
-                    CustomError::Unknown {
-                        group: group.clone(),
-                        name: var.clone(),
-                    },
-                )
-            })?;
+            let c = snap
+                .custom(&group, &var)
+                .ok_or_else(|| unknown("Failed to get the variable description", &group, &var))?;
             let ty = match c.value {
                 V::Int(_) => "(parameter type is integer)",
                 _ => "(parameter type is string)",

@@ -142,33 +142,31 @@ pub fn register(reg: &Registry, state: &State) {
             ))
         },
     );
-    let live = state.live.clone();
-    reg.method(
-        "route.promote",
-        "Makes the canary candidate current for every message.",
-        move |_| {
-            let s = live.promote().map_err(state_error)?;
+    type Step = fn(&Live) -> Result<Arc<Snapshot>, StateError>;
+    let steps: [(&str, &str, Step); 3] = [
+        (
+            "route.promote",
+            "Makes the canary candidate current for every message.",
+            Live::promote,
+        ),
+        (
+            "route.abort",
+            "Drops the canary candidate; every message goes to the current program.",
+            Live::abort,
+        ),
+        (
+            "route.rollback",
+            "Makes the previous generation current again (kept compiled, same number).",
+            Live::rollback,
+        ),
+    ];
+    for (name, help, step) in steps {
+        let live = state.live.clone();
+        reg.method(name, help, move |_| {
+            let s = step(&live).map_err(state_error)?;
             Ok(snapshot_json(&s, &[]))
-        },
-    );
-    let live = state.live.clone();
-    reg.method(
-        "route.abort",
-        "Drops the canary candidate; every message goes to the current program.",
-        move |_| {
-            let s = live.abort().map_err(state_error)?;
-            Ok(snapshot_json(&s, &[]))
-        },
-    );
-    let live = state.live.clone();
-    reg.method(
-        "route.rollback",
-        "Makes the previous generation current again (kept compiled, same number).",
-        move |_| {
-            let s = live.rollback().map_err(state_error)?;
-            Ok(snapshot_json(&s, &[]))
-        },
-    );
+        });
+    }
     let live = state.live.clone();
     reg.method(
         "route.status",

@@ -59,3 +59,14 @@ pub fn static_key(prog: &Program, pv: PvIdx) -> Result<PvKey<'_>, HostError> {
     };
     Ok(PvKey { pv, name, index })
 }
+
+/// The `(code, reason)` arguments of a reply function (`sl_send_reply`, `t_reply`, ...); the
+/// code must be 100..=699.
+pub fn arg_code_reason(args: &[ArgValue<'_>]) -> Result<(u16, String), HostError> {
+    let code = arg_int(args, 0)?;
+    let code = u16::try_from(code)
+        .ok()
+        .filter(|c| (100..=699).contains(c))
+        .ok_or_else(|| HostError(format!("bad reply code {code}")))?;
+    Ok((code, arg_str(args, 1).into_owned()))
+}

@@ -1,5 +1,6 @@
 //! Rewriting parts of a SIP URI (`rewritehostport`, `$rU = ...`, `strip`, `prefix`).
 
+use super::Ctx;
 use crate::sip::Uri;
 
 /// Which parts to replace; `None` keeps a part as it is.
@@ -10,6 +11,37 @@ pub struct UriChange<'a> {
     pub host: Option<&'a str>,
     /// `Some(None)` removes the port.
     pub port: Option<Option<&'a str>>,
+}
+
+// The constructors' lifetime is their own, so that `UriChange::user` is a `for<'u> fn`.
+impl UriChange<'_> {
+    /// Replaces the user; `None` removes it (and the password).
+    pub fn user<'u>(user: Option<&'u str>) -> UriChange<'u> {
+        UriChange {
+            user: Some(user),
+            ..Default::default()
+        }
+    }
+
+    pub fn host<'u>(host: &'u str) -> UriChange<'u> {
+        UriChange {
+            host: Some(host),
+            ..Default::default()
+        }
+    }
+
+    /// Replaces the port; `None` removes it.
+    pub fn port<'u>(port: Option<&'u str>) -> UriChange<'u> {
+        UriChange {
+            port: Some(port),
+            ..Default::default()
+        }
+    }
+}
+
+/// Replaces the parts in `c` of the message's Request-URI (`rewritehost`, `$rd = ...`).
+pub fn rewrite_ruri(ctx: &mut Ctx<'_>, c: &UriChange<'_>) {
+    ctx.ruri = Some(rewrite(ctx.ruri_str(), c));
 }
 
 /// `uri` with the parts in `c` replaced. An unparsable URI is rebuilt from `sip:`.

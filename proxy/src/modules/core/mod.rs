@@ -275,7 +275,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 use crate::forward as send;
 use crate::host::natives::{arg_int, arg_str};
-use crate::host::uri_edit::{rewrite, split_hostport, UriChange};
+use crate::host::uri_edit::{rewrite_ruri, split_hostport, UriChange};
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
 
@@ -406,9 +406,13 @@ fn forward(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
 }
 
 fn set_ruri(ctx: &mut Ctx<'_>, c: UriChange<'_>) -> Result<i64, HostError> {
-    let new = rewrite(ctx.ruri_str(), &c);
-    ctx.ruri = Some(new);
+    rewrite_ruri(ctx, &c);
     Ok(1)
+}
+
+/// An argument where empty means none (`rewriteuser("")` removes the user).
+fn non_empty(s: &str) -> Option<&str> {
+    Some(s).filter(|s| !s.is_empty())
 }
 
 fn rewritehostport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
@@ -426,35 +430,17 @@ fn rewritehostport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Host
 
 fn rewritehost(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let h = arg_str(args, 0).into_owned();
-    set_ruri(
-        ctx,
-        UriChange {
-            host: Some(&h),
-            ..Default::default()
-        },
-    )
+    set_ruri(ctx, UriChange::host(&h))
 }
 
 fn rewriteuser(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let u = arg_str(args, 0).into_owned();
-    set_ruri(
-        ctx,
-        UriChange {
-            user: Some(Some(u.as_str()).filter(|u| !u.is_empty())),
-            ..Default::default()
-        },
-    )
+    set_ruri(ctx, UriChange::user(non_empty(&u)))
 }
 
 fn rewriteport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let p = arg_str(args, 0).into_owned();
-    set_ruri(
-        ctx,
-        UriChange {
-            port: Some(Some(p.as_str()).filter(|p| !p.is_empty())),
-            ..Default::default()
-        },
-    )
+    set_ruri(ctx, UriChange::port(non_empty(&p)))
 }
 
 fn rewriteuri(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
@@ -480,25 +466,13 @@ fn strip(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let n = arg_int(args, 0)?.max(0) as usize;
     let user = user_of(ctx);
     let rest: String = user.chars().skip(n).collect();
-    set_ruri(
-        ctx,
-        UriChange {
-            user: Some(Some(rest.as_str()).filter(|r| !r.is_empty())),
-            ..Default::default()
-        },
-    )
+    set_ruri(ctx, UriChange::user(non_empty(&rest)))
 }
 
 /// `prefix(s)`: puts s in front of the Request-URI's user.
 fn prefix(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let user = format!("{}{}", arg_str(args, 0), user_of(ctx));
-    set_ruri(
-        ctx,
-        UriChange {
-            user: Some(Some(&user)),
-            ..Default::default()
-        },
-    )
+    set_ruri(ctx, UriChange::user(Some(&user)))
 }
 
 fn flag_bit(args: &[ArgValue<'_>]) -> Result<u64, HostError> {

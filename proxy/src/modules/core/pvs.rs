@@ -3,7 +3,7 @@
 //! a read is one indexed call.
 
 use super::shv::Shv;
-use crate::host::uri_edit::{rewrite, UriChange};
+use crate::host::uri_edit::{rewrite_ruri, UriChange};
 use crate::host::{Ctx, PvImpl};
 use crate::sip::{HeaderName, NameAddr, Uri};
 use sipvm_vm::{HostError, Index, PvKey, Value};
@@ -137,51 +137,24 @@ fn set_shv(ctx: &mut Ctx<'_>, k: PvKey<'_>, v: Value) -> Result<(), HostError> {
     Ok(())
 }
 
-fn change(ctx: &mut Ctx<'_>, c: UriChange<'_>) {
-    let new = rewrite(ctx.ruri_str(), &c);
-    ctx.ruri = Some(new);
-}
-
 fn set_ru(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
     ctx.ruri = Some(v.to_str().into_owned());
     Ok(())
 }
 
-fn set_ru_user(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+/// `$rU` and `$rp`: the user or the port (`part` makes the change); `$null` removes it.
+fn set_ru_part(
+    ctx: &mut Ctx<'_>,
+    v: &Value,
+    part: fn(Option<&str>) -> UriChange<'_>,
+) -> Result<(), HostError> {
     let text = v.to_str();
-    let user = Some(Some(&*text).filter(|_| !v.is_null()));
-    change(
-        ctx,
-        UriChange {
-            user,
-            ..Default::default()
-        },
-    );
+    rewrite_ruri(ctx, &part(Some(&*text).filter(|_| !v.is_null())));
     Ok(())
 }
 
 fn set_ru_host(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
-    let text = v.to_str();
-    change(
-        ctx,
-        UriChange {
-            host: Some(&text),
-            ..Default::default()
-        },
-    );
-    Ok(())
-}
-
-fn set_ru_port(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
-    let text = v.to_str();
-    let port = Some(Some(&*text).filter(|_| !v.is_null()));
-    change(
-        ctx,
-        UriChange {
-            port,
-            ..Default::default()
-        },
-    );
+    rewrite_ruri(ctx, &UriChange::host(&v.to_str()));
     Ok(())
 }
 
@@ -228,8 +201,11 @@ const fn rw(
 /// The core classes sipvm implements; every other declared class is a compile error.
 #[rustfmt::skip]
 pub static PVS: &[PvImpl] = &[
-    get("rm", rm), rw("ru", ru, set_ru), rw("rU", ru_user, set_ru_user),
-    rw("rd", ru_host, set_ru_host), rw("rp", ru_port, set_ru_port), get("rz", ru_scheme),
+    get("rm", rm), rw("ru", ru, set_ru),
+    rw("rU", ru_user, |c, _, v| set_ru_part(c, &v, UriChange::user)),
+    rw("rd", ru_host, set_ru_host),
+    rw("rp", ru_port, |c, _, v| set_ru_part(c, &v, UriChange::port)),
+    get("rz", ru_scheme),
     rw("du", du, set_du),
     get("fu", fu), get("fU", fu_user), get("fd", fu_host), get("fn", f_name), get("ft", f_tag),
     get("tu", tu), get("tU", tu_user), get("td", tu_host), get("tn", t_name), get("tt", t_tag),

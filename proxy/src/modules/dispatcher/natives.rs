@@ -21,31 +21,31 @@ pub const AVP_GRP: &str = "_ds_grp";
 pub static IMPLS: &[Impl] = &[
     Impl {
         name: "ds_select",
-        f: ds_select,
+        f: |c, a| select(c, a, Target::AvpOnly),
     },
     Impl {
         name: "ds_select_dst",
-        f: ds_select_dst,
+        f: |c, a| select(c, a, Target::DstUri),
     },
     Impl {
         name: "ds_select_domain",
-        f: ds_select_domain,
+        f: |c, a| select(c, a, Target::Domain),
     },
     Impl {
         name: "ds_next_dst",
-        f: ds_next_dst,
+        f: |c, _| update(c, true, Target::DstUri),
     },
     Impl {
         name: "ds_next_domain",
-        f: ds_next_domain,
+        f: |c, _| update(c, true, Target::Domain),
     },
     Impl {
         name: "ds_set_dst",
-        f: ds_set_dst,
+        f: |c, _| update(c, false, Target::DstUri),
     },
     Impl {
         name: "ds_set_domain",
-        f: ds_set_domain,
+        f: |c, _| update(c, false, Target::Domain),
     },
     Impl {
         name: "ds_mark_dst",
@@ -83,18 +83,6 @@ enum Target {
 
 fn ds<'a>(ctx: &Ctx<'a>) -> &'a Dispatcher {
     ctx.state::<Dispatcher>()
-}
-
-fn ds_select(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    select(ctx, a, Target::AvpOnly)
-}
-
-fn ds_select_dst(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    select(ctx, a, Target::DstUri)
-}
-
-fn ds_select_domain(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    select(ctx, a, Target::Domain)
 }
 
 /// The algorithm's hash input from the message; `None` when the message lacks it.
@@ -254,22 +242,6 @@ fn update(ctx: &mut Ctx<'_>, next: bool, target: Target) -> Result<i64, HostErro
     let uri = ctx.avps[i].1.to_str().into_owned();
     push(ctx, &uri, target);
     Ok(1)
-}
-
-fn ds_next_dst(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    update(ctx, true, Target::DstUri)
-}
-
-fn ds_next_domain(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    update(ctx, true, Target::Domain)
-}
-
-fn ds_set_dst(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    update(ctx, false, Target::DstUri)
-}
-
-fn ds_set_domain(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    update(ctx, false, Target::Domain)
 }
 
 /// Kamailio's state letters: `a` active (clears), `i` inactive, `d` disabled, `t` trying,

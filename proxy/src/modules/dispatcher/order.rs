@@ -3,11 +3,14 @@
 //! children first (lower subtree, higher subtree, then the node). A standard AVL insertion
 //! gives the same tree for the same insertion sequence, so replaying it gives the same order.
 
+/// Which child: `kids[LOWER]` holds the smaller ids, `kids[HIGHER]` the larger.
+const LOWER: usize = 0;
+const HIGHER: usize = 1;
+
 struct Node {
     id: i64,
     height: i32,
-    lower: Option<Box<Node>>,
-    higher: Option<Box<Node>>,
+    kids: [Option<Box<Node>>; 2],
 }
 
 fn height(n: &Option<Box<Node>>) -> i32 {
@@ -15,29 +18,28 @@ fn height(n: &Option<Box<Node>>) -> i32 {
 }
 
 fn fix(n: &mut Node) {
-    n.height = 1 + height(&n.lower).max(height(&n.higher));
+    n.height = 1 + height(&n.kids[LOWER]).max(height(&n.kids[HIGHER]));
 }
 
-fn rotate_right(mut n: Box<Node>) -> Box<Node> {
-    let Some(mut l) = n.lower.take() else {
-        return n;
-    };
-    n.lower = l.higher.take();
-    fix(&mut n);
-    l.higher = Some(n);
-    fix(&mut l);
-    l
+/// The side of `n` where `id` goes.
+fn side(n: &Node, id: i64) -> usize {
+    if id < n.id {
+        LOWER
+    } else {
+        HIGHER
+    }
 }
 
-fn rotate_left(mut n: Box<Node>) -> Box<Node> {
-    let Some(mut r) = n.higher.take() else {
+/// Lifts `n`'s child on side `s` into its place (`LOWER`: a right rotation, `HIGHER`: left).
+fn rotate(mut n: Box<Node>, s: usize) -> Box<Node> {
+    let Some(mut c) = n.kids[s].take() else {
         return n;
     };
-    n.higher = r.lower.take();
+    n.kids[s] = c.kids[1 - s].take();
     fix(&mut n);
-    r.lower = Some(n);
-    fix(&mut r);
-    r
+    c.kids[1 - s] = Some(n);
+    fix(&mut c);
+    c
 }
 
 fn insert(n: Option<Box<Node>>, id: i64) -> Box<Node> {
@@ -45,39 +47,31 @@ fn insert(n: Option<Box<Node>>, id: i64) -> Box<Node> {
         return Box::new(Node {
             id,
             height: 1,
-            lower: None,
-            higher: None,
+            kids: [None, None],
         });
     };
     if id == n.id {
         return n;
     }
-    if id < n.id {
-        n.lower = Some(insert(n.lower.take(), id));
-    } else {
-        n.higher = Some(insert(n.higher.take(), id));
-    }
+    let s = side(&n, id);
+    n.kids[s] = Some(insert(n.kids[s].take(), id));
     fix(&mut n);
-    let balance = height(&n.lower) - height(&n.higher);
-    if balance > 1 {
-        if n.lower.as_ref().is_some_and(|l| id > l.id) {
-            n.lower = n.lower.take().map(rotate_left);
-        }
-        return rotate_right(n);
+    let heavy = match height(&n.kids[LOWER]) - height(&n.kids[HIGHER]) {
+        b if b > 1 => LOWER,
+        b if b < -1 => HIGHER,
+        _ => return n,
+    };
+    // The new id went to the inner grandchild: a double rotation.
+    if n.kids[heavy].as_ref().is_some_and(|c| side(c, id) != heavy) {
+        n.kids[heavy] = n.kids[heavy].take().map(|c| rotate(c, 1 - heavy));
     }
-    if balance < -1 {
-        if n.higher.as_ref().is_some_and(|h| id < h.id) {
-            n.higher = n.higher.take().map(rotate_right);
-        }
-        return rotate_left(n);
-    }
-    n
+    rotate(n, heavy)
 }
 
 fn post_order(n: &Option<Box<Node>>, out: &mut Vec<i64>) {
     if let Some(n) = n {
-        post_order(&n.lower, out);
-        post_order(&n.higher, out);
+        post_order(&n.kids[LOWER], out);
+        post_order(&n.kids[HIGHER], out);
         out.push(n.id);
     }
 }

@@ -244,103 +244,91 @@ fn rm_re(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], by: By) -> Result<i64, HostEr
     Ok(1)
 }
 
-fn sht_rm_name_re(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    rm_re(ctx, args, By::Name)
-}
-
-fn sht_rm_value_re(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    rm_re(ctx, args, By::Value)
+/// The `(table, op, value)` arguments of `sht_rm_name`/`sht_rm_value` (ops `re`, `sw`) and
+/// `sht_match_*` (also `eq`, `ne`): `f` on the table and the match, or -1 for an unknown
+/// table, an empty op or value, a bad regex or another op.
+fn with_match(
+    ctx: &Ctx<'_>,
+    args: &[ArgValue<'_>],
+    what: &str,
+    eq_ne: bool,
+    f: impl FnOnce(&Table, &MatchOp<'_>) -> i64,
+) -> i64 {
+    let (op, val) = (arg_str(args, 1), arg_str(args, 2));
+    let Some(t) = named_table(ctx, what, &arg_str(args, 0)) else {
+        return -1;
+    };
+    if op.is_empty() || val.is_empty() {
+        return -1;
+    }
+    let m = match &*op {
+        "eq" if eq_ne => MatchOp::Eq(&val),
+        "ne" if eq_ne => MatchOp::Ne(&val),
+        "sw" => MatchOp::StartsWith(&val),
+        "re" => match regex(&val) {
+            Some(r) => MatchOp::Re(r),
+            None => return -1,
+        },
+        other => {
+            tracing::warn!("unsupported match operator: {other}");
+            return -1;
+        }
+    };
+    f(&t, &m)
 }
 
 /// `sht_rm_name(table, op, value)` / `sht_rm_value`: `re` or `sw` (starts with).
 fn rm_items(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], by: By) -> Result<i64, HostError> {
-    let (op, val) = (arg_str(args, 1), arg_str(args, 2));
-    let Some(t) = named_table(ctx, "sht_rm_name/value", &arg_str(args, 0)) else {
-        return Ok(-1);
-    };
-    if op.is_empty() || val.is_empty() {
-        return Ok(-1);
-    }
-    let m = match &*op {
-        "re" => match regex(&val) {
-            Some(r) => MatchOp::Re(r),
-            None => return Ok(-1),
-        },
-        "sw" => MatchOp::StartsWith(&val),
-        other => {
-            tracing::warn!("unsupported match operator: {other}");
-            return Ok(-1);
-        }
-    };
-    t.remove_matching(by, &m, now());
-    Ok(1)
-}
-
-fn sht_rm_name(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    rm_items(ctx, args, By::Name)
-}
-
-fn sht_rm_value(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    rm_items(ctx, args, By::Value)
+    Ok(with_match(ctx, args, "sht_rm_name/value", false, |t, m| {
+        t.remove_matching(by, m, now());
+        1
+    }))
 }
 
 /// `sht_match_name(table, op, value)` and friends: `eq`, `ne`, `re`, `sw`; 1 when an item
 /// matches, -1 otherwise.
 fn match_items(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], by: By) -> Result<i64, HostError> {
-    let (op, val) = (arg_str(args, 1), arg_str(args, 2));
-    let Some(t) = named_table(ctx, "sht_match_*", &arg_str(args, 0)) else {
-        return Ok(-1);
-    };
-    if op.is_empty() || val.is_empty() {
-        return Ok(-1);
-    }
-    let m = match &*op {
-        "eq" => MatchOp::Eq(&val),
-        "ne" => MatchOp::Ne(&val),
-        "sw" => MatchOp::StartsWith(&val),
-        "re" => match regex(&val) {
-            Some(r) => MatchOp::Re(r),
-            None => return Ok(-1),
-        },
-        other => {
-            tracing::warn!("unsupported match operator: {other}");
-            return Ok(-1);
+    Ok(with_match(ctx, args, "sht_match_*", true, |t, m| {
+        if t.any_matching(by, m, now()) {
+            1
+        } else {
+            -1
         }
+    }))
+}
+
+/// The table and slot of `sht_lock("table=>key")` / `sht_unlock`; `None` (logged) for an
+/// unknown table.
+fn lock_slot_of(
+    ctx: &Ctx<'_>,
+    args: &[ArgValue<'_>],
+    what: &str,
+) -> Result<Option<(Arc<Table>, usize)>, HostError> {
+    let spec = arg_str(args, 0);
+    let (tname, key) = split(what, &spec)?;
+    let Some(t) = table(ctx, tname) else {
+        tracing::error!("{what}: cannot get $sht root [{tname}]");
+        return Ok(None);
     };
-    Ok(if t.any_matching(by, &m, now()) { 1 } else { -1 })
-}
-
-fn sht_match_name(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    match_items(ctx, args, By::Name)
-}
-
-fn sht_match_str_value(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    match_items(ctx, args, By::Value)
+    let slot = t.slot_of(key);
+    Ok(Some((t, slot)))
 }
 
 /// `sht_lock("table=>key")`: takes the key's slot for this worker until `sht_unlock` or the
 /// end of the script (sipvm releases what a script leaves held).
 fn sht_lock(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let spec = arg_str(args, 0);
-    let (tname, key) = split("sht_lock", &spec)?;
-    let Some(t) = table(ctx, tname) else {
-        tracing::error!("sht_lock: cannot get $sht root [{tname}]");
+    let Some((t, slot)) = lock_slot_of(ctx, args, "sht_lock")? else {
         return Ok(-11);
     };
-    let slot = t.slot_of(key);
     t.lock_slot(slot);
     ctx.slots.entry::<MsgState>().locks.push((t, slot));
     Ok(1)
 }
 
 fn sht_unlock(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let spec = arg_str(args, 0);
-    let (tname, key) = split("sht_unlock", &spec)?;
-    let Some(t) = table(ctx, tname) else {
-        tracing::error!("sht_unlock: cannot get $sht root [{tname}]");
+    let Some((t, slot)) = lock_slot_of(ctx, args, "sht_unlock")? else {
         return Ok(-11);
     };
-    let slot = t.slot_of(key);
     let held = ctx
         .slots
         .entry::<MsgState>()
@@ -352,7 +340,10 @@ fn sht_unlock(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError
             ctx.slots.entry::<MsgState>().locks.remove(i);
             t.unlock_slot(slot);
         }
-        None => tracing::warn!("sht_unlock: slot of {spec} is not locked by this worker"),
+        None => {
+            let spec = arg_str(args, 0);
+            tracing::warn!("sht_unlock: slot of {spec} is not locked by this worker");
+        }
     }
     Ok(1)
 }
@@ -457,35 +448,35 @@ pub static IMPLS: &[Impl] = &[
     },
     Impl {
         name: "sht_rm_name_re",
-        f: sht_rm_name_re,
+        f: |c, a| rm_re(c, a, By::Name),
     },
     Impl {
         name: "sht_rm_value_re",
-        f: sht_rm_value_re,
+        f: |c, a| rm_re(c, a, By::Value),
     },
     Impl {
         name: "sht_rm_name",
-        f: sht_rm_name,
+        f: |c, a| rm_items(c, a, By::Name),
     },
     Impl {
         name: "sht_rm_value",
-        f: sht_rm_value,
+        f: |c, a| rm_items(c, a, By::Value),
     },
     Impl {
         name: "sht_match_name",
-        f: sht_match_name,
+        f: |c, a| match_items(c, a, By::Name),
     },
     Impl {
         name: "sht_has_name",
-        f: sht_match_name,
+        f: |c, a| match_items(c, a, By::Name),
     },
     Impl {
         name: "sht_match_str_value",
-        f: sht_match_str_value,
+        f: |c, a| match_items(c, a, By::Value),
     },
     Impl {
         name: "sht_has_str_value",
-        f: sht_match_str_value,
+        f: |c, a| match_items(c, a, By::Value),
     },
     Impl {
         name: "sht_lock",

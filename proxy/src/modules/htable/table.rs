@@ -214,10 +214,38 @@ impl Table {
         Some(i)
     }
 
-    /// Inserts after every item with a hash not above `hash` (Kamailio's order).
-    fn insert(cells: &mut Vec<Cell>, cell: Cell) {
+    /// Inserts after every item with a hash not above `hash` (Kamailio's order); where.
+    fn insert(cells: &mut Vec<Cell>, cell: Cell) -> usize {
         let at = cells.partition_point(|c| c.hash <= cell.hash);
         cells.insert(at, cell);
+        at
+    }
+
+    /// Runs `f` on the live item `name`; a missing one is first inserted with the value
+    /// `start` and the table's autoexpire (none, and no `f`, without a `start`).
+    fn upsert<R>(
+        &self,
+        name: &str,
+        now: i64,
+        start: Option<Value>,
+        f: impl FnOnce(&mut Cell) -> R,
+    ) -> Option<R> {
+        let auto = self.auto_expire(now);
+        self.with_key(name, |cells, hash| {
+            let i = match Self::find(cells, hash, name, now) {
+                Some(i) => i,
+                None => {
+                    let cell = Cell {
+                        hash,
+                        name: Arc::from(name),
+                        value: start?,
+                        expire: auto,
+                    };
+                    Self::insert(cells, cell)
+                }
+            };
+            Some(f(&mut cells[i]))
+        })
     }
 
     fn auto_expire(&self, now: i64) -> i64 {
@@ -254,26 +282,12 @@ impl Table {
         };
         let auto = self.auto_expire(now);
         let updateexpire = self.def.updateexpire;
-        self.with_key(name, |cells, hash| {
-            match Self::find(cells, hash, name, now) {
-                Some(i) => {
-                    let c = &mut cells[i];
-                    c.value = v;
-                    if exv > 0 {
-                        c.expire = now + exv;
-                    } else if updateexpire {
-                        c.expire = auto;
-                    }
-                }
-                None => Self::insert(
-                    cells,
-                    Cell {
-                        hash,
-                        name: Arc::from(name),
-                        value: v,
-                        expire: if exv > 0 { now + exv } else { auto },
-                    },
-                ),
+        self.upsert(name, now, Some(Value::Null), |c| {
+            c.value = v;
+            if exv > 0 {
+                c.expire = now + exv;
+            } else if updateexpire {
+                c.expire = auto;
             }
         });
     }
@@ -293,38 +307,21 @@ impl Table {
     /// expired) item starts from `initval`; without one, or on a string item, nothing changes
     /// and the result is `None` (Kamailio's `$null`).
     pub fn add(&self, name: &str, delta: i64, now: i64) -> Option<i64> {
-        let init = self.def.initval;
         let auto = self.auto_expire(now);
         let updateexpire = self.def.updateexpire;
-        self.with_key(name, |cells, hash| {
-            match Self::find(cells, hash, name, now) {
-                Some(i) => {
-                    let c = &mut cells[i];
-                    let Value::Int(n) = c.value else {
-                        return None;
-                    };
-                    let n = w32(n + delta);
-                    c.value = Value::Int(n);
-                    if updateexpire {
-                        c.expire = auto;
-                    }
-                    Some(n)
-                }
-                None => {
-                    let n = w32(init? + delta);
-                    Self::insert(
-                        cells,
-                        Cell {
-                            hash,
-                            name: Arc::from(name),
-                            value: Value::Int(n),
-                            expire: auto,
-                        },
-                    );
-                    Some(n)
-                }
+        let start = self.def.initval.map(Value::Int);
+        self.upsert(name, now, start, |c| {
+            let Value::Int(n) = c.value else {
+                return None;
+            };
+            let n = w32(n + delta);
+            c.value = Value::Int(n);
+            if updateexpire {
+                c.expire = auto;
             }
+            Some(n)
         })
+        .flatten()
     }
 
     /// `$shtex(t=>k)`: seconds until the item expires; 0 when it never does, is missing, or

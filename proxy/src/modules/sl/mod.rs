@@ -31,7 +31,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 // ---- implementations ----
 
 use crate::forward as send;
-use crate::host::natives::{arg_int, arg_str};
+use crate::host::natives::arg_code_reason;
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
 
@@ -51,23 +51,13 @@ pub static IMPLS: &[Impl] = &[
     },
 ];
 
-/// The `(code, reason)` arguments of a reply function; the code must be 100..=699.
-fn code_reason(args: &[ArgValue<'_>]) -> Result<(u16, String), HostError> {
-    let code = arg_int(args, 0)?;
-    let code = u16::try_from(code)
-        .ok()
-        .filter(|c| (100..=699).contains(c))
-        .ok_or_else(|| HostError(format!("bad reply code {code}")))?;
-    Ok((code, arg_str(args, 1).into_owned()))
-}
-
 /// `sl_send_reply(code, reason)`. A 3xx carries the destination set (the Request-URI, then
 /// appended branches) as Contact headers. ACKs are never answered.
 fn sl_send_reply(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     if !ctx.msg.is_request() || ctx.msg.method_str().eq_ignore_ascii_case("ACK") {
         return Ok(-1);
     }
-    let (code, reason) = code_reason(args)?;
+    let (code, reason) = arg_code_reason(args)?;
     // One Contact line listing the destination set, as Kamailio's sl writes it.
     let contact = (300..400).contains(&code).then(|| {
         std::iter::once(ctx.ruri_str().to_string())
@@ -85,7 +75,7 @@ fn sl_send_reply(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostEr
 /// `t_newtran`/`t_relay`, and in failure routes), stateless otherwise.
 fn send_reply(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     if crate::modules::tm::has_tx(ctx) {
-        let (code, reason) = code_reason(args)?;
+        let (code, reason) = arg_code_reason(args)?;
         return Ok(
             match crate::modules::tm::natives::reply_stateful(ctx, code, &reason) {
                 Some(true) => 1,

@@ -7,7 +7,7 @@ use super::txn::{Branch, Phase, Txn};
 use super::Tm;
 use super::{lock, Key, Lookup, Timers, TxnRef};
 use crate::forward as send;
-use crate::host::natives::{arg_int, arg_str};
+use crate::host::natives::{arg_code_reason, arg_int, arg_str};
 use crate::host::Ctx;
 use crate::modules::rr::record::RrState;
 use crate::sip::{Method, Uri};
@@ -226,25 +226,10 @@ pub fn add_one(ctx: &mut Ctx<'_>, t: &mut Txn, uri: String, dst_uri: Option<Stri
     let udp = proto == Proto::Udp;
     t.branches.reserve_exact(1);
     t.branches.push(Branch {
-        uri,
-        dst,
-        local,
-        proto,
-        req: data,
-        status: 0,
-        reply: None,
-        done: false,
-        replied: false,
-        timed_out: false,
         retr_at: udp.then_some(now + t.timers.t1),
         retr_ivl: t.timers.t1,
         fr_at: Some(now + t.timers.fr),
-        cancel: None,
-        cancel_at: None,
-        cancel_ivl: 0,
-        cancel_pending: false,
-        cancel_tries: 0,
-        ack: None,
+        ..Branch::new(uri, dst, local, proto, data)
     });
     // Branches run on their own timers now; the lifetime still bounds them.
     t.delete_at = None;
@@ -400,15 +385,6 @@ fn t_check_trans(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError
     }
 }
 
-fn code_reason(args: &[ArgValue<'_>]) -> Result<(u16, String), HostError> {
-    let code = arg_int(args, 0)?;
-    let code = u16::try_from(code)
-        .ok()
-        .filter(|c| (100..=699).contains(c))
-        .ok_or_else(|| HostError(format!("bad reply code {code}")))?;
-    Ok((code, arg_str(args, 1).into_owned()))
-}
-
 /// A stateful reply on the script's transaction; false without one.
 pub fn reply_stateful(ctx: &mut Ctx<'_>, code: u16, reason: &str) -> Option<bool> {
     let mut tx = std::mem::take(&mut ctx.slots.tm().tx);
@@ -435,7 +411,7 @@ pub fn reply_stateful(ctx: &mut Ctx<'_>, code: u16, reason: &str) -> Option<bool
 
 /// `t_reply(code, reason)`: needs a transaction (`t_newtran`, or a tm route).
 fn t_reply(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let (code, reason) = code_reason(args)?;
+    let (code, reason) = arg_code_reason(args)?;
     match reply_stateful(ctx, code, &reason) {
         Some(true) => Ok(1),
         Some(false) => Ok(-1),
@@ -514,20 +490,18 @@ fn t_branch_replied(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostEr
     Ok(yes(replied))
 }
 
-fn t_any_timeout(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let any = ctx
-        .slots
-        .tm()
-        .with(|t| t.branches.iter().any(|b| b.timed_out));
+/// Whether a branch of the transaction has `f`; false without a transaction.
+fn any_branch(ctx: &mut Ctx<'_>, f: impl Fn(&Branch) -> bool) -> Result<i64, HostError> {
+    let any = ctx.slots.tm().with(|t| t.branches.iter().any(f));
     Ok(yes(any.unwrap_or(false)))
 }
 
+fn t_any_timeout(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    any_branch(ctx, |b| b.timed_out)
+}
+
 fn t_any_replied(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let any = ctx
-        .slots
-        .tm()
-        .with(|t| t.branches.iter().any(|b| b.replied));
-    Ok(yes(any.unwrap_or(false)))
+    any_branch(ctx, |b| b.replied)
 }
 
 fn t_is_canceled(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {

@@ -47,6 +47,31 @@ pub struct Branch {
 }
 
 impl Branch {
+    /// A branch just sent to `dst`: no reply, no timer, no CANCEL yet.
+    pub fn new(uri: String, dst: SocketAddr, local: usize, proto: Proto, req: Bytes) -> Branch {
+        Branch {
+            uri,
+            dst,
+            local,
+            proto,
+            req,
+            status: 0,
+            reply: None,
+            done: false,
+            replied: false,
+            timed_out: false,
+            retr_at: None,
+            retr_ivl: 0,
+            fr_at: None,
+            cancel: None,
+            cancel_at: None,
+            cancel_ivl: 0,
+            cancel_pending: false,
+            cancel_tries: 0,
+            ack: None,
+        }
+    }
+
     pub fn pending(&self) -> bool {
         !self.done
     }
@@ -171,26 +196,13 @@ mod tests {
     use super::*;
 
     fn branch(status: u16, timed_out: bool) -> Branch {
+        let dst = "127.0.0.1:1".parse().unwrap();
         Branch {
-            uri: String::new(),
-            dst: "127.0.0.1:1".parse().unwrap(),
-            local: 0,
-            proto: Proto::Udp,
-            req: Bytes::new(),
             status,
-            reply: None,
             done: true,
             replied: !timed_out,
             timed_out,
-            retr_at: None,
-            retr_ivl: 0,
-            fr_at: None,
-            cancel: None,
-            cancel_at: None,
-            cancel_ivl: 0,
-            cancel_pending: false,
-            cancel_tries: 0,
-            ack: None,
+            ..Branch::new(String::new(), dst, 0, Proto::Udp, Bytes::new())
         }
     }
 

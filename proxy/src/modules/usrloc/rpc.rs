@@ -2,10 +2,11 @@
 //! `ul.lookup table AOR`, `ul.rm table AOR`, `ul.rm_contact table AOR contact`, with ul_rpc.c's shapes, member names and fault
 //! texts. See docs/modules/registrar.md.
 
-use super::{now, Binding, Usrloc, Q_UNSPECIFIED};
+use super::{now, Binding, Table, Usrloc, Q_UNSPECIFIED};
 use crate::host::Server as State;
 use serde_json::Map;
 use sipvm_rpc::{Params, Registry, RpcError, Value};
+use std::sync::Arc;
 
 const NOT_SET: &str = "[not set]";
 
@@ -99,10 +100,7 @@ fn dump(state: &State, p: &Params) -> Result<Value, RpcError> {
 
 /// The table and AoR parameters as ul_rpc.c reads them: the AoR lowercased, cut at `@`
 /// without `use_domain`, and required to have one with it.
-fn table_and_aor(
-    state: &State,
-    p: &Params,
-) -> Result<(std::sync::Arc<crate::modules::usrloc::Table>, String), RpcError> {
+fn table_and_aor(state: &State, p: &Params) -> Result<(Arc<Table>, String), RpcError> {
     let short = || RpcError::new(500, "Not enough parameters (table and AOR to lookup)");
     let name = p.opt_str(0, "table")?.ok_or_else(short)?;
     let aor = p.opt_str(1, "AOR")?.ok_or_else(short)?;
@@ -118,18 +116,33 @@ fn table_and_aor(
     Ok((table, aor.to_ascii_lowercase()))
 }
 
+/// Registers a method on one AOR (`table AOR`): `f` gets the table and the AOR as stored.
+fn on_aor(
+    reg: &Registry,
+    state: &State,
+    name: &str,
+    help: &str,
+    f: fn(&State, &Table, String) -> Result<Value, RpcError>,
+) {
+    let st = state.clone();
+    reg.method(name, help, move |p| {
+        let (table, aor) = table_and_aor(&st, &p)?;
+        f(&st, &table, aor)
+    });
+}
+
 pub fn register(reg: &Registry, state: &State) {
     let st = state.clone();
     reg.method("ul.dump", "Dump user location tables", move |p| {
         dump(&st, &p)
     });
 
-    let st = state.clone();
-    reg.method(
+    on_aor(
+        reg,
+        state,
         "ul.lookup",
         "Lookup one AOR in the usrloc location table",
-        move |p| {
-            let (table, aor) = table_and_aor(&st, &p)?;
+        |st, table, aor| {
             let t = now();
             let rec = table
                 .snapshot_one(&aor)
@@ -175,12 +188,12 @@ pub fn register(reg: &Registry, state: &State) {
         },
     );
 
-    let st = state.clone();
-    reg.method(
+    on_aor(
+        reg,
+        state,
         "ul.rm",
         "Delete an address of record including its contacts",
-        move |p| {
-            let (table, aor) = table_and_aor(&st, &p)?;
+        |_, table, aor| {
             table.remove(&aor);
             Ok(Value::Null)
         },

@@ -51,40 +51,46 @@ pub static IMPLS: &[Impl] = &[
     },
     Impl {
         name: "xdbg",
-        f: xdbg,
+        f: |_, a| at(Level::Debug, a),
     },
     Impl {
         name: "xinfo",
-        f: xinfo,
+        f: |_, a| at(Level::Info, a),
     },
     Impl {
         name: "xnotice",
-        f: xinfo,
+        f: |_, a| at(Level::Info, a),
     },
     Impl {
         name: "xwarn",
-        f: xwarn,
+        f: |_, a| at(Level::Warn, a),
     },
     Impl {
         name: "xerr",
-        f: xerr,
+        f: |_, a| at(Level::Err, a),
     },
     Impl {
         name: "xbug",
-        f: xerr,
+        f: |_, a| at(Level::Err, a),
     },
     Impl {
         name: "xalert",
-        f: xerr,
+        f: |_, a| at(Level::Err, a),
     },
     Impl {
         name: "xcrit",
-        f: xerr,
+        f: |_, a| at(Level::Err, a),
     },
 ];
 
 fn emit(level: Level, text: &str) {
     crate::log_at!("xlog", level, text.strip_suffix('\n').unwrap_or(text));
+}
+
+/// `xdbg(fmt)`, `xinfo(fmt)`, `xwarn(fmt)`, `xerr(fmt)` and their aliases: `fmt` at one level.
+fn at(level: Level, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    emit(level, &arg_str(args, 0));
+    Ok(1)
 }
 
 /// `xlog(fmt)`, `xlog(level, fmt)`, `xlog(facility, level, fmt)`; `xlog(fmt)` logs at error,
@@ -96,26 +102,6 @@ fn xlog(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
         _ => (level_of(&arg_str(args, 1)), arg_str(args, 2)),
     };
     emit(level, &text);
-    Ok(1)
-}
-
-fn xdbg(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(Level::Debug, &arg_str(args, 0));
-    Ok(1)
-}
-
-fn xinfo(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(Level::Info, &arg_str(args, 0));
-    Ok(1)
-}
-
-fn xwarn(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(Level::Warn, &arg_str(args, 0));
-    Ok(1)
-}
-
-fn xerr(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(Level::Err, &arg_str(args, 0));
     Ok(1)
 }
 
