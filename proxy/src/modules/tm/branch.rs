@@ -2,7 +2,7 @@
 //! is busy until then), on that branch's Request-URI and `$du`; `drop` discards the branch.
 //! Kamailio runs it inside `t_relay`; see docs/modules/tm.md for what the difference means.
 
-use super::state::{TmSlot, Tx};
+use super::state::{TmCtx, TmSlot, Tx};
 use super::{lock, natives::add_one};
 use crate::host::Ctx;
 use sipvm_vm::{End, Program, RouteKind, Vm};
@@ -10,7 +10,12 @@ use sipvm_vm::{End, Program, RouteKind, Vm};
 /// Runs the branch route for each target `t_relay` left waiting, and sends the branches it
 /// keeps. Without a kept branch in request_route, the request is answered 500.
 pub fn run_pending(ctx: &mut Ctx<'_>, vm: &mut Vm, prog: &Program) {
-    if ctx.slots.tm().pending.is_empty() {
+    // Looked at, not made: a stateless message has no tm slot and allocates none here.
+    if ctx
+        .slots
+        .get::<TmCtx>()
+        .is_none_or(|t| t.pending.is_empty())
+    {
         return;
     }
     let pending = std::mem::take(&mut ctx.slots.tm().pending);
