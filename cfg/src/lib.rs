@@ -53,7 +53,6 @@ impl Snapshot {
 
     /// The value of `modparam(module, param, ...)` (the last setting wins, as in Kamailio),
     /// if the script sets it.
-    #[inline]
     pub fn modparam(&self, module: &str, param: &str) -> Option<&Value> {
         self.modparams
             .iter()
@@ -63,7 +62,6 @@ impl Snapshot {
     }
 
     /// An integer `modparam`, or `default` when unset (a string is converted as Kamailio does).
-    #[inline]
     pub fn modparam_int(&self, module: &str, param: &str, default: i64) -> i64 {
         self.modparam(module, param)
             .and_then(Value::try_int)
