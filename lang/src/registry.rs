@@ -116,6 +116,8 @@ pub enum PvForm {
     Plain,
     /// `$hdr(Name)`: the inner name is required.
     Named,
+    /// `$T_req($fu)`: the inner part is a pseudo-variable of another message, compiled.
+    OfMessage,
 }
 
 /// A pseudo-variable class (`ru`, `hdr`, `sht`, `T_reply_code`...).

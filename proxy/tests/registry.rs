@@ -428,7 +428,7 @@ fn every_pseudo_variable_is_declared() {
                 }
                 Some((_, _, p)) => {
                     let ok = match p.form {
-                        PvForm::Named => named,
+                        PvForm::Named | PvForm::OfMessage => named,
                         PvForm::Plain => !named,
                     };
                     if !ok {

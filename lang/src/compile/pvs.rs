@@ -258,7 +258,7 @@ impl Ctx<'_> {
             self.diags.push(d);
             return None;
         }
-        if decl.form == PvForm::Named && p.inner.is_none_or(str::is_empty) {
+        if decl.form != PvForm::Plain && p.inner.is_none_or(str::is_empty) {
             self.need_inner(p, text, span)?;
         }
         if decl.form == PvForm::Plain && p.inner.is_some() {
@@ -270,7 +270,7 @@ impl Ctx<'_> {
         }
         let name = match p.inner {
             None => PvName::None,
-            Some(i) if matches!(p.name, "T_req" | "T_rpl" | "T_inv") => {
+            Some(i) if decl.form == PvForm::OfMessage => {
                 PvName::Pv(self.message_pv(p.name, i.trim(), span)?)
             }
             Some(i) if i.contains('$') => PvName::Dyn(self.fmt(i, span)?),

@@ -248,6 +248,7 @@ fn after_loose(ctx: &mut Ctx<'_>, el: &[Elem<'_>], removed: &mut [bool], preload
 /// The previous hop was a strict router: the Request-URI is our own Record-Route, and the
 /// real target is the last Route entry.
 fn after_strict(ctx: &mut Ctx<'_>, el: &[Elem<'_>], removed: &mut [bool], ru: &Uri<'_>) -> i64 {
+    state_mut(ctx);
     let double_rr = config(ctx).double_rr;
     let Ok(top) = Uri::parse(el[0].uri) else {
         return -1;

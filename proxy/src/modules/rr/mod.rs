@@ -130,6 +130,7 @@ fn record_route_preset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, 
     }
     let mut addrs = vec![arg_str(args, 0).into_owned()];
     if args.len() > 1 {
+        record::state_mut(ctx); // so the config below is read once and kept
         if record::config(ctx).double_rr == 0 {
             tracing::error!("record_route_preset: two addresses need enable_double_rr");
             return Ok(-1);
@@ -175,6 +176,7 @@ fn check_route_param(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Ho
 /// `is_direction("downstream"|"upstream")`, by the `ftag` of our Route; Kamailio refuses the
 /// call at startup when `append_fromtag` is off, sipvm when it runs.
 fn is_direction(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    record::state_mut(ctx);
     if !record::config(ctx).append_fromtag {
         return Err(HostError(
             "is_direction() needs modparam(\"rr\", \"append_fromtag\", 1)".into(),
