@@ -147,6 +147,9 @@ pub struct Module {
     pub decl: &'static ModuleDecl,
     pub natives: &'static [Impl],
     pub pvs: &'static [PvImpl],
+    /// The `modparam`s this module reads and acts on. Any other parameter of `decl` is refused
+    /// by the compiler ("declared but not implemented"): a setting sipvm accepts is honoured.
+    pub params: &'static [&'static str],
     /// Checks the module's parameters without starting anything (`sipvm check`).
     pub check: Option<CheckFn>,
     pub state: Option<StateFn>,
@@ -161,6 +164,7 @@ impl Module {
             decl,
             natives: &[],
             pvs: &[],
+            params: &[],
             check: None,
             state: None,
             rpc: None,
