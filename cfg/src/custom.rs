@@ -131,6 +131,7 @@ fn apply(r: &Running, changes: &[(String, String, Value)]) -> Running {
             custom: with_values(&s.custom, &mine),
             modparams: s.modparams.clone(),
             modules: s.modules.clone(),
+            warnings: s.warnings.clone(),
         }),
         counters: r.counters.clone(),
         declared: r.declared.clone(),

@@ -35,6 +35,8 @@ pub struct Snapshot {
     pub modparams: Arc<[ModParamSetting]>,
     /// Loaded modules, in load order.
     pub modules: Arc<[String]>,
+    /// The compiler's warnings, rendered (said once at start and with a reload).
+    pub warnings: Arc<str>,
 }
 
 impl Snapshot {
@@ -101,6 +103,7 @@ fn compile(
         custom: c.custom.into(),
         modparams: c.modparams.into(),
         modules: c.modules.into(),
+        warnings: sipvm_lang::diag::render_all(&c.warnings, &c.sources).into(),
     })
 }
 
@@ -122,5 +125,41 @@ fn restart_only_changes(reg: &Registry, old: &Snapshot, new: &Snapshot) -> Vec<S
         .filter(|n| reg.global(n).is_some_and(|d| d.restart_only))
         .filter(|n| values(old, n) != values(new, n))
         .map(str::to_string)
+        .chain(module_changes(reg, old, new))
         .collect()
+}
+
+/// Loaded modules, and `modparam`s that modules read once at start, that differ: a module's
+/// state is built from the first snapshot, so a reload cannot apply a change to them.
+fn module_changes(reg: &Registry, old: &Snapshot, new: &Snapshot) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in old.modules.iter().filter(|m| !new.modules.contains(m)) {
+        out.push(format!("loadmodule \"{m}.so\" (removed)"));
+    }
+    for m in new.modules.iter().filter(|m| !old.modules.contains(m)) {
+        out.push(format!("loadmodule \"{m}.so\" (added)"));
+    }
+    let key = |p: &ModParamSetting| (p.module.clone(), p.param.clone());
+    let mut keys: Vec<(String, String)> = old
+        .modparams
+        .iter()
+        .chain(new.modparams.iter())
+        .map(key)
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.retain(|(m, p)| reg.is_param_restart(m, p));
+    for (m, p) in keys {
+        let vals = |s: &Snapshot| -> Vec<Value> {
+            s.modparams
+                .iter()
+                .filter(|x| x.module == m && x.param == p)
+                .map(|x| x.value.clone())
+                .collect()
+        };
+        if vals(old) != vals(new) {
+            out.push(format!("modparam(\"{m}\", \"{p}\")"));
+        }
+    }
+    out
 }

@@ -54,6 +54,17 @@ pub enum Severity {
     Warning,
 }
 
+/// What a "sipvm does not implement it yet" error names: `sipvm check --unimplemented`
+/// lists these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Missing {
+    /// `function`, `pseudo-variable`, `modparam` or `global`.
+    pub kind: &'static str,
+    /// The Kamailio module that has it (`core` for the core).
+    pub module: String,
+    pub name: String,
+}
+
 /// One diagnostic. `len` is how many columns the caret underlines (at least 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -62,6 +73,8 @@ pub struct Diagnostic {
     pub loc: Option<Loc>,
     pub len: u32,
     pub hint: Option<String>,
+    /// Set on errors about something Kamailio has and sipvm does not implement.
+    pub missing: Option<Missing>,
 }
 
 impl Diagnostic {
@@ -72,6 +85,7 @@ impl Diagnostic {
             loc,
             len: 1,
             hint: None,
+            missing: None,
         }
     }
 
@@ -84,6 +98,20 @@ impl Diagnostic {
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Marks an error as naming something sipvm does not implement yet, with the hint
+    /// every such error carries.
+    pub fn missing(mut self, kind: &'static str, module: &str, name: &str) -> Self {
+        self.hint = Some(format!(
+            "Kamailio's module {module} has it; sipvm does not implement it yet"
+        ));
+        self.missing = Some(Missing {
+            kind,
+            module: module.to_string(),
+            name: name.to_string(),
+        });
         self
     }
 

@@ -194,6 +194,31 @@ pub struct Registry {
     /// `with_pvs_implemented` says otherwise (a registry made for tests implements all).
     pv_get: Vec<bool>,
     pv_set: Vec<bool>,
+    /// Set by `with_implemented`: a declared native without an implementation is then a
+    /// compile error (a registry made for tests leaves it unset).
+    strict: bool,
+    /// Declared modparams sipvm does not honour, refused by the compiler.
+    params_missing: Vec<(u16, &'static str)>,
+    /// How sipvm treats each core parameter.
+    global_support: fn(&str) -> GlobalSupport,
+    /// Modules only declared (loading one gives nothing: a warning says so).
+    modules_missing: Vec<u16>,
+    /// Modparams read once at start: `(module name, param)`.
+    params_restart: Vec<(&'static str, &'static str)>,
+}
+
+/// What sipvm does with a core parameter it declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlobalSupport {
+    /// Read and acted on.
+    Honoured,
+    /// Accepted, with a warning saying why it has no effect (`mpath`: modules are built in).
+    NoEffect(&'static str),
+    /// Only these values (as written, case-insensitive) are accepted: what sipvm does anyway
+    /// (`enable_sctp=no`); any other value is refused.
+    Only(&'static [&'static str]),
+    /// Refused: Kamailio has it, sipvm does not implement it yet.
+    Missing,
 }
 
 /// Module index 0 is the core.
@@ -229,16 +254,98 @@ impl Registry {
             implemented,
             pv_get,
             pv_set,
+            strict: false,
+            params_missing: Vec::new(),
+            global_support: |_| GlobalSupport::Honoured,
+            modules_missing: Vec::new(),
+            params_restart: Vec::new(),
         }
     }
 
-    /// Marks which natives have an implementation: `has(module, function)`. A declared
-    /// native without one compiles, and fails at run time with a clear error.
+    /// Marks which natives have an implementation: `has(module, function)`. A call of a
+    /// declared native without one is then a compile error.
     pub fn with_implemented(mut self, has: impl Fn(&str, &str) -> bool) -> Self {
         for (i, (m, f)) in self.natives.iter().enumerate() {
             self.implemented[i] = has(self.module(*m).name, f.name);
         }
+        self.strict = true;
         self
+    }
+
+    /// Marks which declared modparams sipvm honours: `has(module, param)`. Setting any other
+    /// is a compile error.
+    pub fn with_params_implemented(mut self, has: impl Fn(&str, &str) -> bool) -> Self {
+        let mut missing = Vec::new();
+        for (mi, m) in self.modules.iter().enumerate() {
+            for p in m.params {
+                if !has(m.name, p.name) {
+                    missing.push(((mi + 1) as u16, p.name));
+                }
+            }
+        }
+        self.params_missing = missing;
+        self
+    }
+
+    /// Marks the modules sipvm implements: `has(module)`; the others are declarations only.
+    pub fn with_modules_implemented(mut self, has: impl Fn(&str) -> bool) -> Self {
+        self.modules_missing = (0..self.modules.len())
+            .filter(|&i| !has(self.modules[i].name))
+            .map(|i| (i + 1) as u16)
+            .collect();
+        self
+    }
+
+    /// Whether module `mi` is only declared.
+    pub fn is_module_missing(&self, mi: u16) -> bool {
+        self.modules_missing.contains(&mi)
+    }
+
+    /// Says how sipvm treats each core parameter (all honoured until this is called).
+    pub fn with_global_support(mut self, support: fn(&str) -> GlobalSupport) -> Self {
+        self.global_support = support;
+        self
+    }
+
+    /// Whether a call of this native must be refused: it has no implementation, in a
+    /// registry that knows its implementations.
+    pub fn refuses_native(&self, id: u16) -> bool {
+        self.strict && !self.is_implemented(id)
+    }
+
+    /// Marks the modparams read once at start: `restart(module, param)`; a reload that
+    /// changes one is refused.
+    pub fn with_params_restart(mut self, restart: impl Fn(&str, &str) -> bool) -> Self {
+        let mut v = Vec::new();
+        for m in &self.modules {
+            for p in m.params {
+                if restart(m.name, p.name) {
+                    v.push((m.name, p.name));
+                }
+            }
+        }
+        self.params_restart = v;
+        self
+    }
+
+    /// Whether a reload may not change modparam `param` of module `module`.
+    pub fn is_param_restart(&self, module: &str, param: &str) -> bool {
+        self.params_restart
+            .iter()
+            .any(|(m, p)| *m == module && *p == param)
+    }
+
+    /// Whether sipvm honours modparam `name` of module `mi`.
+    pub fn is_param_implemented(&self, mi: u16, name: &str) -> bool {
+        !self
+            .params_missing
+            .iter()
+            .any(|(m, p)| *m == mi && *p == name)
+    }
+
+    /// How sipvm treats the core parameter `name`.
+    pub fn global_support(&self, name: &str) -> GlobalSupport {
+        (self.global_support)(name)
     }
 
     /// Marks which pseudo-variable classes can be read and written:

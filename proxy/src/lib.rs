@@ -6,6 +6,7 @@ pub mod control;
 pub mod forward;
 pub mod host;
 pub mod kamailio;
+pub mod logging;
 pub mod modules;
 pub mod report;
 pub mod run;

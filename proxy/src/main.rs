@@ -41,10 +41,14 @@ struct FileArgs {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run the SIP server in the foreground; logs go to stderr. Stops on SIGTERM/SIGINT.
+    /// Run the SIP server in the foreground; logs go to stderr unless the file says
+    /// `log_stderror=no` (then syslog). Stops on SIGTERM/SIGINT.
     Run {
         #[command(flatten)]
         f: FileArgs,
+        /// Log to stderr whatever `log_stderror` says (Kamailio's `-E`).
+        #[arg(short = 'E')]
+        stderr: bool,
         /// JSON-RPC listen address (default 127.0.0.1:5065 or the `rpc_listen` parameter).
         #[arg(long, value_name = "ADDR")]
         rpc: Option<String>,
@@ -53,7 +57,7 @@ enum Cmd {
     Check {
         #[command(flatten)]
         f: FileArgs,
-        /// Also list the functions the file calls that sipvm declares but does not implement yet.
+        /// Also list, on stdout, what the file uses that sipvm does not implement yet.
         #[arg(long)]
         unimplemented: bool,
     },
@@ -96,7 +100,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("sipvm: {e:#}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }
@@ -105,8 +109,12 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let reg = sipvm_proxy::modules::registry();
     match cli.cmd {
-        Cmd::Run { f, rpc } => {
-            sipvm_proxy::run::run(&f.file, options(&f), rpc.as_deref()).map(|()| ExitCode::SUCCESS)
+        Cmd::Run { f, rpc, stderr } => {
+            let o = sipvm_proxy::run::RunOptions {
+                rpc: rpc.as_deref(),
+                stderr,
+            };
+            sipvm_proxy::run::run(&f.file, options(&f), o).map(|()| ExitCode::SUCCESS)
         }
         Cmd::Check { f, unimplemented } => {
             std::fs::metadata(&f.file).with_context(|| format!("cannot read {}", f.file))?;
@@ -117,15 +125,15 @@ fn run() -> anyhow::Result<ExitCode> {
                         eprintln!("{}: error: {e}", f.file);
                         return Ok(ExitCode::FAILURE);
                     }
-                    if unimplemented {
-                        print!("{}", sipvm_proxy::report::unimplemented(&c.program));
-                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(failed) => {
                     eprint!("{}", failed.render());
                     let n = failed.diagnostics.iter().filter(|d| d.is_error()).count();
                     eprintln!("{n} error{} in {}", if n == 1 { "" } else { "s" }, f.file);
+                    if unimplemented {
+                        print!("{}", sipvm_proxy::report::missing(&failed));
+                    }
                     Ok(ExitCode::FAILURE)
                 }
             }

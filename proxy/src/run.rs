@@ -31,18 +31,53 @@ fn children(snap: &Snapshot) -> usize {
     }
 }
 
-pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Result<()> {
+/// The transport settings the core parameters give (Kamailio's units: seconds, counts).
+fn transport_config(snap: &Snapshot) -> anyhow::Result<Config> {
+    let d = Config::default();
+    let int = |name: &str| snap.global(name).last().map(|g| g.value.to_int());
+    let positive = |name: &str| -> anyhow::Result<Option<u64>> {
+        match int(name) {
+            Some(v) if v <= 0 => bail!("{name}={v}: must be positive"),
+            v => Ok(v.map(|v| v as u64)),
+        }
+    };
+    let secs = |name: &str, d: std::time::Duration| -> anyhow::Result<std::time::Duration> {
+        Ok(positive(name)?.map_or(d, std::time::Duration::from_secs))
+    };
+    Ok(Config {
+        children: children(snap),
+        tcp_readers: positive("tcp_children")?.map(|n| n as usize),
+        tcp_max_connections: positive("tcp_max_connections")?
+            .map_or(d.tcp_max_connections, |n| n as usize),
+        tcp_lifetime: secs("tcp_connection_lifetime", d.tcp_lifetime)?,
+        tcp_connect_timeout: secs("tcp_connect_timeout", d.tcp_connect_timeout)?,
+        tcp_send_timeout: secs("tcp_send_timeout", d.tcp_send_timeout)?,
+        ..d
+    })
+}
+
+/// What the command line adds to the file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions<'a> {
+    /// `--rpc ADDR`.
+    pub rpc: Option<&'a str>,
+    /// `-E`: log to stderr whatever `log_stderror` says.
+    pub stderr: bool,
+}
+
+pub fn run(file: &str, options: CompileOptions, o: RunOptions<'_>) -> anyhow::Result<()> {
+    let rpc = o.rpc;
     let live = match Live::load(file, options, crate::modules::registry()) {
         Ok(l) => Arc::new(l),
         Err(e) => bail!("{e}"),
     };
     let snap = live.current();
     let filter = std::env::var("SIPVM_LOG").unwrap_or_else(|_| filter_for(&snap).to_string());
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .try_init();
+    let sink = crate::logging::sink(&snap, o.stderr).map_err(anyhow::Error::msg)?;
+    crate::logging::init(&sink, &filter);
+    for w in snap.warnings.lines().filter(|l| l.contains(": warning: ")) {
+        tracing::warn!("{w}");
+    }
     let mut specs = Vec::new();
     for g in snap.global("listen") {
         specs.push(parse_listen(&g.raw).with_context(|| format!("listen={}", g.raw))?);
@@ -61,10 +96,7 @@ pub fn run(file: &str, options: CompileOptions, rpc: Option<&str>) -> anyhow::Re
         shared: shared.clone(),
     };
     let rpc_server = crate::control::start(rpc, &snap, &control)?;
-    let config = Config {
-        children: children(&snap),
-        ..Config::default()
-    };
+    let config = transport_config(&snap)?;
     let bound = Bound::bind(&specs, config)?;
     let locals: Arc<[crate::transport::Local]> = bound.locals().to_vec().into();
     for l in locals.iter() {

@@ -7,7 +7,7 @@ use crate::sip::{build_error_reply, Msg, ParseErrorKind};
 use crate::transport::{Handler, Local, Outbox, Proto};
 use bytes::Bytes;
 use sipvm_cfg::{Counters, SnapshotCache};
-use sipvm_vm::{End, RouteKind, Vm};
+use sipvm_vm::{End, Program, RouteKind, Vm};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -108,6 +108,7 @@ impl Handler for Worker {
             counters.request();
             let mut c = Ctx::new(&msg, src, via, &self.locals, out, snap, &self.shared);
             c.running = Some(running);
+            let _prefix = log_prefix(&mut self.vm, prog, &mut c);
             let r = self.vm.run(prog, route, &mut c);
             for f in shared.hooks.request_done.iter() {
                 f(&mut c, &mut self.vm, prog);
@@ -128,6 +129,7 @@ impl Handler for Worker {
             let dropped = match prog.route(RouteKind::Reply, "") {
                 Some(route) => {
                     let mut c = Ctx::new(&msg, src, via, &self.locals, out, snap, &self.shared);
+                    let _prefix = log_prefix(&mut self.vm, prog, &mut c);
                     let r = self.vm.run(prog, route, &mut c);
                     c.finish();
                     match r {
@@ -177,6 +179,13 @@ impl Handler for Worker {
             f(&mut env, &mut self.vm);
         }
     }
+}
+
+/// The file's `log_prefix` expanded for this message, in force until the guard drops.
+fn log_prefix(vm: &mut Vm, prog: &Program, c: &mut Ctx<'_>) -> Option<crate::logging::PrefixGuard> {
+    let f = prog.log_prefix?;
+    let p = vm.expand(prog, c, f).ok()?;
+    Some(crate::logging::PrefixGuard::set(&p))
 }
 
 /// Counts what handling one message on a generation produced: a runtime error, or replies

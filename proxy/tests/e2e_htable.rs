@@ -352,7 +352,7 @@ fn malformed_definition_fails_the_start() {
         .env("SIPVM_LOOPBACK_ONLY", "1")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown key \"colour\""), "{err}");
     // `sipvm check` says the same.

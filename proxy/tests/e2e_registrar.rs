@@ -354,7 +354,9 @@ fn ul_rpcs_shapes_and_errors() {
 
 #[test]
 fn expires_zero_removes_and_short_expiry_removes_on_time() {
-    let (server, url) = start("modparam(\"registrar\", \"min_expires\", 1)");
+    let (server, url) = start(
+        "modparam(\"registrar\", \"min_expires\", 1)\nmodparam(\"usrloc\", \"timer_interval\", 1)",
+    );
     let ua = Peer::new();
     let c = "<sip:dave@127.0.0.1:5070>";
     reply_to(&server, &ua, register(&ua, "dave", "d1", 1, &[c], ""));
@@ -394,7 +396,7 @@ fn expires_zero_removes_and_short_expiry_removes_on_time() {
         "gone too early: {gone:?}"
     );
     assert!(gone <= Duration::from_millis(3200), "gone late: {gone:?}");
-    // The timer removes the record itself, not only hides it.
+    // The timer (timer_interval 1 s) removes the record itself, not only hides it.
     std::thread::sleep(Duration::from_millis(1200));
     let d = call(&url, "ul.dump", &[]).unwrap();
     assert_eq!(d["Domains"][0]["Domain"]["Stats"]["Records"], 0);

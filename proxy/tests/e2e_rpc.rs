@@ -139,6 +139,6 @@ fn explicit_rpc_address_in_use_fails_the_start() {
         .env("SIPVM_LOOPBACK_ONLY", "1")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen for RPC"));
 }

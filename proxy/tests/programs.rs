@@ -271,17 +271,26 @@ fn runaway_while_hits_the_step_budget() {
 }
 
 #[test]
-fn declared_but_unimplemented_native_is_a_clear_run_time_error() {
+fn declared_but_unimplemented_native_is_refused_at_compile_time() {
     // t_replicate() is declared (Kamailio exports it) but sipvm does not have it.
-    let prog = compile(
-        "loadmodule \"tm.so\"\nrequest_route {\n    t_replicate(\"sip:127.0.0.1:5090\");\n}\n",
+    let text =
+        "loadmodule \"tm.so\"\nrequest_route {\n    t_replicate(\"sip:127.0.0.1:5090\");\n}\n";
+    let failed = compile_str(
+        "test.cfg",
+        text,
+        &CompileOptions::default(),
+        sipvm_proxy::modules::registry(),
+    )
+    .unwrap_err();
+    let out = failed.render();
+    assert!(
+        out.contains("test.cfg:3:5: error: `t_replicate()` is not implemented"),
+        "{out}"
     );
-    let r = prog.route(RouteKind::Request, "").unwrap();
-    let mut host = TestHost::new();
-    host.strict();
-    let err = Vm::new().run(&prog, r, &mut host).unwrap_err();
-    assert!(matches!(err, VmError::Unimplemented { .. }), "{err:?}");
-    assert!(err.to_string().contains("tm.t_replicate"), "{err}");
+    assert!(
+        out.contains("Kamailio's module tm has it; sipvm does not implement it yet"),
+        "{out}"
+    );
 }
 
 /// Kamailio 5.6's typing and truth rules, through the compiler and the VM together

@@ -8,6 +8,7 @@ pub mod client;
 pub mod print;
 pub mod server;
 
+pub mod pretty;
 pub use serde_json::Value;
 pub use server::{serve, ServerHandle, DEFAULT_ADDR};
 
@@ -160,6 +161,8 @@ struct Method {
 /// registered twice keeps the last handler.
 pub struct Registry {
     methods: RwLock<BTreeMap<String, Method>>,
+    /// Replies formatted as jsonrpcs' `pretty_format=1` (Kamailio's default), else compact.
+    pretty: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Registry {
@@ -173,6 +176,7 @@ impl Registry {
     pub fn new() -> Registry {
         let r = Registry {
             methods: RwLock::new(BTreeMap::new()),
+            pretty: std::sync::atomic::AtomicBool::new(true),
         };
         // The built-ins need the table itself; they get it through the call path instead.
         r.register(
@@ -186,6 +190,20 @@ impl Registry {
             Arc::new(|_| Ok(Value::Null)),
         );
         r
+    }
+
+    /// jsonrpcs' `pretty_format`: true (the default) formats replies as Kamailio does.
+    pub fn set_pretty(&self, on: bool) {
+        self.pretty.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A reply as the HTTP transport sends it.
+    pub fn format(&self, v: &Value) -> String {
+        if self.pretty.load(std::sync::atomic::Ordering::Relaxed) {
+            pretty::pretty(v)
+        } else {
+            v.to_string()
+        }
     }
 
     pub fn register(&self, name: &str, help: &str, handler: Handler) {

@@ -219,6 +219,7 @@ async fn connection(
     }
     body.truncate(length);
     // Handlers may block (a reload compiles a program): keep them off the I/O threads.
+    let fmt = reg.clone();
     let answer = tokio::task::spawn_blocking(move || reg.handle_body(&body))
         .await
         .unwrap_or_else(|_| {
@@ -228,11 +229,8 @@ async fn connection(
             ))
         });
     match answer {
-        Some(v) => {
-            let mut text = v.to_string();
-            text.push('\n');
-            reply(&mut sock, 200, "OK", Some(text)).await
-        }
+        // Kamailio ends the body with the JSON itself, no newline.
+        Some(v) => reply(&mut sock, 200, "OK", Some(fmt.format(&v))).await,
         None => reply(&mut sock, 204, "No Content", None).await,
     }
 }

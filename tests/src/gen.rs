@@ -139,7 +139,6 @@ fn header() -> Vec<String> {
         "auto_aliases=no",
         "listen=udp:127.0.0.1:5060",
         "alias=\"sipvm.test\"",
-        "max_while_loops=200",
         "",
         "####### Modules Section ########",
         "loadmodule \"kex.so\"",

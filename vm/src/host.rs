@@ -32,7 +32,7 @@ pub enum ArgValue<'a> {
     Pv(PvIdx),
 }
 
-/// An error raised by the host; the VM turns it into a `VmError::Host` with the source position.
+/// An error raised by the host; the VM reports it through `Host::failed` and goes on.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 #[error("{0}")]
 pub struct HostError(pub String);
@@ -52,6 +52,9 @@ pub trait Host {
     ) -> Result<i64, HostError>;
     /// `uri == myself`: whether the URI names this server (its listen addresses and aliases).
     fn is_myself(&mut self, uri: &str) -> bool;
+    /// A native, a pseudo-variable read or an assignment failed at `pc`; the script goes on
+    /// (the native gives -1, the read `$null`). The host logs it with its place and counts it.
+    fn failed(&mut self, _prog: &Program, _pc: crate::Pc, _err: &HostError) {}
     /// Whether this host answers every native itself, implemented or not (a test double).
     /// The real host says no, so a declared-but-unimplemented native is a clear VM error.
     fn stands_in_for_natives(&self) -> bool {

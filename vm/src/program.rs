@@ -187,6 +187,8 @@ pub struct Program {
     pub natives: Vec<NativeRef>,
     pub arglists: Vec<Box<[Arg]>>,
     pub routes: Vec<RouteInfo>,
+    /// The core parameter `log_prefix`, a format expanded per message for its log lines.
+    pub log_prefix: Option<FmtIdx>,
 }
 
 impl Program {

@@ -39,6 +39,8 @@ pub struct TestHost {
     pub myself: Vec<String>,
     /// When set, natives sipvm does not implement yet fail as on the real host.
     pub strict: bool,
+    /// Every run-time failure the VM reported (`Host::failed`): where, and the message.
+    pub failures: Vec<(crate::Pc, String)>,
 }
 
 impl TestHost {
@@ -97,6 +99,10 @@ impl TestHost {
 }
 
 impl Host for TestHost {
+    fn failed(&mut self, _prog: &Program, pc: crate::Pc, err: &HostError) {
+        self.failures.push((pc, err.0.clone()));
+    }
+
     fn get_pv(&mut self, prog: &Program, key: PvKey<'_>) -> Result<Value, HostError> {
         let k = Self::key(prog, &key)?;
         Ok(self.pvs.get(&k).cloned().unwrap_or(Value::Null))

@@ -2,7 +2,7 @@
 
 mod access;
 
-use crate::host::{Host, HostError};
+use crate::host::Host;
 use crate::op::*;
 use crate::program::Program;
 use crate::value::{Value, ValueError};
@@ -53,8 +53,6 @@ pub enum VmError {
         name: Arc<str>,
     },
     #[error("{err}")]
-    Host { pc: Pc, err: HostError },
-    #[error("{err}")]
     Value { pc: Pc, err: ValueError },
     #[error("malformed program: {what}")]
     BadProgram { pc: Pc, what: &'static str },
@@ -67,7 +65,6 @@ impl VmError {
             VmError::Budget { pc, .. }
             | VmError::Recursion { pc, .. }
             | VmError::Unimplemented { pc, .. }
-            | VmError::Host { pc, .. }
             | VmError::Value { pc, .. }
             | VmError::BadProgram { pc, .. } => *pc,
         }

@@ -3,7 +3,7 @@
 use super::{Ctx, CustomParam, GlobalSetting, ModParamSetting};
 use crate::ast::{Lit, Span};
 use crate::diag::{did_you_mean, Diagnostic};
-use crate::registry::{GlobalKind, ParamType};
+use crate::registry::{GlobalKind, GlobalSupport, ParamType};
 use sipvm_vm::Value;
 use std::sync::Arc;
 
@@ -47,6 +47,46 @@ impl Ctx<'_> {
                 return self.diags.push(d);
             }
         };
+        match self.reg.global_support(name) {
+            GlobalSupport::Honoured => {}
+            GlobalSupport::NoEffect(why) => {
+                let d = Diagnostic::warning(
+                    Some(self.loc.loc(name_span.0)),
+                    format!("`{name}` has no effect in sipvm: {why}"),
+                );
+                self.diags.push(d);
+            }
+            GlobalSupport::Only(values) => {
+                let v = raw.trim_matches('"');
+                if !values.iter().any(|a| a.eq_ignore_ascii_case(v)) {
+                    let d = self
+                        .err(value_span, format!("`{name}={v}` is not implemented"))
+                        .with_len(self.loc.width(value_span))
+                        .missing("global", "core", name)
+                        .with_hint(format!(
+                            "sipvm implements only {name}={}; Kamailio's core has the rest",
+                            values.join(" / ")
+                        ));
+                    return self.diags.push(d);
+                }
+            }
+            GlobalSupport::Missing => {
+                let d = self
+                    .err(
+                        name_span,
+                        format!("global parameter `{name}` is not implemented"),
+                    )
+                    .with_len(self.loc.width(name_span))
+                    .missing("global", "core", name)
+                    .with_hint("Kamailio's core has it; sipvm does not implement it yet");
+                return self.diags.push(d);
+            }
+        }
+        if name == "log_prefix" {
+            // Expanded per message like an xlog format (Kamailio's log_prefix).
+            let text = raw.trim().trim_matches('"').to_string();
+            self.prog.log_prefix = self.fmt(&text, value_span);
+        }
         let loc = self.loc.loc(name_span.0);
         self.globals.push(GlobalSetting {
             name: name.to_string(),
@@ -100,6 +140,17 @@ impl Ctx<'_> {
             Some(i) => {
                 if !self.loaded.contains(&i) {
                     self.loaded.push(i);
+                    if self.reg.is_module_missing(i) {
+                        let d = Diagnostic::warning(
+                            Some(self.loc.loc(span.0)),
+                            format!(
+                                "sipvm does not implement module `{name}` yet: loading it does \
+                                 nothing (Kamailio's `{name}.so` would), and its functions and \
+                                 parameters are refused"
+                            ),
+                        );
+                        self.diags.push(d);
+                    }
                 }
             }
             None => {
@@ -216,6 +267,19 @@ impl Ctx<'_> {
             }
             return self.diags.push(d);
         };
+        if !self.reg.is_param_implemented(mi, p.name) {
+            let d = self
+                .err(
+                    param.1,
+                    format!(
+                        "parameter `{}` of module `{}` is not implemented",
+                        param.0, m.name
+                    ),
+                )
+                .with_len(self.loc.width(param.1))
+                .missing("modparam", m.name, p.name);
+            return self.diags.push(d);
+        }
         let v = match (&value.0, p.ty) {
             (Lit::Word(w), _) => {
                 let d = self

@@ -95,6 +95,15 @@ impl Ctx<'_> {
             self.diags.push(d);
             return;
         }
+        if self.reg.refuses_native(id) {
+            let module = self.reg.module(mi).name;
+            let d = self
+                .err(name_span, format!("`{name}()` is not implemented"))
+                .with_len(self.loc.width(name_span))
+                .missing("function", module, name);
+            self.diags.push(d);
+            return;
+        }
         self.check_route_type(name, decl, name_span);
         // xlog-style: omitted optional arguments are the leading ones (`xlog("text")`).
         let kinds: &[ArgKind] = if n < max && decl.args.contains(&ArgKind::LogLevel) {

@@ -252,9 +252,7 @@ impl Ctx<'_> {
                     format!("pseudo-variable `${}` is not implemented", p.name),
                 )
                 .with_len(self.loc.width(span))
-                .with_hint(format!(
-                    "Kamailio's module {m} has it; sipvm does not implement it yet"
-                ));
+                .missing("pseudo-variable", m, p.name);
             self.diags.push(d);
             return None;
         }

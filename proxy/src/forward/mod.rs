@@ -50,8 +50,10 @@ pub(crate) fn mark_received(ctx: &Ctx<'_>, via: &Via<'_>, e: &mut Edits) {
     crate::sip::numfmt::push_ip(&mut src_ip, ctx.src.ip(), false);
     let rport = via.rport();
     let mut tail = String::new();
+    // As Kamailio 5.6: `received` when the address differs from the sent-by (RFC 3261
+    // §18.2.1) or the client asked for `rport`; `force_rport()` alone adds only `rport`.
     let moved = via.host().trim_start_matches('[').trim_end_matches(']') != src_ip;
-    if (moved || rport.is_some() || ctx.force_rport) && via.received().is_none() {
+    if (moved || rport.is_some()) && via.received().is_none() {
         tail.push_str(";received=");
         tail.push_str(&src_ip);
     }
@@ -284,15 +286,20 @@ pub fn reply_destination(ctx: &Ctx<'_>) -> SocketAddr {
     SocketAddr::new(ctx.src.ip(), v.port().unwrap_or(5060))
 }
 
-/// RFC 3581 §4: when the request asked for `rport` (or `force_rport()` was called), the
-/// reply's top Via says where the request came from: `received` and the `rport` value.
-/// Returns the request's top Via and its replacement, or `None` when it stays as it is.
+/// The reply's top Via says where the request came from, as Kamailio 5.6 writes it:
+/// `received` when the source address differs from the sent-by (RFC 3261 §18.2.1) or the
+/// client asked for `rport`, the `rport` value when it was asked for or `force_rport()` was
+/// called (RFC 3581 §4). Returns the request's top Via and its replacement, or `None` when it
+/// stays as it is.
 fn top_via_with_source(msg: &Msg, src: SocketAddr, force_rport: bool) -> Option<(&str, String)> {
     use crate::sip::numfmt::{push_int, push_ip};
     let v = msg.top_via().ok()?;
     let rport = v.rport();
-    let received = v.received().is_none();
-    if (rport.is_none() && !force_rport) || (rport.is_some_and(|p| p.is_some()) && !received) {
+    let mut src_ip = String::with_capacity(40);
+    push_ip(&mut src_ip, src.ip(), false);
+    let moved = v.host().trim_start_matches('[').trim_end_matches(']') != src_ip;
+    let received = (moved || rport.is_some()) && v.received().is_none();
+    if !received && rport != Some(None) && (rport.is_some() || !force_rport) {
         return None;
     }
     let old = v.as_str();

@@ -173,6 +173,17 @@ impl Host for Ctx<'_> {
         }
     }
 
+    fn failed(&mut self, prog: &Program, pc: sipvm_vm::Pc, err: &HostError) {
+        // Kamailio logs a failing function at ERROR and the script goes on.
+        match prog.span(pc) {
+            Some((f, s)) => tracing::error!(target: "sipvm::script", "{f}:{}: {}", s.line, err.0),
+            None => tracing::error!(target: "sipvm::script", "pc {}: {}", pc.0, err.0),
+        }
+        if let Some(r) = self.running {
+            r.counters.runtime_error();
+        }
+    }
+
     fn is_myself(&mut self, uri: &str) -> bool {
         match Uri::parse(uri) {
             Ok(u) => self.is_local(u.host(), u.port()),

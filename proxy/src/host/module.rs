@@ -150,6 +150,9 @@ pub struct Module {
     /// The `modparam`s this module reads and acts on. Any other parameter of `decl` is refused
     /// by the compiler ("declared but not implemented"): a setting sipvm accepts is honoured.
     pub params: &'static [&'static str],
+    /// Those of `params` read once, when the module's state is built: a reload that changes
+    /// one is refused (the others are read from each message's snapshot).
+    pub restart: &'static [&'static str],
     /// Checks the module's parameters without starting anything (`sipvm check`).
     pub check: Option<CheckFn>,
     pub state: Option<StateFn>,
@@ -165,6 +168,7 @@ impl Module {
             natives: &[],
             pvs: &[],
             params: &[],
+            restart: &[],
             check: None,
             state: None,
             rpc: None,

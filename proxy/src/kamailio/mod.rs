@@ -13,7 +13,6 @@ pub mod db_mysql;
 pub mod db_sqlite;
 pub mod debugger;
 pub mod domain;
-pub mod jsonrpcs;
 pub mod kemix;
 pub mod kex;
 pub mod nathelper;
@@ -36,7 +35,6 @@ use sipvm_lang::registry::ModuleDecl;
 pub static DECLS: &[&ModuleDecl] = &[
     &textopsx::MODULE,
     &kex::MODULE,
-    &jsonrpcs::MODULE,
     &xhttp::MODULE,
     &ctl::MODULE,
     &cfg_rpc::MODULE,

@@ -20,6 +20,7 @@ pub mod core;
 pub mod corex;
 pub mod dispatcher;
 pub mod htable;
+pub mod jsonrpcs;
 pub mod maxfwd;
 pub mod pike;
 pub mod pv;
@@ -64,6 +65,7 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &jsonrpcs::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then
@@ -84,6 +86,10 @@ pub fn registry() -> &'static Registry {
                 let pv = find(m).and_then(|m| m.pvs.iter().find(|i| i.name == p));
                 (pv.is_some(), pv.is_some_and(|i| i.set.is_some()))
             })
+            .with_params_implemented(|m, p| find(m).is_some_and(|m| m.params.contains(&p)))
+            .with_params_restart(|m, p| find(m).is_some_and(|m| m.restart.contains(&p)))
+            .with_modules_implemented(|m| find(m).is_some())
+            .with_global_support(core::globals::support)
     })
 }
 

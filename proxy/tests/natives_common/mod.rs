@@ -48,6 +48,7 @@ pub fn snapshot(modparams: &[(&str, &str, Value)]) -> Snapshot {
         custom: Arc::from(Vec::new()),
         modparams: modparams.into(),
         modules: Arc::from(Vec::new()),
+        warnings: Arc::from(""),
     }
 }
 

@@ -2,6 +2,9 @@
 //! transformations.
 
 use super::{bad, Vm, VmError, INLINE_ARGS, MAX_PV_NESTING};
+
+/// What a failed native gives the script: Kamailio's generic error code.
+pub const NATIVE_FAILED: i64 = -1;
 use crate::host::{ArgValue, Host, Index, PvKey};
 use crate::op::*;
 use crate::program::{
@@ -55,25 +58,26 @@ impl Vm {
             .arglists
             .get(args.ix())
             .ok_or_else(|| bad(cur, "argument list"))?;
-        let host_err = |err| VmError::Host {
-            pc: Pc(cur as u32),
-            err,
-        };
-        if list.len() <= INLINE_ARGS {
+        let r = if list.len() <= INLINE_ARGS {
             let mut vals: [ArgValue<'_>; INLINE_ARGS] =
                 std::array::from_fn(|_| ArgValue::Val(Value::Null));
             for (slot, a) in vals.iter_mut().zip(list.iter()) {
                 *slot = self.arg(prog, host, a, cur)?;
             }
             host.call(prog, native, &vals[..list.len()])
-                .map_err(host_err)
         } else {
             let mut vals = Vec::with_capacity(list.len());
             for a in list.iter() {
                 vals.push(self.arg(prog, host, a, cur)?);
             }
-            host.call(prog, native, &vals).map_err(host_err)
-        }
+            host.call(prog, native, &vals)
+        };
+        // A native that fails gives -1, as Kamailio's functions do: the script goes on (an
+        // `if` takes its false branch) and the host logs and counts the error.
+        Ok(r.unwrap_or_else(|err| {
+            host.failed(prog, Pc(cur as u32), &err);
+            NATIVE_FAILED
+        }))
     }
 
     fn arg<'p, H: Host + ?Sized>(
@@ -92,6 +96,17 @@ impl Vm {
             Arg::Route(r) => ArgValue::Route(*r),
             Arg::Pv(p) => ArgValue::Pv(*p),
         })
+    }
+
+    /// Expands a format of the program outside a script (the `log_prefix` of a message).
+    pub fn expand<H: Host + ?Sized>(
+        &mut self,
+        prog: &Program,
+        host: &mut H,
+        f: FmtIdx,
+    ) -> Result<Arc<str>, VmError> {
+        self.sync_vars(prog);
+        self.format(prog, host, f, 0, 0)
     }
 
     /// Expand a format string; a null pseudo-variable prints as `<null>` (N16).
@@ -201,10 +216,14 @@ impl Vm {
                     name: name.as_deref(),
                     index,
                 };
-                host.get_pv(prog, key).map_err(|err| VmError::Host {
-                    pc: Pc(cur as u32),
-                    err,
-                })?
+                // A failed read is `$null` (Kamailio prints `<null>`), logged by the host.
+                match host.get_pv(prog, key) {
+                    Ok(v) => v,
+                    Err(err) => {
+                        host.failed(prog, Pc(cur as u32), &err);
+                        Value::Null
+                    }
+                }
             }
         };
         match r.trans {
@@ -245,10 +264,11 @@ impl Vm {
                     name: name.as_deref(),
                     index,
                 };
-                host.set_pv(prog, key, v).map_err(|err| VmError::Host {
-                    pc: Pc(cur as u32),
-                    err,
-                })
+                // A failed assignment is logged and the script goes on, as in Kamailio.
+                if let Err(err) = host.set_pv(prog, key, v) {
+                    host.failed(prog, Pc(cur as u32), &err);
+                }
+                Ok(())
             }
         }
     }

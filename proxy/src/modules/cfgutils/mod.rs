@@ -188,6 +188,8 @@ fn usleep(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
 
 /// The cfgutils module.
 pub static MODULE: crate::host::Module = crate::host::Module {
+    params: &["initial_probability", "lock_set_size"],
+    restart: &["lock_set_size", "initial_probability"],
     natives: IMPLS,
     state: Some(lock::state),
     ..crate::host::Module::decl(&DECL)

@@ -10,7 +10,7 @@
 //! `kemi.*` ones are accepted for compatibility (sipvm runs the native language only).
 //! `rpc_listen` is sipvm's: where its RPC server listens.
 
-use sipvm_lang::registry::{GlobalDecl, GlobalKind};
+use sipvm_lang::registry::{GlobalDecl, GlobalKind, GlobalSupport};
 
 #[rustfmt::skip]
 pub static GLOBALS: &[GlobalDecl] = &[
@@ -127,12 +127,12 @@ pub static GLOBALS: &[GlobalDecl] = &[
     GlobalDecl { name: "tcp_children", kind: GlobalKind::Int, repeatable: false, restart_only: true },
     GlobalDecl { name: "tcp_accept_aliases", kind: GlobalKind::Bool, repeatable: false, restart_only: false },
     GlobalDecl { name: "tcp_accept_unique", kind: GlobalKind::Int, repeatable: false, restart_only: false },
-    GlobalDecl { name: "tcp_send_timeout", kind: GlobalKind::Int, repeatable: false, restart_only: false },
-    GlobalDecl { name: "tcp_connect_timeout", kind: GlobalKind::Int, repeatable: false, restart_only: false },
-    GlobalDecl { name: "tcp_connection_lifetime", kind: GlobalKind::Int, repeatable: false, restart_only: false },
+    GlobalDecl { name: "tcp_send_timeout", kind: GlobalKind::Int, repeatable: false, restart_only: true },
+    GlobalDecl { name: "tcp_connect_timeout", kind: GlobalKind::Int, repeatable: false, restart_only: true },
+    GlobalDecl { name: "tcp_connection_lifetime", kind: GlobalKind::Int, repeatable: false, restart_only: true },
     GlobalDecl { name: "tcp_connection_match", kind: GlobalKind::Int, repeatable: false, restart_only: false },
     GlobalDecl { name: "tcp_poll_method", kind: GlobalKind::Str, repeatable: false, restart_only: true },
-    GlobalDecl { name: "tcp_max_connections", kind: GlobalKind::Int, repeatable: false, restart_only: false },
+    GlobalDecl { name: "tcp_max_connections", kind: GlobalKind::Int, repeatable: false, restart_only: true },
     GlobalDecl { name: "tls_max_connections", kind: GlobalKind::Int, repeatable: false, restart_only: false },
     GlobalDecl { name: "tcp_no_connect", kind: GlobalKind::Bool, repeatable: false, restart_only: false },
     GlobalDecl { name: "tcp_source_ipv4", kind: GlobalKind::Str, repeatable: false, restart_only: true },
@@ -247,3 +247,41 @@ pub static GLOBALS: &[GlobalDecl] = &[
     GlobalDecl { name: "cfgengine", kind: GlobalKind::Str, repeatable: false, restart_only: true },
     GlobalDecl { name: "rpc_listen", kind: GlobalKind::Str, repeatable: false, restart_only: true },
 ];
+
+/// How sipvm treats each core parameter: the ones it reads, the ones that cannot apply to it
+/// (with why, warned about at compile time), the ones it takes only at the value it behaves
+/// as anyway, and the rest refused (docs/language.md, "Core parameters").
+pub fn support(name: &str) -> GlobalSupport {
+    use GlobalSupport::*;
+    match name {
+        "debug"
+        | "children"
+        | "listen"
+        | "alias"
+        | "max_branches"
+        | "rpc_listen"
+        | "tcp_children"
+        | "tcp_max_connections"
+        | "tcp_connection_lifetime"
+        | "tcp_connect_timeout"
+        | "tcp_send_timeout"
+        | "log_stderror"
+        | "log_facility"
+        | "log_name"
+        | "log_prefix"
+        | "async_workers"
+        | "async_workers_group" => Honoured,
+        "mpath" | "loadpath" => NoEffect("its modules are built in"),
+        "memdbg" | "mem_dbg" | "memlog" | "mem_log" | "mem_summary" | "mem_safety" | "mem_join"
+        | "mem_status_mode" | "shm_force_alloc" | "mlock_pages" | "shm" | "shm_mem"
+        | "shm_mem_size" => NoEffect("it has no Kamailio memory pools to tune"),
+        "enable_sctp" => Only(&["no", "0", "off", "false"]),
+        // `sipvm run` is Kamailio's `-DD`: workers forked (threads here), in the foreground.
+        "fork" => Only(&["yes", "1", "on", "true"]),
+        // sipvm adds no aliases from reverse DNS.
+        "auto_aliases" => Only(&["no", "0", "off", "false"]),
+        "disable_sctp" => Only(&["yes", "1", "on", "true"]),
+        "cfgengine" => Only(&["native"]),
+        _ => Missing,
+    }
+}

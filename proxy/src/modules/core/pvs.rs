@@ -89,6 +89,8 @@ getters! {
     t_name => |c, k| opt(name_addr(c.msg.to()).and_then(|n| n.display()));
     t_tag => |c, k| opt(name_addr(c.msg.to()).and_then(|n| n.tag()));
     ci => |c, k| opt(c.msg.call_id().ok());
+    // Kamailio's message type: 1 request, 2 reply.
+    mt => |c, k| int(if c.msg.is_request() { 1 } else { 2 });
     cs => |c, k| c.msg.cseq().map(|x| int(x.seq)).unwrap_or(Value::Null);
     rs => |c, k| c.msg.status().map(int).unwrap_or(Value::Null);
     rr => |c, k| c.msg.reason().map(bytes).unwrap_or(Value::Null);
@@ -209,7 +211,7 @@ pub static PVS: &[PvImpl] = &[
     rw("du", du, set_du),
     get("fu", fu), get("fU", fu_user), get("fd", fu_host), get("fn", f_name), get("ft", f_tag),
     get("tu", tu), get("tU", tu_user), get("td", tu_host), get("tn", t_name), get("tt", t_tag),
-    get("ci", ci), get("cs", cs), get("rs", rs), get("rr", rr),
+    get("ci", ci), get("mt", mt), get("cs", cs), get("rs", rs), get("rr", rr),
     get("si", si), get("sp", sp), get("Ri", ri), get("Rp", rp),
     get("pr", proto), get("proto", proto),
     get("hdr", hdr), get("hdrc", hdrc), get("ua", ua), get("ct", ct), get("cT", c_type),

@@ -114,6 +114,32 @@ fn tick(e: &mut Env<'_>, _: &mut sipvm_vm::Vm) {
 
 /// The dispatcher module: destination sets, their selection and failover, probing.
 pub static MODULE: Module = Module {
+    params: &[
+        "list_file",
+        "force_dst",
+        "flags",
+        "ds_probing_threshold",
+        "ds_inactive_threshold",
+        "ds_ping_method",
+        "ds_ping_from",
+        "ds_ping_interval",
+        "ds_ping_reply_codes",
+        "ds_probing_mode",
+        "reload_delta",
+    ],
+    restart: &[
+        "list_file",
+        "force_dst",
+        "flags",
+        "ds_probing_threshold",
+        "ds_inactive_threshold",
+        "ds_ping_method",
+        "ds_ping_from",
+        "ds_ping_interval",
+        "ds_ping_reply_codes",
+        "ds_probing_mode",
+        "reload_delta",
+    ],
     natives: IMPLS,
     state: Some(state),
     rpc: Some(rpc::register),

@@ -140,8 +140,10 @@ fn select(ctx: &mut Ctx<'_>, a: &[ArgValue<'_>], target: Target) -> Result<i64, 
     }
     let sets = ds(ctx).sets.load();
     let Some(set) = sets.get(set_id) else {
-        tracing::error!("ds_select: destination set [{set_id}] not found");
-        return Ok(-1);
+        // Kamailio logs this at ERROR and gives -1: the VM does both, with the script's place.
+        return Err(HostError(format!(
+            "ds_select: destination set [{set_id}] not found"
+        )));
     };
     let Some(order) = algo::select(set, alg, limit) else {
         tracing::debug!("ds_select: no active destination in set {set_id}");

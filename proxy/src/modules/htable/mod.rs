@@ -84,7 +84,7 @@ fn state(
     snap: &sipvm_cfg::Snapshot,
 ) -> Result<std::sync::Arc<dyn std::any::Any + Send + Sync>, String> {
     check(&snap.modparams).map_err(|e| e.to_string())?;
-    Ok(Htables::from_snapshot(snap))
+    Ok(Htables::from_snapshot(snap)?)
 }
 
 fn check_params(m: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
@@ -100,6 +100,8 @@ impl crate::host::MsgState for MsgState {
 
 /// The htable module: shared hash tables, their pseudo-variables and `htable.*` RPCs.
 pub static MODULE: Module = Module {
+    params: &["htable", "db_url", "timer_interval"],
+    restart: &["db_url", "timer_interval"],
     natives: natives::IMPLS,
     pvs: natives::PVS,
     check: Some(check_params),

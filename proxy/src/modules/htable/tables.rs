@@ -41,24 +41,35 @@ impl Htables {
     /// The tables of the first snapshot, loaded from their file store when one is configured,
     /// and the expiry sweeper (every `timer_interval` seconds, default 20) when the module is
     /// loaded.
-    pub fn from_snapshot(snap: &sipvm_cfg::Snapshot) -> Arc<Htables> {
+    /// A table whose store cannot be read stops start-up, as Kamailio refuses to start when
+    /// it cannot load one.
+    pub fn from_snapshot(snap: &sipvm_cfg::Snapshot) -> Result<Arc<Htables>, String> {
         let ht = Arc::new(Htables::default());
         if let Some(v) = snap.modparam("htable", "db_url") {
             *ht.db_url.write().unwrap_or_else(PoisonError::into_inner) = v.to_str().into_owned();
         }
         ht.sync(snap);
-        for t in ht.all() {
-            if !t.def.dbtable.is_empty() && ht.file_store().is_some() {
-                if let Err(e) = ht.reload(&t) {
-                    tracing::warn!("htable {}: not loaded from its store: {e}", t.name());
-                }
+        let loaded = snap.modules.iter().any(|m| m == "htable");
+        for t in ht
+            .all()
+            .iter()
+            .filter(|t| loaded && !t.def.dbtable.is_empty())
+        {
+            if ht.file_store().is_none() {
+                return Err(format!(
+                    "htable {}: dbtable needs db_url \"text:///DIR\" (sipvm reads no other store yet), not \"{}\"",
+                    t.name(),
+                    ht.db_url()
+                ));
             }
+            ht.reload(t)
+                .map_err(|e| format!("htable {}: cannot load its store: {e}", t.name()))?;
         }
         if snap.modules.iter().any(|m| m == "htable") {
             let secs = snap.modparam_int("htable", "timer_interval", 20);
             start_sweeper(&ht, Duration::from_secs(secs.clamp(1, 3600) as u64));
         }
-        ht
+        Ok(ht)
     }
 
     /// Applies the definitions of `snap` when it is newer than any seen: new tables are added,

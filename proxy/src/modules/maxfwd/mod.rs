@@ -85,6 +85,7 @@ fn process(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
 
 /// The maxfwd module.
 pub static MODULE: crate::host::Module = crate::host::Module {
+    params: &["max_limit"],
     natives: IMPLS,
     ..crate::host::Module::decl(&DECL)
 };

@@ -150,6 +150,18 @@ fn tick(e: &mut Env<'_>, _: &mut sipvm_vm::Vm) {
 
 /// The pike module: flood detection per source address.
 pub static MODULE: Module = Module {
+    params: &[
+        "sampling_time_unit",
+        "reqs_density_per_unit",
+        "remove_latency",
+        "pike_log_level",
+    ],
+    restart: &[
+        "sampling_time_unit",
+        "reqs_density_per_unit",
+        "remove_latency",
+        "pike_log_level",
+    ],
     natives: IMPLS,
     check: Some(check),
     state: Some(state),

@@ -119,6 +119,8 @@ fn is_int(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
 
 /// The pv module.
 pub static MODULE: crate::host::Module = crate::host::Module {
+    params: &["shvset", "varset"],
+    restart: &["shvset"],
     natives: IMPLS,
     ..crate::host::Module::decl(&DECL)
 };

@@ -365,6 +365,40 @@ fn remove_ruid(table: &crate::modules::usrloc::Table, aor: &str, ruid: &str) -> 
 
 /// The registrar module: `save`, `lookup` and friends over usrloc's tables.
 pub static MODULE: crate::host::Module = crate::host::Module {
+    params: &[
+        "default_expires",
+        "default_q",
+        "append_branches",
+        "case_sensitive",
+        "realm_prefix",
+        "min_expires",
+        "max_expires",
+        "received_param",
+        "received_avp",
+        "max_contacts",
+        "retry_after",
+        "method_filtering",
+        "use_path",
+        "path_mode",
+        "contact_max_size",
+        "min_expires_mode",
+        "gruu_enabled",
+    ],
+    check: Some(check),
     natives: IMPLS,
     ..crate::host::Module::decl(&DECL)
 };
+
+/// GRUU is not built yet: only `gruu_enabled` 0, what sipvm does, is accepted.
+fn check(modparams: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
+    match modparams
+        .iter()
+        .rev()
+        .find(|m| m.module == "registrar" && m.param == "gruu_enabled")
+    {
+        Some(m) if m.value.to_int() != 0 => {
+            Err("gruu_enabled 1: sipvm's registrar does not implement GRUU yet".into())
+        }
+        _ => Ok(()),
+    }
+}

@@ -270,6 +270,15 @@ fn send_hook(ctx: &Ctx<'_>, out: &crate::transport::Local, e: &mut crate::sip::E
 /// The rr module: its natives and pseudo-variables, and the Record-Route it adds when a
 /// request leaves.
 pub static MODULE: Module = Module {
+    params: &[
+        "append_fromtag",
+        "enable_double_rr",
+        "enable_full_lr",
+        "add_username",
+        "custom_user_avp",
+        "force_send_socket",
+        "ignore_sips",
+    ],
     natives: IMPLS,
     pvs: PVS,
     hooks: Hooks {

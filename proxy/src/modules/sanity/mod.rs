@@ -525,6 +525,13 @@ impl crate::host::MsgState for KeptReply {}
 
 /// The sanity module.
 pub static MODULE: crate::host::Module = crate::host::Module {
+    params: &[
+        "default_checks",
+        "uri_checks",
+        "proxy_require",
+        "autodrop",
+        "noreply",
+    ],
     natives: IMPLS,
     ..crate::host::Module::decl(&DECL)
 };

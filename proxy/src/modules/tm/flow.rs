@@ -236,6 +236,7 @@ pub fn all_branches_done(env: &mut Env<'_>, vm: &mut Vm, t: &mut Txn) {
     if let Some(route) = t.armed.failure.take() {
         t.picked = Some((i, code));
         let reason = reason_of(&t.branches[i]);
+        let before = t.branches.len();
         if let Ok(req) = Msg::parse(t.req.clone()) {
             t.in_failure = true;
             let src = t.src;
@@ -251,11 +252,30 @@ pub fn all_branches_done(env: &mut Env<'_>, vm: &mut Vm, t: &mut Txn) {
             );
             t.in_failure = false;
         }
+        drop_replies(t, before);
         if t.phase != Phase::Proceeding || t.branches.iter().any(Branch::pending) {
             return;
         }
     }
     send_best(env, t, i, code);
+}
+
+/// Kamailio's `failure_reply_mode` after a failure route: the replies of branches before
+/// `before` (the ones that had failed) stop competing when the route forked anew (1, 3), or
+/// those of steps before the last (2); mode 1 drops them even without a new step.
+fn drop_replies(t: &mut Txn, before: usize) {
+    let forked = t.branches.len() > before;
+    let upto = match (t.timers.failure_reply_mode, forked) {
+        (1, _) | (3, true) => before,
+        (2, true) => t.step_start,
+        _ => 0,
+    };
+    for b in &mut t.branches[..upto] {
+        b.dropped = true;
+    }
+    if forked {
+        t.step_start = before;
+    }
 }
 
 fn reason_of(b: &Branch) -> String {

@@ -222,6 +222,14 @@ fn tick(e: &mut Env<'_>, vm: &mut sipvm_vm::Vm) {
 
 /// The tm module: transactions, their timers and routes, `tm.stats`.
 pub static MODULE: Module = Module {
+    params: &[
+        "fr_timer",
+        "fr_inv_timer",
+        "wt_timer",
+        "retr_timer1",
+        "retr_timer2",
+        "failure_reply_mode",
+    ],
     natives: natives::IMPLS,
     pvs: pvs::PVS,
     state: Some(state),

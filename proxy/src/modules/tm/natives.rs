@@ -43,8 +43,9 @@ enum Ensured {
     Failed,
 }
 
-/// The request's transaction, created when there is none (`t_newtran`). A new INVITE
-/// transaction answers 100 Trying at once (Kamailio's auto_inv_100).
+/// The request's transaction, created when there is none (`t_newtran`). It answers nothing
+/// itself: `t_relay` sends the 100 Trying (so a 404 the script sends after `t_newtran` goes
+/// alone, as in Kamailio).
 fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
     if ctx.slots.tm().has_tx() {
         return Ensured::Ready;
@@ -95,31 +96,14 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         rr: None,
         canceled: false,
         in_failure: false,
+        step_start: 0,
+        trying: false,
         picked: None,
         scheduled: None,
     });
     match made {
         Lookup::New(t) => {
-            {
-                let mut g = lock(&t);
-                if invite {
-                    // Built from the request already parsed, not from the transaction's copy.
-                    let trying = send::build_local_reply(
-                        ctx.msg,
-                        ctx.src,
-                        ctx.force_rport,
-                        100,
-                        TRYING,
-                        &[],
-                    );
-                    if let Ok(data) = trying {
-                        let mut e = env(ctx);
-                        e.now = now;
-                        flow::reply_up(&mut e, &mut g, 100, Bytes::from(data), true);
-                    }
-                }
-                ctx.state::<Tm>().schedule(&mut g);
-            }
+            ctx.state::<Tm>().schedule(&mut lock(&t));
             ctx.slots.tm().tx = Tx::Held(t);
             Ensured::Ready
         }
@@ -135,7 +119,7 @@ fn retransmit(ctx: &mut Ctx<'_>, t: &TxnRef) {
     let again = match g.last_reply.clone() {
         Some(r) => Some(r),
         // The 100 is not kept (memory per transaction in flight): made again.
-        None if g.invite && g.phase == Phase::Proceeding => flow::local_reply(&g, 100, TRYING),
+        None if g.trying && g.phase == Phase::Proceeding => flow::local_reply(&g, 100, TRYING),
         None => None,
     };
     if let Some(r) = again {
@@ -296,6 +280,7 @@ fn t_relay(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
         Ensured::Retransmission => return Ok(0),
         Ensured::Failed => return Ok(-1),
     }
+    auto_trying(ctx);
     if relay_on_tx(ctx) > 0 {
         Ok(1)
     } else {
@@ -331,6 +316,29 @@ fn t_relay_cancel(ctx: &mut Ctx<'_>) -> Result<i64, HostError> {
     flow::cancel_all(&mut e, &mut g, None);
     e.tm.schedule(&mut g);
     Ok(1)
+}
+
+/// Kamailio's auto_inv_100: an INVITE being relayed answers 100 Trying first, once, unless
+/// a reply went up already.
+fn auto_trying(ctx: &mut Ctx<'_>) {
+    if ctx.msg.method() != Some(Method::Invite) {
+        return;
+    }
+    let Tx::Held(t) = &ctx.slots.tm().tx else {
+        return;
+    };
+    let t = t.clone();
+    let mut g = lock(&t);
+    if g.trying || g.last_reply.is_some() || g.phase != Phase::Proceeding {
+        return;
+    }
+    // Built from the request already parsed, not from the transaction's copy.
+    let trying = send::build_local_reply(ctx.msg, ctx.src, ctx.force_rport, 100, TRYING, &[]);
+    if let Ok(data) = trying {
+        g.trying = true;
+        let mut e = env(ctx);
+        flow::reply_up(&mut e, &mut g, 100, Bytes::from(data), true);
+    }
 }
 
 /// `t_newtran()`.

@@ -31,6 +31,10 @@ pub struct Timers {
     pub fr: u64,
     pub fr_inv: u64,
     pub wait: u64,
+    /// `failure_reply_mode`: which earlier branches' replies still compete for the final
+    /// reply once a failure route forks anew (0 all, 1 none, 2 the last step's, 3 none if
+    /// it forked).
+    pub failure_reply_mode: u8,
 }
 
 impl Default for Timers {
@@ -41,6 +45,7 @@ impl Default for Timers {
             fr: 30_000,
             fr_inv: 120_000,
             wait: 5_000,
+            failure_reply_mode: 0,
         }
     }
 }
@@ -62,6 +67,7 @@ impl Timers {
             fr: get("fr_timer", d.fr),
             fr_inv: get("fr_inv_timer", d.fr_inv),
             wait: get("wt_timer", d.wait),
+            failure_reply_mode: snap.modparam_int("tm", "failure_reply_mode", 0).clamp(0, 3) as u8,
         }
     }
 }

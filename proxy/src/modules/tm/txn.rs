@@ -42,6 +42,8 @@ pub struct Branch {
     pub cancel_pending: bool,
     /// CANCEL retransmissions so far (they stop after `CANCEL_TRIES`, timer F's reach).
     pub cancel_tries: u8,
+    /// Its reply no longer competes for the final one (`failure_reply_mode`).
+    pub dropped: bool,
     /// The hop-by-hop ACK sent for a negative final reply (resent on its retransmissions).
     pub ack: Option<Bytes>,
 }
@@ -68,6 +70,7 @@ impl Branch {
             cancel_ivl: 0,
             cancel_pending: false,
             cancel_tries: 0,
+            dropped: false,
             ack: None,
         }
     }
@@ -138,6 +141,10 @@ pub struct Txn {
     pub canceled: bool,
     /// A failure route is running (t_relay from it adds branches).
     pub in_failure: bool,
+    /// The first branch of the last serial-forking step (`failure_reply_mode` 2).
+    pub step_start: usize,
+    /// Our 100 Trying went up (a retransmission makes it again).
+    pub trying: bool,
     /// The branch whose reply the failure route sees, and its code.
     pub picked: Option<(usize, u16)>,
     /// The earliest deadline already on the wheel.
@@ -186,7 +193,7 @@ pub fn pick(branches: &[Branch]) -> Option<(usize, u16)> {
     branches
         .iter()
         .enumerate()
-        .filter(|(_, b)| b.done && b.status >= 300)
+        .filter(|(_, b)| b.done && b.status >= 300 && !b.dropped)
         .min_by_key(|(_, b)| rank(b))
         .map(|(i, b)| (i, b.status))
 }
@@ -228,5 +235,16 @@ mod tests {
             pick(vec![branch(302, false), branch(404, false)]),
             Some((0, 302))
         );
+    }
+
+    #[test]
+    fn a_dropped_branch_no_longer_competes() {
+        // failure_reply_mode: the 486 of an earlier serial step is dropped; the new 503 wins.
+        let mut old = branch(486, false);
+        old.dropped = true;
+        assert_eq!(pick(vec![old, branch(503, false)]), Some((1, 503)));
+        let mut only = branch(404, false);
+        only.dropped = true;
+        assert_eq!(pick(vec![only]), None);
     }
 }

@@ -154,7 +154,21 @@ pub fn method_bit(m: &str) -> u32 {
 fn state(
     snap: &sipvm_cfg::Snapshot,
 ) -> Result<std::sync::Arc<dyn std::any::Any + Send + Sync>, String> {
-    Ok(Usrloc::start(snap))
+    Ok(Usrloc::start(snap).map_err(|e| format!("usrloc: {e}"))?)
+}
+
+/// What `sipvm check` can tell without opening anything: the settings are ones sipvm honours.
+fn check(modparams: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
+    for m in modparams.iter().filter(|m| m.module == "usrloc") {
+        // One sweeper thread serves every table: timer_procs is 1 by construction.
+        if m.param == "timer_procs" && m.value.to_int() != 1 {
+            return Err(format!(
+                "timer_procs {}: sipvm runs one usrloc timer",
+                m.value.to_int()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Registrations queued for the database are on disk before the process ends.
@@ -164,6 +178,23 @@ fn shutdown(shared: &crate::host::Shared) {
 
 /// The usrloc module: the location tables and the `ul.*` RPCs.
 pub static MODULE: crate::host::Module = crate::host::Module {
+    params: &[
+        "db_url",
+        "db_mode",
+        "use_domain",
+        "hash_size",
+        "timer_interval",
+        "timer_procs",
+    ],
+    restart: &[
+        "db_url",
+        "db_mode",
+        "use_domain",
+        "hash_size",
+        "timer_interval",
+        "timer_procs",
+    ],
+    check: Some(check),
     state: Some(state),
     rpc: Some(rpc::register),
     hooks: crate::host::Hooks {

@@ -310,10 +310,13 @@ pub struct UlConfig {
     /// `use_domain`: the AoR is `user@host`, not the user alone.
     pub use_domain: bool,
     pub db: Option<DbConfig>,
+    /// `timer_interval`: seconds between sweeps of expired bindings (Kamailio's 60).
+    pub timer_interval: u64,
 }
 
 impl UlConfig {
-    pub fn from_snapshot(snap: &sipvm_cfg::Snapshot) -> Self {
+    /// The settings, or why they cannot be honoured (a `db_url` sipvm cannot use).
+    pub fn from_snapshot(snap: &sipvm_cfg::Snapshot) -> Result<Self, String> {
         let mut hash_size = snap.modparam_int("usrloc", "hash_size", 10);
         if hash_size <= 1 {
             hash_size = 9; // Kamailio takes 512 slots then
@@ -323,22 +326,24 @@ impl UlConfig {
             .modparam("usrloc", "db_url")
             .map(|v| v.to_str().into_owned());
         let db = match (db_mode, url) {
-            (m, Some(u)) if m >= 1 => {
-                match DbConfig::from_url(&u) {
-                    Some(c) => Some(c),
-                    None => {
-                        tracing::error!("usrloc: db_url \"{u}\" is not sqlite://PATH; bindings stay in memory only");
-                        None
-                    }
-                }
-            }
+            (m, Some(u)) if m >= 1 => Some(DbConfig::from_url(&u).ok_or_else(|| {
+                format!("db_url \"{u}\": sipvm's usrloc stores only to sqlite://PATH yet")
+            })?),
+            (m, None) if m >= 1 => return Err(format!("db_mode {m} needs a db_url")),
             _ => None,
         };
-        UlConfig {
+        let timer_interval = snap.modparam_int("usrloc", "timer_interval", 60);
+        if timer_interval < 1 {
+            return Err(format!(
+                "timer_interval {timer_interval} must be at least 1"
+            ));
+        }
+        Ok(UlConfig {
             hash_size: hash_size.clamp(1, 20) as u32,
             use_domain: snap.modparam_int("usrloc", "use_domain", 0) != 0,
             db,
-        }
+            timer_interval: timer_interval as u64,
+        })
     }
 }
 
@@ -370,19 +375,19 @@ impl Usrloc {
 
     /// The store of a running server: the tables the script names, bindings loaded from the
     /// database when one is configured, and the sweeper thread.
-    pub fn start(snap: &sipvm_cfg::Snapshot) -> Arc<Self> {
-        let cfg = UlConfig::from_snapshot(snap);
+    /// A database that cannot be opened stops start-up, as in Kamailio.
+    pub fn start(snap: &sipvm_cfg::Snapshot) -> Result<Arc<Self>, String> {
+        let cfg = UlConfig::from_snapshot(snap)?;
         let mut loaded = Vec::new();
-        let writer = cfg.db.as_ref().and_then(|c| match db::open(c) {
-            Ok((w, rows)) => {
+        let writer = match cfg.db.as_ref() {
+            Some(c) => {
+                let (w, rows) = db::open(c).map_err(|e| e.to_string())?;
                 loaded = rows;
                 Some(w)
             }
-            Err(e) => {
-                tracing::error!("usrloc: {e}; bindings stay in memory only");
-                None
-            }
-        });
+            None => None,
+        };
+        let every = cfg.timer_interval;
         let ul = Arc::new(Self::with_writer(cfg, writer));
         for name in script_tables(&snap.program) {
             ul.table(&name);
@@ -402,8 +407,8 @@ impl Usrloc {
         if n > 0 {
             tracing::info!("usrloc: {n} records loaded from the database");
         }
-        spawn_sweeper(Arc::downgrade(&ul));
-        ul
+        spawn_sweeper(Arc::downgrade(&ul), every);
+        Ok(ul)
     }
 
     /// The table `name`, created on first use (Kamailio registers one per name the script
@@ -486,13 +491,18 @@ fn script_tables(prog: &sipvm_vm::Program) -> Vec<String> {
     out
 }
 
-/// Once a second, every table drops what has expired (reads already ignore it). Stops when
-/// the store is gone.
-fn spawn_sweeper(ul: Weak<Usrloc>) {
+/// Every `timer_interval` seconds, every table drops what has expired (reads already ignore
+/// it). Wakes each second to notice that the store is gone.
+fn spawn_sweeper(ul: Weak<Usrloc>, every: u64) {
     let r = std::thread::Builder::new()
         .name("usrloc-timer".into())
         .spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_secs(1));
+            for _ in 0..every {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                if ul.strong_count() == 0 {
+                    return;
+                }
+            }
             let Some(ul) = ul.upgrade() else { return };
             let now = super::now();
             for t in ul.tables() {

@@ -1,10 +1,12 @@
-//! `jsonrpcs`: declarations mirroring Kamailio 5.6's jsonrpcs module: JSON-RPC server.
+//! `jsonrpcs`: Kamailio 5.6's JSON-RPC server module. sipvm serves JSON-RPC over HTTP itself
+//! (`rpc_listen`, docs/rpc.md); this module honours how replies are formatted. Its FIFO and
+//! datagram transports and `jsonrpc_dispatch` are not implemented yet (refused).
 
 use sipvm_lang::registry::ArgKind::Fmt;
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "jsonrpcs",
     functions: &[
         FnDecl { name: "jsonrpc_dispatch", args: &[], min_args: 0, routes: RouteMask::REQUEST },
@@ -29,4 +31,17 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "jsonrpl", form: PvForm::Named, writable: false },
     ],
     transforms: &[],
+};
+
+/// `pretty_format` (Kamailio's default 1): replies as jsonrpcs prints them, else compact.
+fn register(reg: &sipvm_rpc::Registry, server: &crate::host::Server) {
+    let snap = server.live.current();
+    reg.set_pretty(snap.modparam_int("jsonrpcs", "pretty_format", 1) != 0);
+}
+
+pub static MODULE: crate::host::Module = crate::host::Module {
+    params: &["pretty_format"],
+    restart: &["pretty_format"],
+    rpc: Some(register),
+    ..crate::host::Module::decl(&DECL)
 };
