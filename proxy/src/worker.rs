@@ -68,7 +68,48 @@ fn reply_to(out: &mut Outbox, via: &Local, src: SocketAddr, data: Bytes) {
 }
 
 impl Handler for Worker {
-    fn on_message(&mut self, data: Bytes, src: SocketAddr, via: &Local, out: &mut Outbox) {
+    fn on_message(&mut self, mut data: Bytes, src: SocketAddr, via: &Local, out: &mut Outbox) {
+        let first = out.len();
+        for f in self.shared.hooks.data_in.iter() {
+            f(&self.shared, &self.locals, &mut data, src, via);
+        }
+        self.handle(data, src, via, out);
+        data_out(&self.shared, &self.locals, via, out, first);
+    }
+
+    fn on_tick(&mut self, out: &mut Outbox) {
+        let first = out.len();
+        let shared = &*self.shared;
+        let mut env = Env {
+            shared,
+            locals: &self.locals,
+            out,
+        };
+        for f in shared.hooks.tick.iter() {
+            f(&mut env, &mut self.vm);
+        }
+        if let Some(l) = self.locals.first() {
+            data_out(&self.shared, &self.locals, l, out, first);
+        }
+    }
+}
+
+/// Offers each item queued since `first` to the modules' raw-data hooks, with the socket it
+/// leaves by (or `via`, the one the message came on, when the transport chooses).
+fn data_out(shared: &Shared, locals: &[Local], via: &Local, out: &mut Outbox, first: usize) {
+    if shared.hooks.data_out.is_empty() {
+        return;
+    }
+    for item in out.items_mut().iter_mut().skip(first) {
+        let from = item.via_socket.and_then(|i| locals.get(i)).unwrap_or(via);
+        for f in shared.hooks.data_out.iter() {
+            f(shared, locals, item, from);
+        }
+    }
+}
+
+impl Worker {
+    fn handle(&mut self, data: Bytes, src: SocketAddr, via: &Local, out: &mut Outbox) {
         let raw = data.clone();
         let msg = match Msg::parse(data) {
             Ok(m) => m,
@@ -163,18 +204,6 @@ impl Handler for Worker {
                 }
             }
             count_outcome(counters, failed, out, before);
-        }
-    }
-
-    fn on_tick(&mut self, out: &mut Outbox) {
-        let shared = &*self.shared;
-        let mut env = Env {
-            shared,
-            locals: &self.locals,
-            out,
-        };
-        for f in shared.hooks.tick.iter() {
-            f(&mut env, &mut self.vm);
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod sl;
 pub mod textops;
 pub mod tm;
 pub mod tmx;
+pub mod topoh;
 pub mod usrloc;
 pub mod xlog;
 
@@ -64,6 +65,7 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &topoh::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

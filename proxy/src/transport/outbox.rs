@@ -89,6 +89,11 @@ impl Outbox {
         &self.items
     }
 
+    /// The queued items, to rewrite in place (modules' raw-data hooks).
+    pub fn items_mut(&mut self) -> &mut [Outgoing] {
+        &mut self.items
+    }
+
     pub fn clear(&mut self) {
         self.items.clear();
     }
