@@ -70,8 +70,10 @@ fn reply_to(out: &mut Outbox, via: &Local, src: SocketAddr, data: Bytes) {
 impl Handler for Worker {
     fn on_message(&mut self, mut data: Bytes, src: SocketAddr, via: &Local, out: &mut Outbox) {
         let first = out.len();
-        for f in self.shared.hooks.data_in.iter() {
-            f(&self.shared, &self.locals, &mut data, src, via);
+        // Reverse list order: the module that touches the wire last on the way out (a tracer
+        // after topology hiding) sees the bytes first on the way in.
+        for f in self.shared.hooks.data_in.iter().rev() {
+            f(&self.shared, &self.locals, &mut data, src, via, out);
         }
         self.handle(data, src, via, out);
         data_out(&self.shared, &self.locals, via, out, first);
@@ -94,17 +96,10 @@ impl Handler for Worker {
     }
 }
 
-/// Offers each item queued since `first` to the modules' raw-data hooks, with the socket it
-/// leaves by (or `via`, the one the message came on, when the transport chooses).
+/// Offers the items queued since `first` to the modules' raw-data hooks, in list order.
 fn data_out(shared: &Shared, locals: &[Local], via: &Local, out: &mut Outbox, first: usize) {
-    if shared.hooks.data_out.is_empty() {
-        return;
-    }
-    for item in out.items_mut().iter_mut().skip(first) {
-        let from = item.via_socket.and_then(|i| locals.get(i)).unwrap_or(via);
-        for f in shared.hooks.data_out.iter() {
-            f(shared, locals, item, from);
-        }
+    for f in shared.hooks.data_out.iter() {
+        f(shared, locals, out, first, via);
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::{Ctx, Shared};
 use crate::sip::{Edits, Msg};
-use crate::transport::{Local, Outbox, Outgoing};
+use crate::transport::{Local, Outbox};
 use bytes::Bytes;
 use sipvm_lang::registry::ModuleDecl;
 use sipvm_vm::{ArgValue, HostError, Program, PvKey, Value, Vm};
@@ -76,12 +76,12 @@ pub type RequestDoneFn = fn(&mut Ctx<'_>, &mut Vm, &Program);
 pub type TickFn = fn(&mut Env<'_>, &mut Vm);
 pub type SendFn = fn(&Ctx<'_>, &Local, &mut Edits);
 /// The raw bytes of a message as received on `local` from `src`, before parsing; may rewrite
-/// them (Kamailio's `SREV_NET_DATA_IN`).
-pub type DataInFn = fn(&Shared, &[Local], &mut Bytes, SocketAddr, &Local);
-/// One queued datagram or stream write, after everything else built it; may rewrite its data
-/// (Kamailio's `SREV_NET_DATA_OUT`). `from` is the socket it leaves by when known, else the
-/// socket the current message came on.
-pub type DataOutFn = fn(&Shared, &[Local], &mut Outgoing, &Local);
+/// them, and queue datagrams of its own (Kamailio's `SREV_NET_DATA_IN`).
+pub type DataInFn = fn(&Shared, &[Local], &mut Bytes, SocketAddr, &Local, &mut Outbox);
+/// The datagrams and stream writes queued from index `first` on, after everything else built
+/// them; may rewrite their data and queue more (Kamailio's `SREV_NET_DATA_OUT`). `via` is the
+/// socket the current message came on (where an item without `via_socket` leaves by).
+pub type DataOutFn = fn(&Shared, &[Local], &mut Outbox, usize, &Local);
 
 /// Where a module takes part outside its natives. Each is optional.
 #[derive(Clone, Copy, Default)]

@@ -27,6 +27,7 @@ pub mod registrar;
 pub mod rr;
 pub mod sanity;
 pub mod siputils;
+pub mod siptrace;
 pub mod sl;
 pub mod textops;
 pub mod tm;
@@ -66,6 +67,7 @@ pub static LIST: &[&Module] = &[
     &corex::MODULE,
     &pike::MODULE,
     &topoh::MODULE,
+    &siptrace::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

@@ -34,7 +34,7 @@ pub mod msg;
 pub use msg::Topoh;
 
 use crate::host::{Hooks, Module, Shared};
-use crate::transport::{Local, Outgoing};
+use crate::transport::{Local, Outbox};
 use sipvm_lang::compile::ModParamSetting;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -145,7 +145,14 @@ fn alias_matches(raw: &str, host: &str, port: Option<u16>) -> bool {
     h.eq_ignore_ascii_case(host) && (p.is_none() || p == Some(port.unwrap_or(5060)))
 }
 
-fn data_in(shared: &Shared, locals: &[Local], data: &mut bytes::Bytes, _: SocketAddr, _: &Local) {
+fn data_in(
+    shared: &Shared,
+    locals: &[Local],
+    data: &mut bytes::Bytes,
+    _: SocketAddr,
+    _: &Local,
+    _: &mut Outbox,
+) {
     let st = shared.state::<State>();
     let Some(t) = &st.topoh else { return };
     let is_self = |h: &str, p: Option<u16>| st.is_self(locals, h, p);
@@ -154,12 +161,14 @@ fn data_in(shared: &Shared, locals: &[Local], data: &mut bytes::Bytes, _: Socket
     }
 }
 
-fn data_out(shared: &Shared, locals: &[Local], item: &mut Outgoing, _: &Local) {
+fn data_out(shared: &Shared, locals: &[Local], out: &mut Outbox, first: usize, _: &Local) {
     let st = shared.state::<State>();
     let Some(t) = &st.topoh else { return };
     let is_self = |h: &str, p: Option<u16>| st.is_self(locals, h, p);
-    if let Some(new) = t.sent(&item.data, &is_self) {
-        item.data = new;
+    for item in out.items_mut().iter_mut().skip(first).filter(|i| !i.aside) {
+        if let Some(new) = t.sent(&item.data, &is_self) {
+            item.data = new;
+        }
     }
 }
 
