@@ -88,7 +88,12 @@ impl SipTrace {
     }
 }
 
+/// Runs for every file; only one that sets siptrace parameters is checked here (a file that
+/// loads the module without any is refused at start-up: `trace_to_database` defaults to 1).
 fn check(m: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
+    if !m.iter().any(|s| s.module == "siptrace") {
+        return Ok(());
+    }
     Config::from_modparams(m).map(|_| ())
 }
 
@@ -263,14 +268,15 @@ fn data_in(
 /// `trace_mode=1`: every message sent, as sent; never the copies queued aside.
 fn data_out(shared: &Shared, locals: &[Local], out: &mut Outbox, first: usize, via: &Local) {
     let st = shared.state::<SipTrace>();
-    let mirror = st.cfg.as_ref().filter(|c| c.mirror && st.is_on());
+    let Some(cfg) = st.cfg.as_ref().filter(|c| c.mirror && st.is_on()) else {
+        return;
+    };
     let end = out.len();
     for i in first..end {
         let item = &out.items()[i];
         if item.aside {
             continue;
         }
-        let Some(cfg) = mirror else { continue };
         let from = item.via_socket.and_then(|s| locals.get(s)).unwrap_or(via);
         let (data, dst, proto) = (item.data.clone(), item.dst, item.proto);
         let p = send::Packet {
