@@ -71,7 +71,11 @@ fn hep_copies_match_kamailio_and_status_switches_them() {
 
     let one = heps(&c1);
     let two = heps(&c2);
-    assert_eq!(one.len(), 3, "mirrored in, sip_trace(), mirrored out: {one:?}");
+    assert_eq!(
+        one.len(),
+        3,
+        "mirrored in, sip_trace(), mirrored out: {one:?}"
+    );
     assert_eq!(two.len(), 1, "{two:?}");
     assert_eq!(one[0], expect("01-27021.hep", server.port, &one[0]));
     assert_eq!(one[1], expect("02-27021.hep", server.port, &one[1]));

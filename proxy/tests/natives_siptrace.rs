@@ -23,7 +23,11 @@ fn env(extra: &[(&str, Value)]) -> Env {
     let mut p: Vec<(&str, &str, Value)> = vec![
         ("siptrace", "trace_to_database", Value::Int(0)),
         ("siptrace", "trace_on", Value::Int(1)),
-        ("siptrace", "duplicate_uri", Value::str("sip:127.0.0.1:9060")),
+        (
+            "siptrace",
+            "duplicate_uri",
+            Value::str("sip:127.0.0.1:9060"),
+        ),
     ];
     p.extend(extra.iter().map(|(k, v)| ("siptrace", *k, v.clone())));
     let mut e = Env::with_params(OPTIONS, &p);
@@ -50,11 +54,18 @@ fn sip_trace_sends_hep3_to_duplicate_uri() {
     drop(c);
     let items = e.out.items();
     assert_eq!(items.len(), 1);
-    assert!(items[0].aside, "copies are not offered to topoh or mirroring");
+    assert!(
+        items[0].aside,
+        "copies are not offered to topoh or mirroring"
+    );
     assert_eq!(items[0].dst, "127.0.0.1:9060".parse().unwrap());
     let h = Hep::decode(&items[0].data).unwrap();
     assert_eq!(h.src, SRC.parse().unwrap());
-    assert_eq!(h.dst, "127.0.0.1:5060".parse().unwrap(), "the socket it came on");
+    assert_eq!(
+        h.dst,
+        "127.0.0.1:5060".parse().unwrap(),
+        "the socket it came on"
+    );
     assert_eq!((h.proto, h.proto_type, h.capture_id), (17, 1, 77));
     assert_eq!(h.auth_key.as_deref(), Some(&b"secret"[..]));
     assert_eq!(h.correlation_id, None);
@@ -76,9 +87,18 @@ fn destination_correlation_and_mode() {
     assert_eq!(call(&mut c, "siptrace", "sip_trace", &[s(""), s("c2")]), 1);
     // A bad destination, a bad flag, transaction/dialog tracing: -1, nothing sent.
     assert_eq!(call(&mut c, "siptrace", "sip_trace", &[s("nonsense")]), -1);
-    assert_eq!(call(&mut c, "siptrace", "sip_trace", &[s(""), s(""), s("x")]), -1);
-    assert_eq!(call(&mut c, "siptrace", "sip_trace", &[s(""), s(""), s("t")]), -1);
-    assert_eq!(call(&mut c, "siptrace", "sip_trace", &[s(""), s(""), s("D")]), -1);
+    assert_eq!(
+        call(&mut c, "siptrace", "sip_trace", &[s(""), s(""), s("x")]),
+        -1
+    );
+    assert_eq!(
+        call(&mut c, "siptrace", "sip_trace", &[s(""), s(""), s("t")]),
+        -1
+    );
+    assert_eq!(
+        call(&mut c, "siptrace", "sip_trace", &[s(""), s(""), s("D")]),
+        -1
+    );
     drop(c);
     let items = e.out.items();
     assert_eq!(items.len(), 2);
@@ -133,5 +153,8 @@ fn no_destination_at_all_is_minus_one() {
     let mut c = e.ctx();
     assert_eq!(call(&mut c, "siptrace", "sip_trace", &[]), -1);
     assert_eq!(call(&mut c, "siptrace", "sip_trace_mode", &[s("m")]), -1);
-    assert_eq!(call(&mut c, "siptrace", "sip_trace", &[s("sip:127.0.0.1:1")]), 1);
+    assert_eq!(
+        call(&mut c, "siptrace", "sip_trace", &[s("sip:127.0.0.1:1")]),
+        1
+    );
 }

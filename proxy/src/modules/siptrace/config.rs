@@ -97,7 +97,9 @@ fn text(m: &[ModParamSetting], name: &str) -> Option<String> {
 
 /// `proto:ip:port`, as Kamailio's `pipport2su` reads it.
 pub fn parse_pipport(s: &str) -> Result<(Proto, SocketAddr), String> {
-    let (p, rest) = s.split_once(':').ok_or_else(|| format!("bad address {s}"))?;
+    let (p, rest) = s
+        .split_once(':')
+        .ok_or_else(|| format!("bad address {s}"))?;
     let proto = match p.to_ascii_lowercase().as_str() {
         "udp" | "any" => Proto::Udp,
         "tcp" => Proto::Tcp,
@@ -130,9 +132,11 @@ impl Config {
             }
         }
         if int(m, "trace_to_database", 1)? != 0 {
-            return Err("siptrace: trace_to_database must be 0: sipvm has no database \
+            return Err(
+                "siptrace: trace_to_database must be 0: sipvm has no database \
                  backend for siptrace yet (issue #14)"
-                .into());
+                    .into(),
+            );
         }
         let mode = int(m, "trace_mode", 0)?;
         if mode != 0 && mode != 1 {
@@ -154,20 +158,24 @@ impl Config {
         let capture_id = u32::try_from(capture_id)
             .map_err(|_| format!("siptrace: hep_capture_id {capture_id} out of range"))?;
         let duplicate_uri = match text(m, "duplicate_uri") {
-            Some(u) => Some(Dest::parse(&u).map_err(|e| format!("siptrace: bad duplicate_uri: {e}"))?),
+            Some(u) => {
+                Some(Dest::parse(&u).map_err(|e| format!("siptrace: bad duplicate_uri: {e}"))?)
+            }
             None => None,
         };
         let local_ip = match text(m, "trace_local_ip").filter(|s| !s.is_empty()) {
-            Some(s) => Some(parse_pipport(&s).map_err(|e| format!("siptrace: trace_local_ip: {e}"))?),
+            Some(s) => {
+                Some(parse_pipport(&s).map_err(|e| format!("siptrace: trace_local_ip: {e}"))?)
+            }
             None => None,
         };
         // The name wins over the address, as in Kamailio.
         let send_sock = if let Some(n) = text(m, "send_sock_name") {
             Some(SendSock::Name(n))
         } else if let Some(a) = text(m, "send_sock_addr").or_else(|| text(m, "force_send_sock")) {
-            Some(SendSock::Addr(
-                Dest::parse(&a).map_err(|e| format!("siptrace: bad send sock address: {e}"))?,
-            ))
+            Some(SendSock::Addr(Dest::parse(&a).map_err(|e| {
+                format!("siptrace: bad send sock address: {e}")
+            })?))
         } else {
             None
         };
@@ -175,7 +183,9 @@ impl Config {
             duplicate_uri,
             hep,
             capture_id,
-            auth_key: text(m, "auth_key").filter(|k| !k.is_empty()).map(String::into_bytes),
+            auth_key: text(m, "auth_key")
+                .filter(|k| !k.is_empty())
+                .map(String::into_bytes),
             trace_on: int(m, "trace_on", 0)? != 0,
             mirror: mode == 1,
             local_ip,
@@ -201,7 +211,9 @@ mod tests {
 
     #[test]
     fn database_is_refused() {
-        assert!(Config::from_modparams(&[]).unwrap_err().contains("issue #14"));
+        assert!(Config::from_modparams(&[])
+            .unwrap_err()
+            .contains("issue #14"));
         let e = Config::from_modparams(&mp(&[("trace_to_database", Value::Int(1))]));
         assert!(e.is_err());
         let e = Config::from_modparams(&mp(&[
@@ -213,15 +225,23 @@ mod tests {
 
     #[test]
     fn hep_needs_version_3() {
-        let base = [("trace_to_database", Value::Int(0)), ("hep_mode_on", Value::Int(1))];
-        assert!(Config::from_modparams(&mp(&base)).unwrap_err().contains("HEPv3"));
+        let base = [
+            ("trace_to_database", Value::Int(0)),
+            ("hep_mode_on", Value::Int(1)),
+        ];
+        assert!(Config::from_modparams(&mp(&base))
+            .unwrap_err()
+            .contains("HEPv3"));
         let mut ok = base.to_vec();
         ok.push(("hep_version", Value::Int(3)));
         ok.push(("duplicate_uri", Value::str("sip:127.0.0.1:9060")));
         ok.push(("send_sock_addr", Value::str("sip:127.0.0.1:5060")));
         let c = Config::from_modparams(&mp(&ok)).unwrap();
         assert!(c.hep && !c.mirror && c.capture_id == 1);
-        assert_eq!(c.duplicate_uri.unwrap().addr, "127.0.0.1:9060".parse().unwrap());
+        assert_eq!(
+            c.duplicate_uri.unwrap().addr,
+            "127.0.0.1:9060".parse().unwrap()
+        );
         let mut bad = ok.clone();
         bad.push(("trace_mode", Value::Int(2)));
         assert!(Config::from_modparams(&mp(&bad)).is_err());

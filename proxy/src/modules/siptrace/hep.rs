@@ -232,14 +232,22 @@ mod tests {
     use proptest::prelude::*;
 
     fn golden(name: &str) -> Vec<u8> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/modules/siptrace/testdata/");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/modules/siptrace/testdata/"
+        );
         std::fs::read(format!("{dir}{name}")).unwrap()
     }
 
     /// Every packet Kamailio sent decodes, and encodes back to the same bytes.
     #[test]
     fn kamailio_packets_round_trip() {
-        for f in ["01-27021.hep", "02-27021.hep", "03-27022.hep", "05-27021.hep"] {
+        for f in [
+            "01-27021.hep",
+            "02-27021.hep",
+            "03-27022.hep",
+            "05-27021.hep",
+        ] {
             let b = golden(f);
             let h = Hep::decode(&b).unwrap();
             assert_eq!(h.encode().unwrap(), b, "{f}");
@@ -251,18 +259,26 @@ mod tests {
 
     fn addr() -> impl Strategy<Value = (SocketAddr, SocketAddr)> {
         prop_oneof![
-            (any::<[u8; 4]>(), any::<u16>(), any::<[u8; 4]>(), any::<u16>()).prop_map(
-                |(a, p, b, q)| (
+            (
+                any::<[u8; 4]>(),
+                any::<u16>(),
+                any::<[u8; 4]>(),
+                any::<u16>()
+            )
+                .prop_map(|(a, p, b, q)| (
                     SocketAddr::new(IpAddr::from(a), p),
                     SocketAddr::new(IpAddr::from(b), q)
-                )
-            ),
-            (any::<[u8; 16]>(), any::<u16>(), any::<[u8; 16]>(), any::<u16>()).prop_map(
-                |(a, p, b, q)| (
+                )),
+            (
+                any::<[u8; 16]>(),
+                any::<u16>(),
+                any::<[u8; 16]>(),
+                any::<u16>()
+            )
+                .prop_map(|(a, p, b, q)| (
                     SocketAddr::new(IpAddr::from(a), p),
                     SocketAddr::new(IpAddr::from(b), q)
-                )
-            ),
+                )),
         ]
     }
 

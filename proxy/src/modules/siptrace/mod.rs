@@ -5,9 +5,7 @@
 //! database backend is not here (issue #14): `trace_to_database` must be 0.
 
 use sipvm_lang::registry::ArgKind::{Fmt, Str};
-use sipvm_lang::registry::{
-    FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask,
-};
+use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
 
 #[rustfmt::skip]
 pub static DECL: ModuleDecl = ModuleDecl {

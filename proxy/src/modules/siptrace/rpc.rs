@@ -48,13 +48,21 @@ mod tests {
             cfg: None,
             on: AtomicBool::new(false),
         };
-        let call = |v: &[&str]| status(&st, &Params::new(v.iter().map(|s| Value::from(*s)).collect()));
+        let call = |v: &[&str]| {
+            status(
+                &st,
+                &Params::new(v.iter().map(|s| Value::from(*s)).collect()),
+            )
+        };
         assert_eq!(call(&["check"]).unwrap(), Value::from("Disabled"));
         assert_eq!(call(&["ON"]).unwrap(), Value::from("Enabled"));
         assert!(st.is_on());
         assert_eq!(call(&["check"]).unwrap(), Value::from("Enabled"));
         assert_eq!(call(&["off"]).unwrap(), Value::from("Disabled"));
-        assert_eq!(call(&["maybe"]).unwrap_err(), RpcError::new(500, "Bad parameter (on, off or check)"));
+        assert_eq!(
+            call(&["maybe"]).unwrap_err(),
+            RpcError::new(500, "Bad parameter (on, off or check)")
+        );
         assert_eq!(call(&[]).unwrap_err().code, 500);
     }
 }

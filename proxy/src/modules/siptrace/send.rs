@@ -56,7 +56,9 @@ fn now() -> (u32, u32) {
 /// transport choose (Kamailio warns when the configured one is not found).
 fn send_socket(cfg: &Config, locals: &[Local]) -> Option<usize> {
     let found = match cfg.send_sock.as_ref()? {
-        SendSock::Name(n) => locals.iter().find(|l| l.name.as_deref() == Some(n.as_str())),
+        SendSock::Name(n) => locals
+            .iter()
+            .find(|l| l.name.as_deref() == Some(n.as_str())),
         SendSock::Addr(d) => locals
             .iter()
             .find(|l| l.addr == d.addr && l.proto == d.proto),
@@ -73,7 +75,13 @@ fn queue(cfg: &Config, locals: &[Local], out: &mut Outbox, to: &Dest, data: Byte
 
 /// `sip_trace_store`: a HEP packet with `hep_mode_on`, else the message itself, to `dest`
 /// or `duplicate_uri`.
-pub fn store(cfg: &Config, locals: &[Local], out: &mut Outbox, p: &Packet<'_>, dest: Option<&Dest>) {
+pub fn store(
+    cfg: &Config,
+    locals: &[Local],
+    out: &mut Outbox,
+    p: &Packet<'_>,
+    dest: Option<&Dest>,
+) {
     if cfg.hep {
         hep_to(cfg, locals, out, p, dest);
         return;
@@ -85,7 +93,13 @@ pub fn store(cfg: &Config, locals: &[Local], out: &mut Outbox, p: &Packet<'_>, d
 }
 
 /// `trace_send_hep3_duplicate`.
-pub fn hep_to(cfg: &Config, locals: &[Local], out: &mut Outbox, p: &Packet<'_>, dest: Option<&Dest>) {
+pub fn hep_to(
+    cfg: &Config,
+    locals: &[Local],
+    out: &mut Outbox,
+    p: &Packet<'_>,
+    dest: Option<&Dest>,
+) {
     let Some(to) = dest.or(cfg.duplicate_uri.as_ref()) else {
         tracing::error!(target: "siptrace", "no destination for the HEP packet");
         return;
@@ -107,7 +121,10 @@ mod tests {
     use sipvm_vm::Value;
 
     fn golden(name: &str) -> Vec<u8> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/modules/siptrace/testdata/");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/modules/siptrace/testdata/"
+        );
         std::fs::read(format!("{dir}{name}")).unwrap()
     }
 
@@ -150,13 +167,45 @@ mod tests {
         let cid = "corr-trace-call-1";
         let cases: [(&str, Packet<'_>); 4] = [
             // trace_mode=1, received
-            ("01-27021.hep", Packet { body: &opt, from: ua, to: us, corr: None }),
+            (
+                "01-27021.hep",
+                Packet {
+                    body: &opt,
+                    from: ua,
+                    to: us,
+                    corr: None,
+                },
+            ),
             // sip_trace()
-            ("02-27021.hep", Packet { body: &opt, from: ua, to: us, corr: None }),
+            (
+                "02-27021.hep",
+                Packet {
+                    body: &opt,
+                    from: ua,
+                    to: us,
+                    corr: None,
+                },
+            ),
             // sip_trace("sip:127.0.0.1:27022", "corr-$ci", "m")
-            ("03-27022.hep", Packet { body: &opt, from: ua, to: us, corr: Some(cid) }),
+            (
+                "03-27022.hep",
+                Packet {
+                    body: &opt,
+                    from: ua,
+                    to: us,
+                    corr: Some(cid),
+                },
+            ),
             // trace_mode=1, the 404 sent
-            ("05-27021.hep", Packet { body: &reply, from: us, to: ua, corr: None }),
+            (
+                "05-27021.hep",
+                Packet {
+                    body: &reply,
+                    from: us,
+                    to: ua,
+                    corr: None,
+                },
+            ),
         ];
         for (f, p) in cases {
             let want = golden(f);

@@ -18,7 +18,11 @@ const CCITT: [u16; 256] = {
         let mut c = i as u16;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0x8408 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0x8408
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         t[i] = c;

@@ -67,7 +67,11 @@ fn param(m: &[ModParamSetting], name: &str, default: &str) -> String {
 }
 
 fn int_param(m: &[ModParamSetting], name: &str) -> Result<bool, String> {
-    match m.iter().rev().find(|s| s.module == "topoh" && s.param == name) {
+    match m
+        .iter()
+        .rev()
+        .find(|s| s.module == "topoh" && s.param == name)
+    {
         None => Ok(false),
         Some(s) => s
             .value

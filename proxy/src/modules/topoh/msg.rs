@@ -279,8 +279,9 @@ impl Topoh {
         if cseq_method(msg) != Method::Refer {
             return Some(());
         }
-        let h = msg.headers().find(|h| h.name_str.eq_ignore_ascii_case(b"Refer-To")
-            || h.name_str.eq_ignore_ascii_case(b"r"))?;
+        let h = msg.headers().find(|h| {
+            h.name_str.eq_ignore_ascii_case(b"Refer-To") || h.name_str.eq_ignore_ascii_case(b"r")
+        })?;
         let value = std::str::from_utf8(h.value).ok()?;
         let na = crate::sip::NameAddr::parse(value).ok()?;
         let uri = na.uri().as_str();

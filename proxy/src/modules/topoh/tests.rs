@@ -74,10 +74,7 @@ fn kamailio_via_encoding_decodes_and_reencodes() {
         "SIP/2.0/UDP 127.0.0.1:27012;received=127.0.0.1;TH=div;branch=z9hG4bK-uac-1;rport=27012"
     );
     let prefix = b"SIP/2.0/UDP 127.0.0.8;branch=z9hG4bKsr-";
-    assert_eq!(
-        show(&t.mask.encode(&plain, prefix)),
-        &via2["Via: ".len()..]
-    );
+    assert_eq!(show(&t.mask.encode(&plain, prefix)), &via2["Via: ".len()..]);
 }
 
 #[test]
@@ -154,9 +151,15 @@ fn local_reply_drops_via_cookie_and_keeps_call_id() {
     crate::sip::build_reply(&m, 404, "Not Here", Some("x"), &[], &mut buf).unwrap();
     let s = t.sent(&Bytes::from(buf), &is_self).unwrap();
     let s = show(&s);
-    assert!(s.contains("Via: SIP/2.0/UDP 127.0.0.1:27012;branch=z9hG4bK-uac-1;rport"), "{s}");
+    assert!(
+        s.contains("Via: SIP/2.0/UDP 127.0.0.1:27012;branch=z9hG4bK-uac-1;rport"),
+        "{s}"
+    );
     assert!(!s.contains("TH"), "{s}");
-    assert!(s.contains("Call-ID: golden-call-1@127.0.0.1\r\n".trim_end()), "{s}");
+    assert!(
+        s.contains("Call-ID: golden-call-1@127.0.0.1\r\n".trim_end()),
+        "{s}"
+    );
 }
 
 #[test]
