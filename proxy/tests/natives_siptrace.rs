@@ -158,3 +158,31 @@ fn no_destination_at_all_is_minus_one() {
         1
     );
 }
+
+#[test]
+fn hlog_sends_a_log_line_correlated_by_call_id() {
+    let mut e = hep_env();
+    let mut c = e.ctx();
+    assert_eq!(call(&mut c, "siptrace", "hlog", &[s("hello")]), 1);
+    assert_eq!(call(&mut c, "siptrace", "hlog", &[s("cid-9"), s("two")]), 1);
+    drop(c);
+    let items = e.out.items();
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|i| i.aside && i.via_socket == Some(0)));
+    let h = Hep::decode(&items[0].data).unwrap();
+    assert_eq!((h.proto_type, h.capture_id), (100, 77));
+    assert_eq!(
+        h.src,
+        "127.0.0.1:5060".parse().unwrap(),
+        "the sending socket"
+    );
+    assert_eq!(h.dst, "127.0.0.1:9060".parse().unwrap());
+    assert_eq!(
+        h.correlation_id.as_deref(),
+        Some(&b"trace1@example.com"[..])
+    );
+    assert_eq!(h.payload, b"hello");
+    let h = Hep::decode(&items[1].data).unwrap();
+    assert_eq!(h.correlation_id.as_deref(), Some(&b"cid-9"[..]));
+    assert_eq!(h.payload, b"two");
+}

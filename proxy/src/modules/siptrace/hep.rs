@@ -75,8 +75,18 @@ fn put(out: &mut Vec<u8>, t: u16, v: &[u8]) {
 }
 
 impl Hep {
-    /// The packet, as Kamailio 5.6 builds it.
+    /// The packet, as Kamailio 5.6's siptrace builds a copy of a message.
     pub fn encode(&self) -> Result<Vec<u8>, HepError> {
+        self.encode_as(false)
+    }
+
+    /// The packet as Kamailio 5.6's `hlog()` builds it (protocol type 100): destination port
+    /// before source port, and the correlation id always present.
+    pub fn encode_log(&self) -> Result<Vec<u8>, HepError> {
+        self.encode_as(true)
+    }
+
+    fn encode_as(&self, log: bool) -> Result<Vec<u8>, HepError> {
         let mut out = Vec::with_capacity(128 + self.payload.len());
         out.extend_from_slice(b"HEP3\0\0");
         match (self.src.ip(), self.dst.ip()) {
@@ -94,15 +104,23 @@ impl Hep {
             }
             _ => return Err(HepError::Families),
         }
-        put(&mut out, chunk::SRC_PORT, &self.src.port().to_be_bytes());
-        put(&mut out, chunk::DST_PORT, &self.dst.port().to_be_bytes());
+        let (sp, dp) = (self.src.port().to_be_bytes(), self.dst.port().to_be_bytes());
+        if log {
+            put(&mut out, chunk::DST_PORT, &dp);
+            put(&mut out, chunk::SRC_PORT, &sp);
+        } else {
+            put(&mut out, chunk::SRC_PORT, &sp);
+            put(&mut out, chunk::DST_PORT, &dp);
+        }
         put(&mut out, chunk::TS_SEC, &self.ts_sec.to_be_bytes());
         put(&mut out, chunk::TS_USEC, &self.ts_usec.to_be_bytes());
         put(&mut out, chunk::PROTO_TYPE, &[self.proto_type]);
         put(&mut out, chunk::CAPTURE_ID, &self.capture_id.to_be_bytes());
-        // Kamailio leaves an empty correlation id out.
-        if let Some(c) = self.correlation_id.as_ref().filter(|c| !c.is_empty()) {
-            put_data(&mut out, chunk::CORRELATION_ID, c)?;
+        // A copy leaves an empty correlation id out; a log line always has one.
+        match &self.correlation_id {
+            Some(c) if log || !c.is_empty() => put_data(&mut out, chunk::CORRELATION_ID, c)?,
+            None if log => put_data(&mut out, chunk::CORRELATION_ID, b"")?,
+            _ => {}
         }
         if let Some(k) = self.auth_key.as_ref().filter(|k| !k.is_empty()) {
             put_data(&mut out, chunk::AUTH_KEY, k)?;
@@ -254,6 +272,12 @@ mod tests {
             assert_eq!(h.capture_id, 1234);
             assert_eq!(h.proto, IPPROTO_UDP);
             assert_eq!(h.proto_type, 1);
+        }
+        for f in ["hlog-01-27021.hep", "hlog-02-27021.hep"] {
+            let b = golden(f);
+            let h = Hep::decode(&b).unwrap();
+            assert_eq!(h.encode_log().unwrap(), b, "{f}");
+            assert_eq!(h.proto_type, 100);
         }
     }
 

@@ -227,7 +227,32 @@ fn trace_current(
     Ok(1)
 }
 
+/// `hlog([correlation_id,] message)`: a HEP log line to `duplicate_uri`, correlated by the
+/// Call-ID unless given; 1 when sent, -1 without a Call-ID, `duplicate_uri` or socket.
+fn hlog(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let st = ctx.state::<SipTrace>();
+    let Some(cfg) = &st.cfg else { return Ok(-1) };
+    let (corr, message) = if args.len() >= 2 {
+        (arg_str(args, 0).into_owned(), arg_str(args, 1).into_owned())
+    } else {
+        let Ok(cid) = ctx.msg.call_id() else {
+            tracing::error!(target: "siptrace", "cannot parse Call-Id header");
+            return Ok(-1);
+        };
+        (cid.to_string(), arg_str(args, 0).into_owned())
+    };
+    Ok(if send::hlog(cfg, ctx.locals, ctx.out, &corr, &message) {
+        1
+    } else {
+        -1
+    })
+}
+
 static IMPLS: &[Impl] = &[
+    Impl {
+        name: "hlog",
+        f: hlog,
+    },
     Impl {
         name: "sip_trace",
         f: sip_trace,

@@ -92,6 +92,60 @@ pub fn store(
     queue(cfg, locals, out, to, p.body.clone());
 }
 
+/// `hlog()`'s packet: a log line (protocol type 100) from `src` (the sending socket) to `dst`.
+pub fn hlog_packet(
+    cfg: &Config,
+    src: SocketAddr,
+    dst: SocketAddr,
+    corr: &str,
+    message: &str,
+    now: (u32, u32),
+) -> Result<Vec<u8>, hep::HepError> {
+    Hep {
+        proto: hep::IPPROTO_UDP,
+        src,
+        dst,
+        ts_sec: now.0,
+        ts_usec: now.1,
+        proto_type: 100,
+        capture_id: cfg.capture_id,
+        correlation_id: Some(corr.as_bytes().to_vec()),
+        auth_key: cfg.auth_key.clone(),
+        payload: message.as_bytes().to_vec(),
+    }
+    .encode_log()
+}
+
+/// `hlog()`: to `duplicate_uri` from the configured socket, else the first of the copy's
+/// transport and address family; false when there is no such socket or no `duplicate_uri`.
+pub fn hlog(cfg: &Config, locals: &[Local], out: &mut Outbox, corr: &str, message: &str) -> bool {
+    let Some(to) = cfg.duplicate_uri.as_ref() else {
+        tracing::error!(target: "siptrace", "hlog(): no duplicate_uri");
+        return false;
+    };
+    let local = send_socket(cfg, locals)
+        .and_then(|i| locals.get(i))
+        .or_else(|| {
+            locals
+                .iter()
+                .find(|l| l.proto == to.proto && l.addr.is_ipv4() == to.addr.is_ipv4())
+        });
+    let Some(local) = local else {
+        tracing::error!(target: "siptrace", "can't forward to {}: no corresponding listening socket", to.addr);
+        return false;
+    };
+    match hlog_packet(cfg, local.addr, to.addr, corr, message, now()) {
+        Ok(b) => {
+            out.send_aside(to.addr, to.proto, Bytes::from(b), Some(local.index));
+            true
+        }
+        Err(e) => {
+            tracing::error!(target: "siptrace", "cannot send hep log: {e}");
+            false
+        }
+    }
+}
+
 /// `trace_send_hep3_duplicate`.
 pub fn hep_to(
     cfg: &Config,
@@ -145,6 +199,22 @@ mod tests {
             mp("trace_mode", Value::Int(1)),
         ])
         .unwrap()
+    }
+
+    #[test]
+    fn hlog_same_bytes_as_kamailio() {
+        let mut c = cfg();
+        // testdata/kamailio-hlog.cfg adds the key.
+        c.auth_key = Some(b"k3y".to_vec());
+        let (us, col) = (addr("127.0.0.1:27020"), addr("127.0.0.1:27021"));
+        for (f, corr, text) in [
+            ("hlog-01-27021.hep", "trace-call-1", "hello trace-call-1"),
+            ("hlog-02-27021.hep", "cid-x", "second OPTIONS"),
+        ] {
+            let want = golden(f);
+            let got = hlog_packet(&c, us, col, corr, text, stamp(&want)).unwrap();
+            assert_eq!(got, want, "{f}");
+        }
     }
 
     /// Kamailio's timestamps, the only bytes that differ between runs.

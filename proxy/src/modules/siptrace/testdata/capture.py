@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Drives kamailio.cfg (127.0.0.1:27020): sends one OPTIONS from :27023, gets the 404, and
-records every HEP packet that reaches the collectors on :27021 (duplicate_uri: trace_mode 1
+records every HEP packet (`capture.py hlog`: against kamailio-hlog.cfg) that reaches the collectors on :27021 (duplicate_uri: trace_mode 1
 and sip_trace()) and :27022 (sip_trace(uri, cid, "m")) as NN-port.hep here."""
-import os, socket, select, time
+import os, socket, select, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# `capture.py hlog` (against kamailio-hlog.cfg) names its files hlog-NN-port.hep.
+PREFIX = sys.argv[1] + "-" if len(sys.argv) > 1 else ""
 
 def sock(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -32,6 +34,6 @@ while time.time() < end:
         n += 1
         port = s.getsockname()[1]
         ext = "sip" if s is ua else "hep"
-        with open(os.path.join(HERE, "%02d-%d.%s" % (n, port, ext)), "wb") as f:
+        with open(os.path.join(HERE, "%s%02d-%d.%s" % (PREFIX, n, port, ext)), "wb") as f:
             f.write(data)
 print("ok", n)
