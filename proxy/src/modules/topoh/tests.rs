@@ -176,3 +176,51 @@ fn register_and_junk_pass_untouched() {
         assert!(t.sent(&j, &is_self).is_none());
     }
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ALL: [&str; 8] = [
+        "01-uac-invite",
+        "02-uas-got-invite",
+        "03-uas-200",
+        "04-uac-got-200",
+        "05-uas-bye",
+        "06-uac-got-bye",
+        "07-uac-bye-200",
+        "08-uas-got-bye-200",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// Network input: the recorded messages with bytes overwritten, cut or inserted, in
+        /// both passes (and the output of one fed to the other).
+        #[test]
+        fn mangled_messages(
+            which in 0usize..8,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>(), 0u8..3), 1..8),
+        ) {
+            let t = topoh();
+            let mut b = golden(ALL[which]).to_vec();
+            for (at, byte, op) in edits {
+                if b.is_empty() {
+                    break;
+                }
+                let i = at % b.len();
+                match op {
+                    0 => b[i] = byte,
+                    1 => b.truncate(i),
+                    _ => b.insert(i, byte),
+                }
+            }
+            let b = Bytes::from(b);
+            if let Some(r) = t.received(&b, &is_self) {
+                let _ = t.sent(&r, &is_self);
+            }
+            if let Some(s) = t.sent(&b, &is_self) {
+                let _ = t.received(&s, &is_self);
+            }
+        }
+    }
+}
