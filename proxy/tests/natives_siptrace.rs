@@ -186,3 +186,30 @@ fn hlog_sends_a_log_line_correlated_by_call_id() {
     assert_eq!(h.correlation_id.as_deref(), Some(&b"cid-9"[..]));
     assert_eq!(h.payload, b"two");
 }
+
+#[test]
+fn send_socket_by_name_or_address() {
+    use sipvm_proxy::transport::{Local, Proto};
+    let extra = |name: &str| Local {
+        index: 1,
+        proto: Proto::Udp,
+        addr: "127.0.0.1:5061".parse().unwrap(),
+        advertise: None,
+        name: Some(name.to_string()),
+    };
+    for (param, value, want) in [
+        ("send_sock_name", "trace", Some(1)),
+        ("send_sock_addr", "sip:127.0.0.1:5061", Some(1)),
+        ("force_send_sock", "sip:127.0.0.1:5061", Some(1)),
+        // Not a socket of ours: warned about, the transport chooses.
+        ("send_sock_addr", "sip:127.0.0.1:5999", None),
+        ("send_sock_name", "nope", None),
+    ] {
+        let mut e = env(&[(param, Value::str(value))]);
+        e.locals.push(extra("trace"));
+        let mut c = e.ctx();
+        assert_eq!(call(&mut c, "siptrace", "sip_trace", &[]), 1);
+        drop(c);
+        assert_eq!(e.out.items()[0].via_socket, want, "{param}={value}");
+    }
+}
