@@ -123,4 +123,19 @@ fn same_encodings_as_kamailio_on_the_wire() {
     uac.send(server.addr, &ok);
     let (got, _) = uas.recv(wait).expect("the BYE's 200");
     assert_eq!(got, golden("08-uas-got-bye-200"), "{}", text(&got));
+
+    // A reply of our own: the cookie the Via carried in is gone, the Call-ID untouched.
+    uac.send(server.addr, &golden("09-uac-invite-nobody"));
+    let (got, _) = uac.recv(wait).expect("the 404");
+    let k = golden("10-uac-got-404");
+    assert_eq!(start_line(&got), start_line(&k));
+    for h in ["Call-ID", "From", "CSeq"] {
+        assert_eq!(lines(&got, h), lines(&k, h), "{h}\n{}", text(&got));
+    }
+    let v = &lines(&got, "Via")[0];
+    assert!(
+        v.starts_with("SIP/2.0/UDP 127.0.0.1:27012;branch=z9hG4bK-uac-3;rport=27012"),
+        "{v}"
+    );
+    assert!(!text(&got).contains("TH"), "{}", text(&got));
 }

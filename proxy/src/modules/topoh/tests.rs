@@ -224,3 +224,21 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn local_reply_matches_kamailio() {
+    let t = topoh();
+    let r = t
+        .received(&golden("09-uac-invite-nobody"), &is_self)
+        .unwrap();
+    assert!(
+        show(&r).contains("Via: SIP/2.0/UDP 127.0.0.1:27012;TH=div;branch=z9hG4bK-uac-3;rport\n")
+    );
+    // Kamailio's sl reply copies that Via (adding rport and received); topoh drops the cookie.
+    let want = golden("10-uac-got-404");
+    let with_cookie =
+        show(&want).replace("127.0.0.1:27012;branch", "127.0.0.1:27012;TH=div;branch");
+    let with_cookie = Bytes::from(with_cookie.replace('\n', "\r\n"));
+    let s = t.sent(&with_cookie, &is_self).unwrap();
+    assert_eq!(show(&s), show(&want));
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Drives kamailio.cfg (127.0.0.1:27010): a UAC on :27012 and a UAS on :27011 make one call,
-the UAS hangs up. Writes what each side sends and receives to NN-name.sip files here."""
+the UAS hangs up;
+then an INVITE the proxy answers itself (404). Writes what each side sends and receives to NN-name.sip files here."""
 import os, socket, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,4 +87,17 @@ Content-Length: 0
 
 """ % ("".join("Via: %s\n" % v for v in hdrs(bye, "Via")), hdrs(bye, "Call-ID")[0]))
 recv(uas, "uas-got-bye-200")
+# A local reply: the cookie comes back in the Via the reply copies.
+send(uac, "uac-invite-nobody", """INVITE sip:nobody@127.0.0.1:27010 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:27012;branch=z9hG4bK-uac-3;rport
+Max-Forwards: 70
+From: <sip:alice@127.0.0.1:27012>;tag=alice-3
+To: <sip:nobody@127.0.0.1:27010>
+Call-ID: golden-call-3@127.0.0.1
+CSeq: 1 INVITE
+Contact: <sip:alice@127.0.0.1:27012>
+Content-Length: 0
+
+""")
+recv(uac, "uac-got-404")
 print("ok", n[0])
