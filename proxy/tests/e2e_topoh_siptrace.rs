@@ -47,3 +47,41 @@ fn mirrored_copies_are_the_wire_bytes() {
     assert_eq!(copies[1].dst.port(), uas.port);
     assert_eq!(copies[1].src, server.addr);
 }
+
+/// Event routes Kamailio would run and sipvm does not: refused at start-up, not ignored.
+#[test]
+fn unsupported_event_routes_are_refused() {
+    for (module, extra, route) in [
+        ("topoh", "", "topoh:msg-outgoing"),
+        ("topoh", "", "topoh:msg-sending"),
+        (
+            "siptrace",
+            "modparam(\"siptrace\", \"trace_to_database\", 0)\n",
+            "siptrace:msg",
+        ),
+    ] {
+        let dir = Scratch::new();
+        let file = dir.path().join("t.cfg");
+        let port = free_port();
+        std::fs::write(
+            &file,
+            format!(
+                "listen=udp:127.0.0.1:{port}\nloadmodule \"{module}.so\"\n{extra}\
+                 request_route {{\n drop;\n}}\nevent_route[{route}] {{\n drop;\n}}\n"
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipvm"))
+            .args(["run", "-f"])
+            .arg(&file)
+            .env("SIPVM_LOOPBACK_ONLY", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{route}: {err}");
+        assert!(
+            err.contains(&format!("event_route[{route}] is not implemented by sipvm")),
+            "{err}"
+        );
+    }
+}

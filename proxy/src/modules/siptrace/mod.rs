@@ -312,6 +312,20 @@ fn data_out(shared: &Shared, locals: &[Local], out: &mut Outbox, first: usize, v
     }
 }
 
+/// Kamailio runs `event_route[siptrace:msg]` for each mirrored message (and fills
+/// `$siptrace(...)` there); sipvm does not, so a file that has it is refused.
+fn startup(shared: &Shared, snap: &sipvm_cfg::Snapshot) -> Result<(), String> {
+    if shared.state::<SipTrace>().cfg.is_some()
+        && snap
+            .program
+            .route(sipvm_vm::RouteKind::Event, "siptrace:msg")
+            .is_some()
+    {
+        return Err("event_route[siptrace:msg] is not implemented by sipvm".into());
+    }
+    Ok(())
+}
+
 /// The siptrace module: HEP and plain copies of SIP traffic.
 pub static MODULE: Module = Module {
     natives: IMPLS,
@@ -320,6 +334,7 @@ pub static MODULE: Module = Module {
     state: Some(state),
     rpc: Some(rpc::register),
     hooks: Hooks {
+        startup: Some(startup),
         data_in: Some(data_in),
         data_out: Some(data_out),
         ..Hooks::NONE

@@ -176,12 +176,31 @@ fn data_out(shared: &Shared, locals: &[Local], out: &mut Outbox, first: usize, _
     }
 }
 
+/// Kamailio runs `event_route[topoh:msg-outgoing]` and `[topoh:msg-sending]` for each message
+/// sent; sipvm does not, so a file that has one is refused rather than run differently.
+fn startup(shared: &Shared, snap: &sipvm_cfg::Snapshot) -> Result<(), String> {
+    if shared.state::<State>().topoh.is_none() {
+        return Ok(());
+    }
+    for name in ["topoh:msg-outgoing", "topoh:msg-sending"] {
+        if snap
+            .program
+            .route(sipvm_vm::RouteKind::Event, name)
+            .is_some()
+        {
+            return Err(format!("event_route[{name}] is not implemented by sipvm"));
+        }
+    }
+    Ok(())
+}
+
 /// The topoh module: topology hiding on raw messages in and out.
 pub static MODULE: Module = Module {
     params: PARAMS,
     check: Some(check),
     state: Some(state),
     hooks: Hooks {
+        startup: Some(startup),
         data_in: Some(data_in),
         data_out: Some(data_out),
         ..Hooks::NONE
