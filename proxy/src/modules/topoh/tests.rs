@@ -242,3 +242,56 @@ fn local_reply_matches_kamailio() {
     let s = t.sent(&with_cookie, &is_self).unwrap();
     assert_eq!(show(&s), show(&want));
 }
+
+#[test]
+fn uri_prefix_checks_decode_only_what_carries_the_prefix() {
+    let mut t = topoh();
+    t.uri_prefix_checks = true;
+    // The callee's BYE: masked Request-URI and second Route carry the prefix: decoded.
+    let r = t.received(&golden("05-uas-bye"), &is_self).unwrap();
+    assert!(show(&r).starts_with("BYE sip:alice@127.0.0.1:27012;transport=udp SIP/2.0\n"));
+    assert!(show(&r).contains("Route: <sip:127.0.0.1:27012;lr;ftag=up>\n"));
+    // A Request-URI with the parameter but another host is left alone with the checks on,
+    // decoded without them (Kamailio looks only at the parameter then).
+    let line = show(&golden("05-uas-bye"))
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let other = show(&golden("05-uas-bye"))
+        .replacen(&line, &line.replace("127.0.0.8", "192.0.2.9"), 1)
+        .replace('\n', "\r\n");
+    let other = Bytes::from(other);
+    let r = t.received(&other, &is_self).unwrap();
+    assert!(
+        show(&r).starts_with("BYE sip:192.0.2.9;line=sr-"),
+        "{}",
+        show(&r)
+    );
+    t.uri_prefix_checks = false;
+    let r = t.received(&other, &is_self).unwrap();
+    assert!(show(&r).starts_with("BYE sip:alice@127.0.0.1:27012;transport=udp SIP/2.0\n"));
+}
+
+#[test]
+fn another_key_gives_other_bytes_and_cannot_decode_ours() {
+    let ours = topoh();
+    let theirs = Topoh::new(
+        "another-key",
+        "127.0.0.8",
+        "line",
+        "sr-",
+        "branch",
+        "z9hG4bKsr-",
+        "!!:",
+        true,
+        false,
+    )
+    .unwrap();
+    let plain = b"golden-call-1@127.0.0.1";
+    let a = ours.mask.encode(plain, b"!!:");
+    assert_ne!(a, theirs.mask.encode(plain, b"!!:"));
+    assert_ne!(theirs.mask.decode(&a, 3).as_deref(), Some(&plain[..]));
+    assert!(Topoh::new("", "127.0.0.8", "l", "p", "b", "v", "c", false, false).is_err());
+    assert!(Topoh::new("k", "", "l", "p", "b", "v", "c", false, false).is_err());
+}
