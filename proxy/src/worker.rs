@@ -68,7 +68,43 @@ fn reply_to(out: &mut Outbox, via: &Local, src: SocketAddr, data: Bytes) {
 }
 
 impl Handler for Worker {
-    fn on_message(&mut self, data: Bytes, src: SocketAddr, via: &Local, out: &mut Outbox) {
+    fn on_message(&mut self, mut data: Bytes, src: SocketAddr, via: &Local, out: &mut Outbox) {
+        let first = out.len();
+        // Reverse list order: the module that touches the wire last on the way out (a tracer
+        // after topology hiding) sees the bytes first on the way in.
+        for f in self.shared.hooks.data_in.iter().rev() {
+            f(&self.shared, &self.locals, &mut data, src, via, out);
+        }
+        self.handle(data, src, via, out);
+        data_out(&self.shared, &self.locals, via, out, first);
+    }
+
+    fn on_tick(&mut self, out: &mut Outbox) {
+        let first = out.len();
+        let shared = &*self.shared;
+        let mut env = Env {
+            shared,
+            locals: &self.locals,
+            out,
+        };
+        for f in shared.hooks.tick.iter() {
+            f(&mut env, &mut self.vm);
+        }
+        if let Some(l) = self.locals.first() {
+            data_out(&self.shared, &self.locals, l, out, first);
+        }
+    }
+}
+
+/// Offers the items queued since `first` to the modules' raw-data hooks, in list order.
+fn data_out(shared: &Shared, locals: &[Local], via: &Local, out: &mut Outbox, first: usize) {
+    for f in shared.hooks.data_out.iter() {
+        f(shared, locals, out, first, via);
+    }
+}
+
+impl Worker {
+    fn handle(&mut self, data: Bytes, src: SocketAddr, via: &Local, out: &mut Outbox) {
         let raw = data.clone();
         let msg = match Msg::parse(data) {
             Ok(m) => m,
@@ -165,18 +201,6 @@ impl Handler for Worker {
                 }
             }
             count_outcome(counters, failed, out, before);
-        }
-    }
-
-    fn on_tick(&mut self, out: &mut Outbox) {
-        let shared = &*self.shared;
-        let mut env = Env {
-            shared,
-            locals: &self.locals,
-            out,
-        };
-        for f in shared.hooks.tick.iter() {
-            f(&mut env, &mut self.vm);
         }
     }
 }

@@ -6,6 +6,7 @@
 use super::{Ctx, Shared};
 use crate::sip::{Edits, Msg};
 use crate::transport::{Local, Outbox};
+use bytes::Bytes;
 use sipvm_lang::registry::ModuleDecl;
 use sipvm_vm::{ArgValue, HostError, Program, PvKey, Value, Vm};
 use std::any::Any;
@@ -74,6 +75,13 @@ pub type ReplyInFn = fn(&Shared, &Msg) -> bool;
 pub type RequestDoneFn = fn(&mut Ctx<'_>, &mut Vm, &Program);
 pub type TickFn = fn(&mut Env<'_>, &mut Vm);
 pub type SendFn = fn(&Ctx<'_>, &Local, &mut Edits);
+/// The raw bytes of a message as received on `local` from `src`, before parsing; may rewrite
+/// them, and queue datagrams of its own (Kamailio's `SREV_NET_DATA_IN`).
+pub type DataInFn = fn(&Shared, &[Local], &mut Bytes, SocketAddr, &Local, &mut Outbox);
+/// The datagrams and stream writes queued from index `first` on, after everything else built
+/// them; may rewrite their data and queue more (Kamailio's `SREV_NET_DATA_OUT`). `via` is the
+/// socket the current message came on (where an item without `via_socket` leaves by).
+pub type DataOutFn = fn(&Shared, &[Local], &mut Outbox, usize, &Local);
 
 /// Where a module takes part outside its natives. Each is optional.
 #[derive(Clone, Copy, Default)]
@@ -95,6 +103,10 @@ pub struct Hooks {
     pub send: Option<SendFn>,
     /// The server is stopping (flush what must reach disk).
     pub shutdown: Option<fn(&Shared)>,
+    /// Raw bytes in, before parsing (topology hiding decodes, tracing mirrors).
+    pub data_in: Option<DataInFn>,
+    /// Raw bytes out, last of all (topology hiding encodes, tracing mirrors).
+    pub data_out: Option<DataOutFn>,
 }
 
 impl Hooks {
@@ -107,6 +119,8 @@ impl Hooks {
         tick: None,
         send: None,
         shutdown: None,
+        data_in: None,
+        data_out: None,
     };
 }
 
@@ -122,6 +136,8 @@ pub struct HookLists {
     pub tick: Vec<TickFn>,
     pub send: Vec<SendFn>,
     pub shutdown: Vec<fn(&Shared)>,
+    pub data_in: Vec<DataInFn>,
+    pub data_out: Vec<DataOutFn>,
 }
 
 impl HookLists {
@@ -137,6 +153,8 @@ impl HookLists {
             l.tick.extend(h.tick);
             l.send.extend(h.send);
             l.shutdown.extend(h.shutdown);
+            l.data_in.extend(h.data_in);
+            l.data_out.extend(h.data_out);
         }
         l
     }

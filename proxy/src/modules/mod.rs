@@ -27,11 +27,13 @@ pub mod pv;
 pub mod registrar;
 pub mod rr;
 pub mod sanity;
+pub mod siptrace;
 pub mod siputils;
 pub mod sl;
 pub mod textops;
 pub mod tm;
 pub mod tmx;
+pub mod topoh;
 pub mod usrloc;
 pub mod xlog;
 
@@ -65,6 +67,8 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &topoh::MODULE,
+    &siptrace::MODULE,
     &jsonrpcs::MODULE,
 ];
 

@@ -33,6 +33,9 @@ pub struct Outgoing {
     /// [`Outbox::reply`] does not (a reply goes on the connection the request came on, or
     /// is dropped when that connection has closed).
     pub connect: bool,
+    /// A copy sent beside SIP processing (a trace duplicate): the modules' raw-data hooks
+    /// leave it alone, as Kamailio sends such copies without its `NET_DATA_OUT` event.
+    pub aside: bool,
 }
 
 /// A queue of datagrams and stream writes, filled by a [`super::Handler`] and flushed by its
@@ -57,6 +60,25 @@ impl Outbox {
             data,
             via_socket,
             connect: true,
+            aside: false,
+        });
+    }
+
+    /// Queues a copy beside SIP processing (see [`Outgoing::aside`]).
+    pub fn send_aside(
+        &mut self,
+        dst: SocketAddr,
+        proto: Proto,
+        data: Bytes,
+        via_socket: Option<usize>,
+    ) {
+        self.items.push(Outgoing {
+            dst,
+            proto,
+            data,
+            via_socket,
+            connect: true,
+            aside: true,
         });
     }
 
@@ -69,6 +91,7 @@ impl Outbox {
             data,
             via_socket: Some(via.index),
             connect: false,
+            aside: false,
         });
     }
 
@@ -87,6 +110,11 @@ impl Outbox {
 
     pub fn items(&self) -> &[Outgoing] {
         &self.items
+    }
+
+    /// The queued items, to rewrite in place (modules' raw-data hooks).
+    pub fn items_mut(&mut self) -> &mut [Outgoing] {
+        &mut self.items
     }
 
     pub fn clear(&mut self) {
