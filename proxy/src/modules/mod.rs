@@ -21,10 +21,12 @@ pub mod corex;
 pub mod dispatcher;
 pub mod htable;
 pub mod maxfwd;
+pub mod mqueue;
 pub mod pike;
 pub mod pv;
 pub mod registrar;
 pub mod rr;
+pub mod rtimer;
 pub mod sanity;
 pub mod siputils;
 pub mod sl;
@@ -64,6 +66,8 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &mqueue::MODULE,
+    &rtimer::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then
