@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use sipvm_lang::registry::Registry;
 
+pub mod avpops;
 pub mod cfgutils;
 pub mod core;
 pub mod corex;
@@ -68,6 +69,7 @@ pub static LIST: &[&Module] = &[
     &pike::MODULE,
     &mqueue::MODULE,
     &rtimer::MODULE,
+    &avpops::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then
