@@ -42,9 +42,10 @@ pub fn faked_msg() -> Msg {
     Msg::parse(bytes::Bytes::from_static(FAKED_MSG.as_bytes())).expect("faked request parses")
 }
 
-/// Where the faked request comes from.
+/// Where the faked request comes from: Kamailio 5.6.3 stores 127.0.0.1 in host byte order,
+/// so on the machines it runs on `$si` reads `1.0.0.127`; sipvm shows the same.
 pub fn faked_src() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 5060))
+    SocketAddr::from(([1, 0, 0, 127], 5060))
 }
 
 /// rtimer's shared state: the timers and the live configuration, whose current program a
