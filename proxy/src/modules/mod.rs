@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use sipvm_lang::registry::Registry;
 
+pub mod r#async;
 pub mod avpops;
 pub mod cfgutils;
 pub mod core;
@@ -70,6 +71,7 @@ pub static LIST: &[&Module] = &[
     &mqueue::MODULE,
     &rtimer::MODULE,
     &avpops::MODULE,
+    &r#async::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then
