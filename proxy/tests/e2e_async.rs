@@ -21,7 +21,7 @@ fn cases(log: &str) -> Vec<String> {
     let mut v: Vec<String> = log
         .lines()
         .filter_map(|l| {
-            let i = l.find(|c| c == 'A' || c == 'R')?;
+            let i = l.find("xlog: ")? + 6;
             let rest = &l[i..];
             let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
             (digits == 2 && rest[3..].starts_with(' ')).then(|| rest.to_string())
@@ -37,7 +37,10 @@ fn suspended_requests_are_answered_by_the_later_route_as_kamailio_does() {
     let cfg = std::fs::read_to_string(data("async.cfg"))
         .unwrap()
         .replace("@PORT@", "5060")
-        .replace("@EXTRA@", &format!("rpc_listen=\"127.0.0.1:{}\"", free_port()));
+        .replace(
+            "@EXTRA@",
+            &format!("rpc_listen=\"127.0.0.1:{}\"", free_port()),
+        );
     let server = Sipvm::start(&cfg, &[]);
     let peer = Peer::new();
     let mut got = Vec::new();
@@ -70,7 +73,10 @@ fn suspended_requests_are_answered_by_the_later_route_as_kamailio_does() {
         }
     }
     // The resumed routes logged before they replied; give the log writer a moment.
-    let want_cases = expected.lines().filter(|l| !l.contains(": SIP/2.0")).count();
+    let want_cases = expected
+        .lines()
+        .filter(|l| !l.contains(": SIP/2.0"))
+        .count();
     let mut log = server.log_text();
     for _ in 0..50 {
         if cases(&log).len() >= want_cases {

@@ -54,7 +54,7 @@ fn rpc(url: &str, cmd: &str) -> String {
 fn cases(log: &str) -> Vec<String> {
     log.lines()
         .filter_map(|l| {
-            let i = l.find(|c| c == 'C' || c == 'M')?;
+            let i = l.find("xlog: ")? + 6;
             let rest = &l[i..];
             let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
             (digits == 2 && rest[3..].starts_with(' ')).then(|| rest.to_string())
@@ -91,8 +91,15 @@ fn avpops_mqueue_and_rtimer_answer_as_kamailio() {
     }
     // The timer (interval 1 s, mode 2) runs its route twice a second: wait until both
     // workers' lines are there (never asserting when).
-    let timer: Vec<&str> = expected.lines().filter(|l| l.starts_with("TIMER")).collect();
-    assert_eq!(timer.len(), 2, "the recording has one line per timer worker");
+    let timer: Vec<&str> = expected
+        .lines()
+        .filter(|l| l.starts_with("TIMER"))
+        .collect();
+    assert_eq!(
+        timer.len(),
+        2,
+        "the recording has one line per timer worker"
+    );
     let mut log = String::new();
     while started.elapsed() < Duration::from_secs(20) {
         log = server.log_text();
@@ -102,10 +109,18 @@ fn avpops_mqueue_and_rtimer_answer_as_kamailio() {
         std::thread::sleep(Duration::from_millis(100));
     }
     got.extend(cases(&log));
-    let want: Vec<&str> = expected.lines().filter(|l| !l.starts_with("TIMER")).collect();
+    let want: Vec<&str> = expected
+        .lines()
+        .filter(|l| !l.starts_with("TIMER"))
+        .collect();
     let got_ref: Vec<&str> = got.iter().map(String::as_str).collect();
     for (i, (w, g)) in want.iter().zip(&got_ref).enumerate() {
-        assert_eq!(w, g, "line {i} differs\nsipvm:\n{}\nlog:\n{log}", got.join("\n"));
+        assert_eq!(
+            w,
+            g,
+            "line {i} differs\nsipvm:\n{}\nlog:\n{log}",
+            got.join("\n")
+        );
     }
     assert_eq!(want.len(), got_ref.len(), "sipvm:\n{}", got.join("\n"));
     for t in timer {

@@ -27,7 +27,12 @@ fn str_v(s: &str) -> Value {
 
 /// The values of `name`, newest first.
 fn vals(c: &sipvm_proxy::host::Ctx<'_>, name: &str) -> Vec<Value> {
-    c.avps.iter().rev().filter(|(n, _)| &**n == name).map(|(_, v)| v.clone()).collect()
+    c.avps
+        .iter()
+        .rev()
+        .filter(|(n, _)| &**n == name)
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 #[test]
@@ -53,14 +58,38 @@ fn copy_keeps_or_reverses_the_order_and_deletes() {
     for v in ["1", "2", "3"] {
         set(&mut c, "src", str_v(v));
     }
-    assert_eq!(call(&mut c, "avpops", "avp_copy", &[s("$avp(src)"), s("$avp(dst)/gd")]), 1);
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_copy",
+            &[s("$avp(src)"), s("$avp(dst)/gd")]
+        ),
+        1
+    );
     assert!(vals(&c, "src").is_empty(), "d removed the copied values");
     // Copied newest first, each becoming the newest: the order is reversed.
     assert_eq!(vals(&c, "dst"), vec![str_v("1"), str_v("2"), str_v("3")]);
-    assert_eq!(call(&mut c, "avpops", "avp_copy", &[s("$avp(dst)"), s("$avp(n)/n")]), 1);
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_copy",
+            &[s("$avp(dst)"), s("$avp(n)/n")]
+        ),
+        1
+    );
     assert_eq!(vals(&c, "n"), vec![Value::Int(1)]);
     set(&mut c, "bad", str_v("x1"));
-    assert_eq!(call(&mut c, "avpops", "avp_copy", &[s("$avp(bad)"), s("$avp(n)/n")]), -1);
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_copy",
+            &[s("$avp(bad)"), s("$avp(n)/n")]
+        ),
+        -1
+    );
 }
 
 #[test]
@@ -69,15 +98,35 @@ fn pushto_branches_and_destination() {
     let mut c = e.ctx();
     set(&mut c, "b", str_v("sip:b1@example.net"));
     set(&mut c, "b", str_v("sip:b2@example.net"));
-    assert_eq!(call(&mut c, "avpops", "avp_pushto", &[s("$br"), s("$avp(b)/g")]), 1);
+    assert_eq!(
+        call(&mut c, "avpops", "avp_pushto", &[s("$br"), s("$avp(b)/g")]),
+        1
+    );
     assert_eq!(c.branches, vec!["sip:b2@example.net", "sip:b1@example.net"]);
     set(&mut c, "i", Value::Int(5));
-    assert_eq!(call(&mut c, "avpops", "avp_pushto", &[s("$br"), s("$avp(i)")]), -1);
-    assert_eq!(call(&mut c, "avpops", "avp_pushto", &[s("$ru/username"), s("$avp(i)")]), 1);
+    assert_eq!(
+        call(&mut c, "avpops", "avp_pushto", &[s("$br"), s("$avp(i)")]),
+        -1
+    );
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_pushto",
+            &[s("$ru/username"), s("$avp(i)")]
+        ),
+        1
+    );
     assert_eq!(c.ruri_str(), "sip:5@example.com");
-    assert_eq!(call(&mut c, "avpops", "avp_pushto", &[s("$ru/domain"), s("$fd")]), 1);
+    assert_eq!(
+        call(&mut c, "avpops", "avp_pushto", &[s("$ru/domain"), s("$fd")]),
+        1
+    );
     assert_eq!(c.ruri_str(), "sip:5@example.com");
-    assert_eq!(call(&mut c, "avpops", "avp_pushto", &[s("$du"), s("$fu")]), 1);
+    assert_eq!(
+        call(&mut c, "avpops", "avp_pushto", &[s("$du"), s("$fu")]),
+        1
+    );
     assert_eq!(c.dst_uri.as_deref(), Some("sip:alice@example.com"));
 }
 
@@ -86,11 +135,43 @@ fn check_with_header_and_regex_values() {
     let mut e = Env::new(OPTIONS);
     let mut c = e.ctx();
     set(&mut c, "who", str_v("sip:alice@example.com"));
-    assert_eq!(call(&mut c, "avpops", "avp_check", &[s("$avp(who)"), s("eq/$fu")]), 1);
-    assert_eq!(call(&mut c, "avpops", "avp_check", &[s("$avp(who)"), s("re/@EXAMPLE\\.com$")]), 1);
-    assert_eq!(call(&mut c, "avpops", "avp_check", &[s("$hdr(Call-ID)"), s("fm/avpops*")]), 1);
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_check",
+            &[s("$avp(who)"), s("eq/$fu")]
+        ),
+        1
+    );
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_check",
+            &[s("$avp(who)"), s("re/@EXAMPLE\\.com$")]
+        ),
+        1
+    );
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_check",
+            &[s("$hdr(Call-ID)"), s("fm/avpops*")]
+        ),
+        1
+    );
     set(&mut c, "pat", str_v("^sip:bob"));
-    assert_eq!(call(&mut c, "avpops", "avp_check", &[s("$avp(who)"), s("re/$avp(pat)")]), -1);
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_check",
+            &[s("$avp(who)"), s("re/$avp(pat)")]
+        ),
+        -1
+    );
 }
 
 #[test]
@@ -99,10 +180,30 @@ fn op_keeps_32_bits_and_skips_strings() {
     let mut c = e.ctx();
     set(&mut c, "n", Value::Int(i64::from(i32::MAX)));
     set(&mut c, "n", str_v("text"));
-    assert_eq!(call(&mut c, "avpops", "avp_op", &[s("$avp(n)/$avp(r)"), s("add/i:1")]), 1);
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_op",
+            &[s("$avp(n)/$avp(r)"), s("add/i:1")]
+        ),
+        1
+    );
     assert_eq!(vals(&c, "r"), vec![Value::Int(i64::from(i32::MIN))]);
-    assert_eq!(call(&mut c, "avpops", "avp_op", &[s("$avp(n)"), s("xor/i:0xff/d")]), 1);
-    assert_eq!(vals(&c, "n").len(), 2, "the integer was replaced, the string kept");
+    assert_eq!(
+        call(
+            &mut c,
+            "avpops",
+            "avp_op",
+            &[s("$avp(n)"), s("xor/i:0xff/d")]
+        ),
+        1
+    );
+    assert_eq!(
+        vals(&c, "n").len(),
+        2,
+        "the integer was replaced, the string kept"
+    );
 }
 
 #[test]
@@ -110,13 +211,21 @@ fn subst_to_another_avp_and_is_avp_set_flags() {
     let mut e = Env::new(OPTIONS);
     let mut c = e.ctx();
     set(&mut c, "u", str_v("sip:bob@old.example"));
-    let r = call(&mut c, "avpops", "avp_subst", &[s("$avp(u)/$avp(v)"), s("/@(.*)$/@$rd/")]);
+    let r = call(
+        &mut c,
+        "avpops",
+        "avp_subst",
+        &[s("$avp(u)/$avp(v)"), s("/@(.*)$/@$rd/")],
+    );
     assert_eq!(r, 1);
     assert_eq!(vals(&c, "v"), vec![str_v("sip:bob@example.com")]);
     assert_eq!(vals(&c, "u").len(), 1, "kept: a destination and no d");
     assert_eq!(call(&mut c, "avpops", "is_avp_set", &[s("$avp(v)/s")]), 1);
     assert_eq!(call(&mut c, "avpops", "is_avp_set", &[s("$avp(v)/n")]), -1);
-    assert_eq!(call(&mut c, "avpops", "is_avp_set", &[s("$(avp(u)[1])")]), -1);
+    assert_eq!(
+        call(&mut c, "avpops", "is_avp_set", &[s("$(avp(u)[1])")]),
+        -1
+    );
 }
 
 #[test]
@@ -143,6 +252,11 @@ fn parameters_kamailio_refuses_are_host_errors() {
         assert!(err.starts_with(f), "{f}: {err}");
     }
     // $var is the VM's: a native cannot read it.
-    let err = call_err(&mut c, "avpops", "avp_check", &[s("$avp(a)"), s("eq/$var(x)")]);
+    let err = call_err(
+        &mut c,
+        "avpops",
+        "avp_check",
+        &[s("$avp(a)"), s("eq/$var(x)")],
+    );
     assert!(err.contains("$var"), "{err}");
 }

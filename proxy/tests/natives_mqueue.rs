@@ -45,7 +45,11 @@ fn add_fetch_size_and_the_fetched_item() {
     assert_eq!(call(&mut c, "mqueue", "mq_size", &[s("q")]), 3);
     assert_eq!(pv(&mut c, "mq_size", "q"), Value::Int(3));
     assert_eq!(call(&mut c, "mqueue", "mq_fetch", &[s("q")]), 1);
-    assert_eq!(pv(&mut c, "mqk", "q"), str_v("b"), "a was dropped at the size");
+    assert_eq!(
+        pv(&mut c, "mqk", "q"),
+        str_v("b"),
+        "a was dropped at the size"
+    );
     assert_eq!(pv(&mut c, "mqv", "q"), str_v("v"));
     assert_eq!(call(&mut c, "mqueue", "mq_pv_free", &[s("q")]), 1);
     assert_eq!(pv(&mut c, "mqk", "q"), Value::Null);
@@ -67,7 +71,11 @@ fn the_fetched_item_is_per_worker() {
         sc.spawn(|| {
             let mut e2 = Env::with_params(OPTIONS, &[("mqueue", "mqueue_name", str_v("w"))]);
             let mut c2 = e2.ctx();
-            assert_eq!(pv(&mut c2, "mqk", "w"), Value::Null, "another worker fetched nothing");
+            assert_eq!(
+                pv(&mut c2, "mqk", "w"),
+                Value::Null,
+                "another worker fetched nothing"
+            );
         });
     });
     let mut c = e.ctx();
@@ -79,9 +87,17 @@ fn an_unsized_queue_is_bounded() {
     let mut e = Env::with_params(OPTIONS, &[("mqueue", "mqueue", str_v("name=big"))]);
     let mut c = e.ctx();
     for i in 0..MAX_ITEMS + 3 {
-        call(&mut c, "mqueue", "mq_add", &[s("big"), s(&i.to_string()), s("")]);
+        call(
+            &mut c,
+            "mqueue",
+            "mq_add",
+            &[s("big"), s(&i.to_string()), s("")],
+        );
     }
-    assert_eq!(call(&mut c, "mqueue", "mq_size", &[s("big")]), MAX_ITEMS as i64);
+    assert_eq!(
+        call(&mut c, "mqueue", "mq_size", &[s("big")]),
+        MAX_ITEMS as i64
+    );
 }
 
 #[test]
@@ -93,9 +109,15 @@ fn a_newer_snapshot_adds_queues() {
     ]);
     newer.generation = 2;
     let mut c = e.ctx();
-    assert_eq!(call(&mut c, "mqueue", "mq_add", &[s("q2"), s("k"), s("v")]), -1);
+    assert_eq!(
+        call(&mut c, "mqueue", "mq_add", &[s("q2"), s("k"), s("v")]),
+        -1
+    );
     c.snap = &newer;
-    assert_eq!(call(&mut c, "mqueue", "mq_add", &[s("q2"), s("k"), s("v")]), 1);
+    assert_eq!(
+        call(&mut c, "mqueue", "mq_add", &[s("q2"), s("k"), s("v")]),
+        1
+    );
 }
 
 #[test]
@@ -104,11 +126,17 @@ fn definitions_sipvm_refuses() {
         vec![("mqueue", "mqueue", str_v("name=a;dbmode=1"))],
         vec![("mqueue", "mqueue", str_v("size=3"))],
         vec![("mqueue", "mqueue", str_v("name=a;colour=1"))],
-        vec![("mqueue", "mqueue", str_v("name=a")), ("mqueue", "mqueue_name", str_v("a"))],
+        vec![
+            ("mqueue", "mqueue", str_v("name=a")),
+            ("mqueue", "mqueue_name", str_v("a")),
+        ],
         vec![("mqueue", "mqueue", str_v("name=a;addmode=3"))],
     ] {
         let snap = snapshot(&bad);
         assert!(sipvm_proxy::modules::shared(&snap).is_err(), "{bad:?}");
-        assert!(sipvm_proxy::modules::check(&snap.modparams).is_err(), "{bad:?}");
+        assert!(
+            sipvm_proxy::modules::check(&snap.modparams).is_err(),
+            "{bad:?}"
+        );
     }
 }

@@ -200,10 +200,22 @@ fn async_task_group_route(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
 }
 
 static IMPLS: &[Impl] = &[
-    Impl { name: "async_route", f: async_route },
-    Impl { name: "async_ms_route", f: async_ms_route },
-    Impl { name: "async_task_route", f: async_task_route },
-    Impl { name: "async_task_group_route", f: async_task_group_route },
+    Impl {
+        name: "async_route",
+        f: async_route,
+    },
+    Impl {
+        name: "async_ms_route",
+        f: async_ms_route,
+    },
+    Impl {
+        name: "async_task_route",
+        f: async_task_route,
+    },
+    Impl {
+        name: "async_task_group_route",
+        f: async_task_group_route,
+    },
 ];
 
 fn state(snap: &sipvm_cfg::Snapshot) -> Result<Arc<dyn std::any::Any + Send + Sync>, String> {
@@ -215,7 +227,11 @@ fn check(m: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
         m.iter()
             .rev()
             .find(|s| s.module == "async" && s.param == p)
-            .map(|s| s.value.try_int().ok_or_else(|| format!("{p}: not an integer")))
+            .map(|s| {
+                s.value
+                    .try_int()
+                    .ok_or_else(|| format!("{p}: not an integer"))
+            })
             .transpose()
     };
     for p in ["workers", "ms_timer", "return"] {

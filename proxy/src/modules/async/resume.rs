@@ -153,7 +153,11 @@ impl Async {
 
     /// How many requests are suspended.
     pub fn len(&self) -> usize {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner).0.len()
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {

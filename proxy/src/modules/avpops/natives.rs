@@ -57,7 +57,10 @@ fn avp_delete(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
     } else {
         let mut cs = what.chars();
         let kind = cs.next().ok_or_else(|| {
-            cfg_err(f, "bad param - expected : $avp(name), *, s or i value".into())
+            cfg_err(
+                f,
+                "bad param - expected : $avp(name), *, s or i value".into(),
+            )
         })?;
         // The script flags after the letter are read but, as in Kamailio, not used.
         let rest: String = cs.collect();
@@ -69,7 +72,12 @@ fn avp_delete(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
             's' | 'S' => |int| !int,
             'i' | 'I' => |int| int,
             '*' | 'a' | 'A' => |_| true,
-            _ => return Err(cfg_err(f, "bad param - expected : *, s or i AVP flag".into())),
+            _ => {
+                return Err(cfg_err(
+                    f,
+                    "bad param - expected : *, s or i AVP flag".into(),
+                ))
+            }
         };
         ctx.avps
             .iter()
@@ -148,7 +156,9 @@ fn avp_pushto(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
         ("$ru", Some("domain")) => Dest::RuriHost,
         ("$du", None) => Dest::DstUri,
         ("$br", None) => Dest::Branch,
-        ("$ru" | "$du" | "$br", Some(fl)) => return Err(cfg_err(f, format!("unknown flag \"{fl}\""))),
+        ("$ru" | "$du" | "$br", Some(fl)) => {
+            return Err(cfg_err(f, format!("unknown flag \"{fl}\"")))
+        }
         _ => {
             return Err(cfg_err(
                 f,
@@ -160,7 +170,9 @@ fn avp_pushto(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
     let (src, rest) = spec::operand(&stext).map_err(|e| cfg_err(f, e))?;
     let mut all = false;
     if !rest.is_empty() {
-        let fl = rest.strip_prefix('/').ok_or_else(|| cfg_err(f, format!("bad param 2 \"{stext}\"")))?;
+        let fl = rest
+            .strip_prefix('/')
+            .ok_or_else(|| cfg_err(f, format!("bad param 2 \"{stext}\"")))?;
         for c in fl.chars() {
             match c {
                 'g' | 'G' => all = true,
@@ -170,7 +182,10 @@ fn avp_pushto(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
     }
     let vals: Vec<Value> = match &src {
         Operand::Avp { name, .. } => {
-            let v: Vec<Value> = spec::values(ctx, name).into_iter().map(|(_, v)| v).collect();
+            let v: Vec<Value> = spec::values(ctx, name)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect();
             if v.is_empty() {
                 return Ok(-1);
             }
@@ -221,7 +236,10 @@ fn op_values(ctx: &mut Ctx<'_>, f: &str, v: &OpValue) -> Result<Option<Vec<Value
     Ok(match v {
         OpValue::Fixed(x) => Some(vec![x.clone()]),
         OpValue::Pv(Operand::Avp { name, .. }) => {
-            let vals: Vec<Value> = spec::values(ctx, name).into_iter().map(|(_, v)| v).collect();
+            let vals: Vec<Value> = spec::values(ctx, name)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect();
             (!vals.is_empty()).then_some(vals)
         }
         OpValue::Pv(op) => Some(vec![spec::read(ctx, op).map_err(|e| cfg_err(f, e))?]),
@@ -229,7 +247,14 @@ fn op_values(ctx: &mut Ctx<'_>, f: &str, v: &OpValue) -> Result<Option<Vec<Value
 }
 
 /// The string comparisons of avp_check.
-fn check_str(op: &str, a: &str, b: &str, ci: bool, pv_re: bool, re: &mut Option<regex::Regex>) -> bool {
+fn check_str(
+    op: &str,
+    a: &str,
+    b: &str,
+    ci: bool,
+    pv_re: bool,
+    re: &mut Option<regex::Regex>,
+) -> bool {
     let fold = |s: &str| s.to_ascii_lowercase();
     match op {
         "eq" if ci => a.eq_ignore_ascii_case(b),
@@ -290,7 +315,10 @@ fn avp_check(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
         return Err(cfg_err(f, format!("unexpected \"{rest}\" in param 1")));
     }
     let (op, val, flags) = spec::op_value(&arg_str(args, 1)).map_err(|e| cfg_err(f, e))?;
-    if !matches!(op.as_str(), "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "re" | "fm" | "and" | "or" | "xor") {
+    if !matches!(
+        op.as_str(),
+        "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "re" | "fm" | "and" | "or" | "xor"
+    ) {
         return Err(cfg_err(f, format!("unknown operation <{op}>")));
     }
     let (mut all, mut ci) = (false, false);
@@ -302,11 +330,17 @@ fn avp_check(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
         }
     }
     if op == "fm" && matches!(val, OpValue::Fixed(Value::Int(_))) {
-        return Err(cfg_err(f, "fast_match operation requires string value or avp name/alias".into()));
+        return Err(cfg_err(
+            f,
+            "fast_match operation requires string value or avp name/alias".into(),
+        ));
     }
     let lhs: Vec<Value> = match &src {
         Operand::Avp { name, .. } => {
-            let v: Vec<Value> = spec::values(ctx, name).into_iter().map(|(_, v)| v).collect();
+            let v: Vec<Value> = spec::values(ctx, name)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect();
             if v.is_empty() {
                 return Ok(-1);
             }
@@ -355,7 +389,10 @@ fn avp_op(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
         None => src.clone(),
     };
     let (op, val, flags) = spec::op_value(&arg_str(args, 1)).map_err(|e| cfg_err(f, e))?;
-    if !matches!(op.as_str(), "add" | "sub" | "mul" | "div" | "mod" | "and" | "or" | "xor" | "not") {
+    if !matches!(
+        op.as_str(),
+        "add" | "sub" | "mul" | "div" | "mod" | "and" | "or" | "xor" | "not"
+    ) {
         return Err(cfg_err(f, format!("unknown operation <{op}>")));
     }
     if matches!(val, OpValue::Fixed(Value::Str(_))) {
@@ -550,13 +587,40 @@ fn is_avp_set(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
 }
 
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "avp_print", f: avp_print },
-    Impl { name: "avp_delete", f: avp_delete },
-    Impl { name: "avp_copy", f: avp_copy },
-    Impl { name: "avp_pushto", f: avp_pushto },
-    Impl { name: "avp_check", f: avp_check },
-    Impl { name: "avp_op", f: avp_op },
-    Impl { name: "avp_subst", f: avp_subst },
-    Impl { name: "avp_subst_pv", f: avp_subst_pv },
-    Impl { name: "is_avp_set", f: is_avp_set },
+    Impl {
+        name: "avp_print",
+        f: avp_print,
+    },
+    Impl {
+        name: "avp_delete",
+        f: avp_delete,
+    },
+    Impl {
+        name: "avp_copy",
+        f: avp_copy,
+    },
+    Impl {
+        name: "avp_pushto",
+        f: avp_pushto,
+    },
+    Impl {
+        name: "avp_check",
+        f: avp_check,
+    },
+    Impl {
+        name: "avp_op",
+        f: avp_op,
+    },
+    Impl {
+        name: "avp_subst",
+        f: avp_subst,
+    },
+    Impl {
+        name: "avp_subst_pv",
+        f: avp_subst_pv,
+    },
+    Impl {
+        name: "is_avp_set",
+        f: is_avp_set,
+    },
 ];

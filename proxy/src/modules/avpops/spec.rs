@@ -16,7 +16,10 @@ pub enum Operand {
     /// `$avp(name)`, or `$(avp(name)[n])` with an index counted from the newest.
     Avp { name: String, index: Option<i64> },
     /// Any other pseudo-variable: `$rd`, `$hdr(From)`.
-    Pv { class: String, inner: Option<String> },
+    Pv {
+        class: String,
+        inner: Option<String>,
+    },
 }
 
 /// `$class`, `$class(inner)` or `$(class(inner)[i])` at the start of `s`; what follows.
@@ -46,7 +49,9 @@ pub fn operand(s: &str) -> Result<(Operand, &str), String> {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
             .unwrap_or(body.len());
         let end = if body[end..].starts_with('(') {
-            end + 1 + matching(&body[end + 1..], 0).ok_or_else(|| format!("unclosed ( in \"{s}\""))? + 1
+            end + 1
+                + matching(&body[end + 1..], 0).ok_or_else(|| format!("unclosed ( in \"{s}\""))?
+                + 1
         } else {
             end
         };
@@ -209,7 +214,10 @@ pub fn fixed(s: &str) -> Result<Value, String> {
             .map(Value::Int)
             .ok_or_else(|| format!("value \"{n}\" is not an integer"));
     }
-    let t = s.strip_prefix("s:").or_else(|| s.strip_prefix("S:")).unwrap_or(s);
+    let t = s
+        .strip_prefix("s:")
+        .or_else(|| s.strip_prefix("S:"))
+        .unwrap_or(s);
     Ok(Value::Str(Arc::from(t)))
 }
 
@@ -249,7 +257,13 @@ pub fn op_value(s: &str) -> Result<(String, OpValue, String), String> {
 /// fnmatch(3) without flags but case folding: `*`, `?`, `[...]` (with `!`/`^` and ranges),
 /// `\` escaping the next character.
 pub fn fnmatch(pat: &[u8], s: &[u8], fold: bool) -> bool {
-    let eq = |a: u8, b: u8| if fold { a.eq_ignore_ascii_case(&b) } else { a == b };
+    let eq = |a: u8, b: u8| {
+        if fold {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
     let (mut p, mut i) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while i < s.len() {
@@ -298,9 +312,17 @@ fn class(pat: &[u8], p: usize, c: u8, fold: bool) -> Option<usize> {
     let mut first = true;
     while j < pat.len() && (first || pat[j] != b']') {
         first = false;
-        let lo = if fold { pat[j].to_ascii_lowercase() } else { pat[j] };
+        let lo = if fold {
+            pat[j].to_ascii_lowercase()
+        } else {
+            pat[j]
+        };
         if j + 2 < pat.len() && pat[j + 1] == b'-' && pat[j + 2] != b']' {
-            let hi = if fold { pat[j + 2].to_ascii_lowercase() } else { pat[j + 2] };
+            let hi = if fold {
+                pat[j + 2].to_ascii_lowercase()
+            } else {
+                pat[j + 2]
+            };
             hit |= lo <= c && c <= hi;
             j += 3;
         } else {
@@ -322,16 +344,40 @@ mod tests {
     #[test]
     fn operands() {
         let (o, r) = operand("$avp(i:678)/g").unwrap();
-        assert_eq!(o, Operand::Avp { name: "i:678".into(), index: None });
+        assert_eq!(
+            o,
+            Operand::Avp {
+                name: "i:678".into(),
+                index: None
+            }
+        );
         assert_eq!(r, "/g");
         let (o, r) = operand("$(avp(x)[2])").unwrap();
-        assert_eq!(o, Operand::Avp { name: "x".into(), index: Some(2) });
+        assert_eq!(
+            o,
+            Operand::Avp {
+                name: "x".into(),
+                index: Some(2)
+            }
+        );
         assert_eq!(r, "");
         let (o, r) = operand("$hdr(From)/x").unwrap();
-        assert_eq!(o, Operand::Pv { class: "hdr".into(), inner: Some("From".into()) });
+        assert_eq!(
+            o,
+            Operand::Pv {
+                class: "hdr".into(),
+                inner: Some("From".into())
+            }
+        );
         assert_eq!(r, "/x");
         let (o, r) = operand("$rd").unwrap();
-        assert_eq!(o, Operand::Pv { class: "rd".into(), inner: None });
+        assert_eq!(
+            o,
+            Operand::Pv {
+                class: "rd".into(),
+                inner: None
+            }
+        );
         assert_eq!(r, "");
         assert!(operand("avp(x)").is_err());
         assert!(operand("$avp(x").is_err());

@@ -112,7 +112,12 @@ pub fn cached(expr: &str) -> Result<Arc<Subst>, String> {
     thread_local! {
         static CACHE: RefCell<Vec<(String, Arc<Subst>)>> = const { RefCell::new(Vec::new()) };
     }
-    if let Some(s) = CACHE.with(|c| c.borrow().iter().find(|(e, _)| e == expr).map(|(_, s)| s.clone())) {
+    if let Some(s) = CACHE.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(e, _)| e == expr)
+            .map(|(_, s)| s.clone())
+    }) {
         return Ok(s);
     }
     let s = Arc::new(parse(expr)?);

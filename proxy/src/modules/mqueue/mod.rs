@@ -62,7 +62,12 @@ fn set_fetched(name: &str, item: Option<(String, String)>) {
 }
 
 fn fetched<R>(name: &str, g: impl FnOnce(&(String, String)) -> R) -> Option<R> {
-    FETCHED.with(|f| f.borrow().iter().find(|(n, _)| n == name).map(|(_, it)| g(it)))
+    FETCHED.with(|f| {
+        f.borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, it)| g(it))
+    })
 }
 
 /// The queue `name`, with the definitions of the message's snapshot applied.
@@ -119,10 +124,22 @@ fn mq_pv_free(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> 
 }
 
 static IMPLS: &[Impl] = &[
-    Impl { name: "mq_add", f: mq_add },
-    Impl { name: "mq_fetch", f: mq_fetch },
-    Impl { name: "mq_size", f: mq_size },
-    Impl { name: "mq_pv_free", f: mq_pv_free },
+    Impl {
+        name: "mq_add",
+        f: mq_add,
+    },
+    Impl {
+        name: "mq_fetch",
+        f: mq_fetch,
+    },
+    Impl {
+        name: "mq_size",
+        f: mq_size,
+    },
+    Impl {
+        name: "mq_pv_free",
+        f: mq_pv_free,
+    },
 ];
 
 /// `$mqk(q)`/`$mqv(q)`: the fetched item's key or value, `$null` when there is none or it is
@@ -159,9 +176,21 @@ fn mq_size_pv(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> Result<Value, HostError> {
 }
 
 static PVS: &[PvImpl] = &[
-    PvImpl { name: "mqk", get: mqk, set: None },
-    PvImpl { name: "mqv", get: mqv, set: None },
-    PvImpl { name: "mq_size", get: mq_size_pv, set: None },
+    PvImpl {
+        name: "mqk",
+        get: mqk,
+        set: None,
+    },
+    PvImpl {
+        name: "mqv",
+        get: mqv,
+        set: None,
+    },
+    PvImpl {
+        name: "mq_size",
+        get: mq_size_pv,
+        set: None,
+    },
 ];
 
 fn check(m: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
@@ -169,7 +198,10 @@ fn check(m: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
 }
 
 fn state(snap: &sipvm_cfg::Snapshot) -> Result<Arc<dyn std::any::Any + Send + Sync>, String> {
-    Ok(Arc::new(Queues::new(queue::defs(&snap.modparams)?, snap.generation)))
+    Ok(Arc::new(Queues::new(
+        queue::defs(&snap.modparams)?,
+        snap.generation,
+    )))
 }
 
 /// The mqueue module.

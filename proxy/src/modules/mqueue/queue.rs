@@ -130,11 +130,19 @@ impl Queues {
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Queue>> {
-        self.list.read().unwrap_or_else(PoisonError::into_inner).iter().find(|q| q.def.name == name).cloned()
+        self.list
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|q| q.def.name == name)
+            .cloned()
     }
 
     pub fn all(&self) -> Vec<Arc<Queue>> {
-        self.list.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.list
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -270,7 +278,10 @@ mod tests {
     #[test]
     fn definitions() {
         let d = parse_def("name=q1;size=5;addmode=2;").unwrap();
-        assert_eq!((d.name.as_str(), d.size, d.addmode), ("q1", 5, AddMode::KeepNewest));
+        assert_eq!(
+            (d.name.as_str(), d.size, d.addmode),
+            ("q1", 5, AddMode::KeepNewest)
+        );
         assert_eq!(parse_def("NAME=x").unwrap().name, "x");
         assert!(parse_def("name=x;colour=red").is_err());
         assert!(parse_def("name=x;dbmode=1").is_err());

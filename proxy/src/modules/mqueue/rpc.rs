@@ -56,13 +56,7 @@ pub fn fetch(qs: &Queues, p: &Params) -> Result<Value, RpcError> {
 }
 
 pub fn register(reg: &Registry, server: &Server) {
-    if !server
-        .live
-        .current()
-        .modules
-        .iter()
-        .any(|m| m == "mqueue")
-    {
+    if !server.live.current().modules.iter().any(|m| m == "mqueue") {
         return;
     }
     let sh = server.shared.clone();
@@ -74,7 +68,9 @@ pub fn register(reg: &Registry, server: &Server) {
         Ok(get_sizes(sh.state::<Queues>()))
     });
     let sh = server.shared.clone();
-    reg.method("mqueue.fetch", "Fetch an element from the queue.", move |p| {
-        fetch(sh.state::<Queues>(), &p)
-    });
+    reg.method(
+        "mqueue.fetch",
+        "Fetch an element from the queue.",
+        move |p| fetch(sh.state::<Queues>(), &p),
+    );
 }

@@ -33,7 +33,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 /// Kamailio's faked request (`core/fmsg.c`): what timer routes run on, from 127.0.0.1:5060.
-pub const FAKED_MSG: &str = "OPTIONS sip:you@kamailio.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1\r\n\
+pub const FAKED_MSG: &str =
+    "OPTIONS sip:you@kamailio.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1\r\n\
 From: <sip:you@kamailio.org>;tag=123\r\nTo: <sip:you@kamailio.org>\r\nCall-ID: 123\r\n\
 CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
 

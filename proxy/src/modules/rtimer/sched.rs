@@ -38,8 +38,7 @@ fn pairs(spec: &str) -> Vec<(String, String)> {
 }
 
 fn uint(v: &str, what: &str) -> Result<u64, String> {
-    v.parse()
-        .map_err(|_| format!("invalid {what}: {v}"))
+    v.parse().map_err(|_| format!("invalid {what}: {v}"))
 }
 
 /// The timers the `modparam`s define, in file order.
@@ -51,8 +50,8 @@ pub fn defs(m: &[sipvm_lang::compile::ModParamSetting]) -> Result<Vec<Def>, Stri
         match p.param.as_str() {
             "default_interval" => {
                 let n = p.value.to_int();
-                default_interval = u64::try_from(n)
-                    .map_err(|_| format!("invalid default_interval: {n}"))?;
+                default_interval =
+                    u64::try_from(n).map_err(|_| format!("invalid default_interval: {n}"))?;
             }
             "timer" => out.push(timer(&text, default_interval, &out)?),
             "exec" => {
@@ -85,7 +84,8 @@ fn timer(spec: &str, default_interval: u64, known: &[Def]) -> Result<Def, String
             "name" => name = Some(v),
             // The first `mode` counts (Kamailio keeps a non-zero one).
             "mode" => {
-                let n = u32::try_from(uint(&v, "mode")?).map_err(|_| format!("invalid mode: {v}"))?;
+                let n =
+                    u32::try_from(uint(&v, "mode")?).map_err(|_| format!("invalid mode: {v}"))?;
                 if mode.unwrap_or(0) == 0 {
                     mode = Some(n);
                 }
@@ -228,9 +228,15 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(d[0].interval_us, 10_000_000);
-        assert_eq!((d[0].mode, d[0].routes.clone()), (1, vec!["B".into(), "A".into()]));
+        assert_eq!(
+            (d[0].mode, d[0].routes.clone()),
+            (1, vec!["B".into(), "A".into()])
+        );
         assert_eq!((d[1].interval_us, d[1].mode), (100_000, 1));
-        assert_eq!((d[2].interval_us, d[2].mode, d[2].runs()), (7_000_000, 0, 1));
+        assert_eq!(
+            (d[2].interval_us, d[2].mode, d[2].runs()),
+            (7_000_000, 0, 1)
+        );
     }
 
     #[test]
