@@ -49,6 +49,8 @@ fn suspended_requests_are_answered_by_the_later_route_as_kamailio_does() {
         ("OPTIONS", "slow"),
         ("INVITE", "ms"),
         ("OPTIONS", "task"),
+        ("OPTIONS", "tgroup"),
+        ("OPTIONS", "data"),
         ("OPTIONS", "errors"),
         ("OPTIONS", "plain"),
     ] {
@@ -88,4 +90,30 @@ fn suspended_requests_are_answered_by_the_later_route_as_kamailio_does() {
     got.extend(cases(&log));
     let want: Vec<&str> = expected.lines().collect();
     assert_eq!(want, got, "log:\n{log}");
+}
+
+/// Kamailio refuses to start a file calling the task functions without the core's
+/// `async_workers`; so does `sipvm run`, before binding.
+#[test]
+fn task_functions_without_async_workers_refuse_to_start() {
+    let dir = Scratch::new();
+    let file = dir.path().join("t.cfg");
+    let port = free_port();
+    std::fs::write(
+        &file,
+        format!(
+            "listen=udp:127.0.0.1:{port}\nloadmodule \"tm.so\"\nloadmodule \"async.so\"\n\
+             request_route {{ async_task_route(\"R\"); }}\nroute[R] {{ t_reply(\"200\", \"ok\"); }}\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipvm"))
+        .args(["run", "-f"])
+        .arg(&file)
+        .env("SIPVM_LOOPBACK_ONLY", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("set async_workers parameter in core"), "{err}");
 }

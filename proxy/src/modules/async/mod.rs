@@ -2,6 +2,7 @@
 //! transaction and end the script; the named route runs later, on whichever worker's tick
 //! finds it due, with the request, its transaction and the script state it had when it was
 //! suspended (Kamailio's `t_suspend`/`t_continue`). `async_task_route` does the same at once.
+//! `async_task_data` runs a route at once on a faked request with `$async(data)`.
 //! `async_sleep`/`async_ms_sleep` (go on with the next action) would need the VM's state
 //! saved; they are declared, not implemented. See docs/modules/async.md.
 
@@ -38,7 +39,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 mod resume;
 
-pub use resume::{Async, Config, Pending};
+pub use resume::{Async, Config, DataTask, Item, Pending, TaskData};
 
 use crate::host::natives::{arg_int, arg_str};
 use crate::host::{Ctx, Hooks, Impl, Module};
@@ -53,11 +54,12 @@ pub const MAX_MS: i64 = 30_000;
 pub const MAX_MS_QUEUE: usize = 10_000;
 
 /// When the route runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum When {
     Seconds(i64),
     Millis(i64),
-    Now,
+    /// At once; in the named group of async workers when given.
+    Now(Option<String>),
 }
 
 /// Suspends the request's transaction (made when there is none) and queues `route` for
@@ -109,14 +111,8 @@ fn suspend(ctx: &mut Ctx<'_>, f: &str, route: &str, when: When) -> Result<i64, H
             }
             ms as u64
         }
-        When::Now => {
-            let workers = ctx
-                .snap
-                .global("async_workers")
-                .last()
-                .map_or(0, |g| g.value.to_int());
-            if workers <= 0 {
-                tracing::error!(target: "async", "async task framework was not initialized - set async_workers parameter in core");
+        When::Now(_) => {
+            if !task_workers(ctx) {
                 return Ok(-1);
             }
             0
@@ -153,8 +149,15 @@ fn suspend(ctx: &mut Ctx<'_>, f: &str, route: &str, when: When) -> Result<i64, H
         }
         _ => return Ok(-1),
     };
+    if let When::Now(Some(g)) = &when {
+        if !has_group(ctx, g) {
+            // Kamailio drops the task and keeps the request suspended.
+            tracing::warn!(target: "async", "group [{g}] not found - ignoring");
+            return Ok(cfg.ret);
+        }
+    }
     let pending = Pending::save(ctx, id, ri);
-    if !a.push(pending, delay_ms, matches!(when, When::Millis(_))) {
+    if !a.push(Item::Suspended(pending), delay_ms, matches!(when, When::Millis(_))) {
         tracing::error!(target: "async", "{f}: too many suspended requests");
         return Ok(-1);
     }
@@ -172,7 +175,21 @@ fn async_ms_route(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostE
 }
 
 fn async_task_route(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    suspend(ctx, "async_task_route", &arg_str(args, 0), When::Now)
+    suspend(ctx, "async_task_route", &arg_str(args, 0), When::Now(None))
+}
+
+/// The core's `async_workers` is set: the task functions work (Kamailio refuses to start
+/// without; sipvm's start-up hook does too, and a reloaded file meets this).
+fn task_workers(ctx: &Ctx<'_>) -> bool {
+    let n = ctx
+        .snap
+        .global("async_workers")
+        .last()
+        .map_or(0, |g| g.value.to_int());
+    if n <= 0 {
+        tracing::error!(target: "async", "async task framework was not initialized - set async_workers parameter in core");
+    }
+    n > 0
 }
 
 /// A group of the core's `async_workers_group` ("name=g;workers=n;...", several separated by
@@ -188,15 +205,88 @@ fn has_group(ctx: &Ctx<'_>, name: &str) -> bool {
     })
 }
 
-/// Like async_task_route, in a named group of async workers; -1 when the group is not
-/// defined.
+/// Like async_task_route, in a named group of async workers. For a group that is not
+/// defined Kamailio suspends the request and drops the task (a warning): so does sipvm.
 fn async_task_group_route(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let group = arg_str(args, 1);
-    if !has_group(ctx, &group) {
-        tracing::error!(target: "async", "async task group not found: {group}");
+    let group = arg_str(args, 1).into_owned();
+    suspend(ctx, "async_task_group_route", &arg_str(args, 0), When::Now(Some(group)))
+}
+
+/// Queues `route` to run at once on the faked request with `$async(data)`: 1 (the script
+/// goes on), or -1.
+fn task_data(ctx: &mut Ctx<'_>, route: &str, group: Option<String>, data: String) -> Result<i64, HostError> {
+    if !task_workers(ctx) {
         return Ok(-1);
     }
-    suspend(ctx, "async_task_group_route", &arg_str(args, 0), When::Now)
+    let Some(ri) = ctx.snap.program.route(RouteKind::Sub, route) else {
+        tracing::error!(target: "async", "route block not found: {route}");
+        return Ok(-1);
+    };
+    if let Some(g) = &group {
+        if !has_group(ctx, g) {
+            tracing::warn!(target: "async", "group [{g}] not found - ignoring");
+            return Ok(1);
+        }
+    }
+    let Some(running) = ctx.running else {
+        return Err(HostError("async_task_data: no running program".into()));
+    };
+    let task = DataTask {
+        route: ri,
+        data,
+        group: group.unwrap_or_else(|| "default".into()),
+        running: running.clone(),
+    };
+    if !ctx.state::<Async>().push(Item::Data(task), 0, false) {
+        tracing::error!(target: "async", "too many async tasks queued");
+        return Ok(-1);
+    }
+    Ok(1)
+}
+
+fn async_task_data(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let data = arg_str(args, 1).into_owned();
+    task_data(ctx, &arg_str(args, 0), None, data)
+}
+
+fn async_task_group_data(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let (group, data) = (arg_str(args, 1).into_owned(), arg_str(args, 2).into_owned());
+    task_data(ctx, &arg_str(args, 0), Some(group), data)
+}
+
+/// `$async(data)`, `$async(gname)`: a data task's data and worker group, `$null` elsewhere.
+fn pv_async(ctx: &mut Ctx<'_>, k: sipvm_vm::PvKey<'_>) -> Result<sipvm_vm::Value, HostError> {
+    let t = ctx.slots.get::<TaskData>();
+    let v = match (k.name, t) {
+        (Some("data"), Some(t)) => Some(t.data.clone()),
+        (Some("gname"), Some(t)) => Some(t.group.clone()),
+        _ => None,
+    };
+    Ok(v.map_or(sipvm_vm::Value::Null, |s| sipvm_vm::Value::Str(Arc::from(s))))
+}
+
+static PVS: &[crate::host::PvImpl] = &[crate::host::PvImpl {
+    name: "async",
+    get: pv_async,
+    set: None,
+}];
+
+/// Kamailio refuses to start a file that calls the task functions without the core's
+/// `async_workers`.
+fn startup(_: &crate::host::Shared, snap: &sipvm_cfg::Snapshot) -> Result<(), String> {
+    let uses = snap
+        .program
+        .natives
+        .iter()
+        .any(|n| &*n.module == "async" && n.name.starts_with("async_task"));
+    let workers = snap
+        .global("async_workers")
+        .last()
+        .map_or(0, |g| g.value.to_int());
+    if uses && workers <= 0 {
+        return Err("async task framework was not initialized - set async_workers parameter in core".into());
+    }
+    Ok(())
 }
 
 static IMPLS: &[Impl] = &[
@@ -215,6 +305,14 @@ static IMPLS: &[Impl] = &[
     Impl {
         name: "async_task_group_route",
         f: async_task_group_route,
+    },
+    Impl {
+        name: "async_task_data",
+        f: async_task_data,
+    },
+    Impl {
+        name: "async_task_group_data",
+        f: async_task_group_data,
     },
 ];
 
@@ -243,10 +341,12 @@ fn check(m: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
 /// The async module.
 pub static MODULE: Module = Module {
     natives: IMPLS,
+    pvs: PVS,
     params: &["workers", "ms_timer", "return"],
     check: Some(check),
     state: Some(state),
     hooks: Hooks {
+        startup: Some(startup),
         tick: Some(resume::tick),
         ..Hooks::NONE
     },

@@ -8,6 +8,7 @@ use crate::modules::rr::record::RrState;
 use crate::modules::tm::state::{TmSlot, Tx};
 use crate::modules::tm::{lock, Armed, Tm};
 use crate::sip::{Edits, Msg};
+use sipvm_cfg::Running;
 use sipvm_vm::{RouteIdx, Value, Vm};
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,12 +84,28 @@ impl Pending {
     }
 }
 
-/// A queued request and when it is due (earliest first out of the heap).
+/// `async_task_data(route, data)`: a route to run on the faked request with `$async(data)`.
+pub struct DataTask {
+    pub route: RouteIdx,
+    pub data: String,
+    /// `$async(gname)`: the group of async workers (`default` without one).
+    pub group: String,
+    /// The generation that queued it (its route index is that program's).
+    pub running: Running,
+}
+
+/// What the queue holds.
+pub enum Item {
+    Suspended(Pending),
+    Data(DataTask),
+}
+
+/// A queued item and when it is due (earliest first out of the heap).
 struct Due {
     at: u64,
     seq: u64,
     ms: bool,
-    p: Pending,
+    p: Item,
 }
 
 impl PartialEq for Due {
@@ -136,7 +153,7 @@ impl Async {
     }
 
     /// Queues `p` to run in `delay_ms`; false when the queue is full.
-    pub fn push(&self, p: Pending, delay_ms: u64, ms: bool) -> bool {
+    pub fn push(&self, p: Item, delay_ms: u64, ms: bool) -> bool {
         let at = self.now_ms() + delay_ms;
         let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         if q.0.len() >= MAX_PENDING {
@@ -165,7 +182,7 @@ impl Async {
     }
 
     /// The requests due by now, each given to exactly one caller.
-    fn take_due(&self) -> Vec<Pending> {
+    fn take_due(&self) -> Vec<Item> {
         let now = self.now_ms();
         let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = Vec::new();
@@ -186,8 +203,42 @@ pub fn tick(e: &mut Env<'_>, vm: &mut Vm) {
     let Some(a) = e.shared.try_state::<Async>() else {
         return;
     };
-    for p in a.take_due() {
-        resume(e, vm, p);
+    for item in a.take_due() {
+        match item {
+            Item::Suspended(p) => resume(e, vm, p),
+            Item::Data(d) => run_data(e, vm, d),
+        }
+    }
+}
+
+/// `$async(data)` and `$async(gname)` of a data task's route.
+pub struct TaskData {
+    pub data: String,
+    pub group: String,
+}
+impl crate::host::MsgState for TaskData {}
+
+/// Runs a data task's route on Kamailio's faked request, as a request route.
+fn run_data(e: &mut Env<'_>, vm: &mut Vm, d: DataTask) {
+    let Some(local) = e.locals.first() else {
+        return;
+    };
+    let running = d.running;
+    let snap = &running.snapshot;
+    let msg = crate::modules::rtimer::faked_msg();
+    let src = crate::modules::rtimer::faked_src();
+    let mut c = Ctx::new(&msg, src, local, e.locals, e.out, snap, e.shared);
+    c.running = Some(&running);
+    c.slots.put(TaskData {
+        data: d.data,
+        group: d.group,
+    });
+    let r = vm.run(&snap.program, d.route, &mut c);
+    c.finish();
+    drop(c);
+    if let Err(err) = r {
+        tracing::error!(target: "async", "async data route: {}", err.render(&snap.program));
+        running.counters.runtime_error();
     }
 }
 
@@ -272,11 +323,18 @@ mod tests {
             ms_timer: 10,
             ret: 0,
         });
-        assert!(a.push(pending(2), 0, true));
-        assert!(a.push(pending(1), 0, false));
-        assert!(a.push(pending(3), 60_000, false));
+        assert!(a.push(Item::Suspended(pending(2)), 0, true));
+        assert!(a.push(Item::Suspended(pending(1)), 0, false));
+        assert!(a.push(Item::Suspended(pending(3)), 60_000, false));
         assert_eq!(a.ms_len(), 1);
-        let due: Vec<u64> = a.take_due().iter().map(|p| p.txn).collect();
+        let due: Vec<u64> = a
+            .take_due()
+            .iter()
+            .map(|i| match i {
+                Item::Suspended(p) => p.txn,
+                Item::Data(_) => 0,
+            })
+            .collect();
         assert_eq!(due, vec![2, 1], "same due time: in queueing order");
         assert!(a.take_due().is_empty());
         assert_eq!((a.len(), a.ms_len()), (1, 0));

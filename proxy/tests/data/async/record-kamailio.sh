@@ -14,7 +14,7 @@ python3 "$here/send.py" 26090 26091 > "$tmp/replies.txt"
 sleep 1
 {
     cat "$tmp/replies.txt"
-    grep -Eo '(A|R)[0-9]+ .*' "$tmp/kam.log" | sort
+    grep -Eo '(A|R|D)[0-9]+ .*' "$tmp/kam.log" | sort
 } > "$here/async.kamailio.txt"
 wait || true
 rm -rf "$tmp"

@@ -6,7 +6,7 @@ port, frm = int(sys.argv[1]), int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", frm))
 s.settimeout(5)
-for method, u in [("OPTIONS", "slow"), ("INVITE", "ms"), ("OPTIONS", "task"), ("OPTIONS", "errors"), ("OPTIONS", "plain")]:
+for method, u in [("OPTIONS", "slow"), ("INVITE", "ms"), ("OPTIONS", "task"), ("OPTIONS", "tgroup"), ("OPTIONS", "data"), ("OPTIONS", "errors"), ("OPTIONS", "plain")]:
     m = (f"{method} sip:{u}@127.0.0.1 SIP/2.0\r\n"
          f"Via: SIP/2.0/UDP 127.0.0.1:{frm};branch=z9hG4bK{u}1\r\n"
          f"From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:{u}@127.0.0.1>\r\n"
