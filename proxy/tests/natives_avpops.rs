@@ -260,3 +260,18 @@ fn parameters_kamailio_refuses_are_host_errors() {
     );
     assert!(err.contains("$var"), "{err}");
 }
+
+#[test]
+fn dynamic_avp_names_and_xavps_are_refused_by_name() {
+    let mut e = Env::new(OPTIONS);
+    let mut c = e.ctx();
+    let err = call_err(&mut c, "avpops", "is_avp_set", &[s("$avp($var(n))")]);
+    assert!(err.contains("not supported"), "{err}");
+    let err = call_err(
+        &mut c,
+        "avpops",
+        "avp_check",
+        &[s("$xavp(a=>b)"), s("eq/i:1")],
+    );
+    assert!(err.contains("xavp"), "{err}");
+}

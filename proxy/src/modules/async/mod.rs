@@ -157,7 +157,11 @@ fn suspend(ctx: &mut Ctx<'_>, f: &str, route: &str, when: When) -> Result<i64, H
         }
     }
     let pending = Pending::save(ctx, id, ri);
-    if !a.push(Item::Suspended(pending), delay_ms, matches!(when, When::Millis(_))) {
+    if !a.push(
+        Item::Suspended(pending),
+        delay_ms,
+        matches!(when, When::Millis(_)),
+    ) {
         tracing::error!(target: "async", "{f}: too many suspended requests");
         return Ok(-1);
     }
@@ -209,12 +213,22 @@ fn has_group(ctx: &Ctx<'_>, name: &str) -> bool {
 /// defined Kamailio suspends the request and drops the task (a warning): so does sipvm.
 fn async_task_group_route(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let group = arg_str(args, 1).into_owned();
-    suspend(ctx, "async_task_group_route", &arg_str(args, 0), When::Now(Some(group)))
+    suspend(
+        ctx,
+        "async_task_group_route",
+        &arg_str(args, 0),
+        When::Now(Some(group)),
+    )
 }
 
 /// Queues `route` to run at once on the faked request with `$async(data)`: 1 (the script
 /// goes on), or -1.
-fn task_data(ctx: &mut Ctx<'_>, route: &str, group: Option<String>, data: String) -> Result<i64, HostError> {
+fn task_data(
+    ctx: &mut Ctx<'_>,
+    route: &str,
+    group: Option<String>,
+    data: String,
+) -> Result<i64, HostError> {
     if !task_workers(ctx) {
         return Ok(-1);
     }
@@ -262,7 +276,9 @@ fn pv_async(ctx: &mut Ctx<'_>, k: sipvm_vm::PvKey<'_>) -> Result<sipvm_vm::Value
         (Some("gname"), Some(t)) => Some(t.group.clone()),
         _ => None,
     };
-    Ok(v.map_or(sipvm_vm::Value::Null, |s| sipvm_vm::Value::Str(Arc::from(s))))
+    Ok(v.map_or(sipvm_vm::Value::Null, |s| {
+        sipvm_vm::Value::Str(Arc::from(s))
+    }))
 }
 
 static PVS: &[crate::host::PvImpl] = &[crate::host::PvImpl {
@@ -284,7 +300,9 @@ fn startup(_: &crate::host::Shared, snap: &sipvm_cfg::Snapshot) -> Result<(), St
         .last()
         .map_or(0, |g| g.value.to_int());
     if uses && workers <= 0 {
-        return Err("async task framework was not initialized - set async_workers parameter in core".into());
+        return Err(
+            "async task framework was not initialized - set async_workers parameter in core".into(),
+        );
     }
     Ok(())
 }

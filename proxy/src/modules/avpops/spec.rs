@@ -68,7 +68,18 @@ pub fn operand(s: &str) -> Result<(Operand, &str), String> {
         return Err(format!("no pseudo-variable name in \"{s}\""));
     }
     let op = match (class, inner) {
+        // Kamailio takes `$avp($var(x))`; sipvm's natives cannot read `$var`.
+        ("avp", Some(name)) if name.starts_with('$') => {
+            return Err(format!(
+                "AVP names from pseudo-variables are not supported by sipvm yet, in \"{s}\""
+            ))
+        }
         ("avp", Some(name)) => Operand::Avp { name, index },
+        ("xavp" | "xavi" | "xavu", _) => {
+            return Err(format!(
+                "avpops on {class} is not supported by sipvm yet, in \"{s}\""
+            ))
+        }
         ("avp", None) => return Err(format!("$avp needs a name in \"{s}\"")),
         (c, inner) => {
             if index.is_some() {
