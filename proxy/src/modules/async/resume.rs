@@ -265,6 +265,7 @@ fn resume(e: &mut Env<'_>, vm: &mut Vm, p: Pending) {
     };
     let snap = &running.snapshot;
     let prog = &snap.program;
+    let before = e.out.len();
     let mut c = Ctx::new(&msg, src, local, e.locals, e.out, snap, e.shared);
     c.running = Some(&running);
     c.edits = p.edits;
@@ -292,6 +293,11 @@ fn resume(e: &mut Env<'_>, vm: &mut Vm, p: Pending) {
         tracing::error!(target: "async", "async route: {}", err.render(prog));
         running.counters.runtime_error();
     }
+    // The replies the resumed route sent count for its generation like a request's.
+    let sent = e.out.items().get(before..).unwrap_or_default();
+    running
+        .counters
+        .replies_in(sent.iter().map(|o| &o.data[..]));
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub fn faked_src() -> SocketAddr {
 pub struct Rtimer {
     pub timers: Timers,
     live: OnceLock<Arc<sipvm_cfg::Live>>,
+    /// Said once when timers are due but no live configuration was handed over.
+    warned: std::sync::atomic::AtomicBool,
 }
 
 /// `$rtimer_worker`: which of a timer's `mode` runs this is (0 outside timer routes).
@@ -77,10 +79,15 @@ fn tick(e: &mut Env<'_>, vm: &mut Vm) {
     if rt.timers.is_empty() {
         return;
     }
+    let now = rt.timers.now_us();
     let Some(live) = rt.live.get() else {
+        if rt.timers.list().iter().any(|t| t.claim(now))
+            && !rt.warned.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(target: "rtimer", "timers are due but the server gave rtimer no configuration: not run");
+        }
         return;
     };
-    let now = rt.timers.now_us();
     let mut routing = None;
     for t in rt.timers.list() {
         if !t.claim(now) {
@@ -134,6 +141,7 @@ fn state(snap: &sipvm_cfg::Snapshot) -> Result<Arc<dyn std::any::Any + Send + Sy
     Ok(Arc::new(Rtimer {
         timers: Timers::new(defs),
         live: OnceLock::new(),
+        warned: Default::default(),
     }))
 }
 
