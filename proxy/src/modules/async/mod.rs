@@ -158,7 +158,7 @@ fn suspend(ctx: &mut Ctx<'_>, f: &str, route: &str, when: When) -> Result<i64, H
     }
     let pending = Pending::save(ctx, id, ri);
     if !a.push(
-        Item::Suspended(pending),
+        Item::Suspended(Box::new(pending)),
         delay_ms,
         matches!(when, When::Millis(_)),
     ) {

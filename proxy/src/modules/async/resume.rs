@@ -96,7 +96,8 @@ pub struct DataTask {
 
 /// What the queue holds.
 pub enum Item {
-    Suspended(Pending),
+    /// Boxed: a request's saved state is large and waits in the heap.
+    Suspended(Box<Pending>),
     Data(DataTask),
 }
 
@@ -205,7 +206,7 @@ pub fn tick(e: &mut Env<'_>, vm: &mut Vm) {
     };
     for item in a.take_due() {
         match item {
-            Item::Suspended(p) => resume(e, vm, p),
+            Item::Suspended(p) => resume(e, vm, *p),
             Item::Data(d) => run_data(e, vm, d),
         }
     }
@@ -329,9 +330,9 @@ mod tests {
             ms_timer: 10,
             ret: 0,
         });
-        assert!(a.push(Item::Suspended(pending(2)), 0, true));
-        assert!(a.push(Item::Suspended(pending(1)), 0, false));
-        assert!(a.push(Item::Suspended(pending(3)), 60_000, false));
+        assert!(a.push(Item::Suspended(Box::new(pending(2))), 0, true));
+        assert!(a.push(Item::Suspended(Box::new(pending(1))), 0, false));
+        assert!(a.push(Item::Suspended(Box::new(pending(3))), 60_000, false));
         assert_eq!(a.ms_len(), 1);
         let due: Vec<u64> = a
             .take_due()
