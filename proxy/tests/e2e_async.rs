@@ -117,3 +117,56 @@ fn task_functions_without_async_workers_refuse_to_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("set async_workers parameter in core"), "{err}");
 }
+
+/// The resumed route relays the request statefully: the suspended request goes to the next
+/// hop with the edits made before the suspension (a header, Record-Route), and the hop's
+/// answer comes back through the transaction.
+#[test]
+fn a_resumed_route_relays_with_the_state_saved_before() {
+    let hop = Peer::new();
+    let cfg = format!(
+        "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\n\
+         loadmodule \"tm.so\"\nloadmodule \"rr.so\"\nloadmodule \"textops.so\"\n\
+         loadmodule \"async.so\"\nmodparam(\"async\", \"ms_timer\", 10)\n\
+         request_route {{\n\
+             if (is_method(\"ACK\")) {{ exit; }}\n\
+             record_route();\n\
+             append_hf(\"X-Before: 1\\r\\n\");\n\
+             $du = \"sip:127.0.0.1:{hop}\";\n\
+             async_ms_route(\"RELAY\", 50);\n\
+         }}\n\
+         route[RELAY] {{ t_relay(); }}\n",
+        rpc = free_port(),
+        hop = hop.port
+    );
+    let server = Sipvm::start(&cfg, &[]);
+    let ua = Peer::new();
+    let req = ua.request("OPTIONS", "sip:bob@127.0.0.1", "relay-async", "");
+    ua.send(server.addr, &req);
+    let (fwd, from) = hop
+        .recv(Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("nothing relayed\n{}", server.log_text()));
+    assert_eq!(header(&fwd, "X-Before"), vec!["1"]);
+    assert_eq!(
+        header(&fwd, "Record-Route").len(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&fwd)
+    );
+    // The hop answers 200: back through the transaction to the UA.
+    let text = String::from_utf8_lossy(&fwd).into_owned();
+    let mut reply = String::from("SIP/2.0 200 OK\r\n");
+    for l in text.split("\r\n").skip(1) {
+        let n = l.split(':').next().unwrap_or("").to_ascii_lowercase();
+        if ["via", "from", "to", "call-id", "cseq"].contains(&n.as_str()) {
+            reply.push_str(l);
+            reply.push_str("\r\n");
+        }
+    }
+    reply.push_str("Content-Length: 0\r\n\r\n");
+    hop.send(from, reply.as_bytes());
+    let (m, _) = ua
+        .recv(Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no reply to the UA\n{}", server.log_text()));
+    assert_eq!(status(&m), Some(200), "{}", String::from_utf8_lossy(&m));
+}
