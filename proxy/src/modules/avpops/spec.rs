@@ -37,6 +37,8 @@ pub fn operand(s: &str) -> Result<(Operand, &str), String> {
         };
         let index = match idx {
             None => None,
+            // `[*]` (all): where avpops takes an index it then looks at the newest value.
+            Some("*") => Some(0),
             Some(t) => Some(
                 t.trim()
                     .parse::<i64>()
