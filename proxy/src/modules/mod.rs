@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 
 use sipvm_lang::registry::Registry;
 
+pub mod r#async;
+pub mod avpops;
 pub mod cfgutils;
 pub mod core;
 pub mod corex;
@@ -22,10 +24,12 @@ pub mod dispatcher;
 pub mod htable;
 pub mod jsonrpcs;
 pub mod maxfwd;
+pub mod mqueue;
 pub mod pike;
 pub mod pv;
 pub mod registrar;
 pub mod rr;
+pub mod rtimer;
 pub mod sanity;
 pub mod siptrace;
 pub mod siputils;
@@ -67,6 +71,10 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &mqueue::MODULE,
+    &rtimer::MODULE,
+    &avpops::MODULE,
+    &r#async::MODULE,
     &topoh::MODULE,
     &siptrace::MODULE,
     &jsonrpcs::MODULE,
