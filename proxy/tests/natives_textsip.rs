@@ -89,12 +89,17 @@ fn parse_args(s: &str) -> Vec<String> {
     for c in s.chars() {
         if let Some(o) = q {
             if esc {
-                cur.push(match c {
-                    'n' => '\n',
-                    'r' => '\r',
-                    't' => '\t',
-                    other => other,
-                });
+                // The cfg lexer's escapes; any other backslash stays (`\1` in a subst).
+                match c {
+                    'n' => cur.push('\n'),
+                    'r' => cur.push('\r'),
+                    't' => cur.push('\t'),
+                    '\\' | '"' => cur.push(c),
+                    other => {
+                        cur.push('\\');
+                        cur.push(other);
+                    }
+                }
                 esc = false;
             } else if c == '\\' && o == '"' {
                 esc = true;
@@ -137,7 +142,7 @@ fn build(lines: &[String], n: usize) -> String {
 
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\")
-        .replace("\r\n", "\\r\\n")
+        .replace('\r', "\\r")
         .replace('\n', "\\n")
 }
 

@@ -85,7 +85,7 @@ def main():
     k.wait()
     log.close()
     res = {}
-    for line in open(os.path.join(d, "k.log"), encoding="utf-8", errors="replace"):
+    for line in open(os.path.join(d, "k.log"), encoding="utf-8", errors="replace", newline=""):
         if "K|" not in line:
             continue
         parts = line.rstrip("\n").split("K|", 1)[1].split("|")
@@ -113,7 +113,7 @@ def main():
                 if not orig.startswith("SIP/") and r["ru"] != first[1]:
                     f.write("\tru=%s\n" % r["ru"])
                 if out != orig:
-                    f.write("\tout=%s\n" % out.replace("\\", "\\\\").replace("\r\n", "\\r\\n").replace("\n", "\\n"))
+                    f.write("\tout=%s\n" % out.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n"))
     print("%d cases, %d answered" % (len(cases), len(res)), file=sys.stderr)
 
 
