@@ -25,7 +25,6 @@ pub mod presence_xml;
 pub mod rtpengine;
 pub mod rtpproxy;
 pub mod speeddial;
-pub mod textopsx;
 pub mod tls;
 pub mod websocket;
 pub mod xhttp;
@@ -34,7 +33,6 @@ use sipvm_lang::registry::ModuleDecl;
 
 /// In the order the registry lists them after sipvm's own modules.
 pub static DECLS: &[&ModuleDecl] = &[
-    &textopsx::MODULE,
     &kex::MODULE,
     &jsonrpcs::MODULE,
     &xhttp::MODULE,

@@ -26,9 +26,11 @@ pub mod pv;
 pub mod registrar;
 pub mod rr;
 pub mod sanity;
+pub mod sdpops;
 pub mod siputils;
 pub mod sl;
 pub mod textops;
+pub mod textopsx;
 pub mod tm;
 pub mod tmx;
 pub mod usrloc;
@@ -64,6 +66,8 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &sdpops::MODULE,
+    &textopsx::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

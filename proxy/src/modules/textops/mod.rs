@@ -282,6 +282,10 @@ pub static IMPLS: &[Impl] = &[
         f: strs::in_list_prefix,
     },
     Impl {
+        name: "is_audio_on_hold",
+        f: strs::is_audio_on_hold,
+    },
+    Impl {
         name: "regex_substring",
         f: strs::regex_substring,
     },

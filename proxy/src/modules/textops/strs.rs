@@ -155,3 +155,17 @@ pub(super) fn regex_substring(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resul
     ctx.set_pv(&prog, key, Value::Str(v.into()))?;
     Ok(1)
 }
+
+/// `is_audio_on_hold()`: the first audio stream on hold says how: 1 (RFC 2543, `c=0.0.0.0`),
+/// 2 (RFC 3264, `sendonly`/`inactive`); -1 when none is (or there is no SDP).
+pub(super) fn is_audio_on_hold(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let Some(s) = crate::modules::sdpops::natives::message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
+    Ok(s.streams
+        .iter()
+        .filter(|st| st.media == "audio")
+        .map(|st| s.on_hold(st))
+        .find(|&h| h > 0)
+        .map_or(-1, i64::from))
+}

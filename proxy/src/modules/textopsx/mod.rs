@@ -4,7 +4,7 @@ use sipvm_lang::registry::ArgKind::{Code, Fmt, Regex, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, PvDecl, PvForm, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "textopsx",
     functions: &[
         FnDecl { name: "msg_apply_changes", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY) },
@@ -44,4 +44,9 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "blitval", form: PvForm::Named, writable: false },
     ],
     transforms: &[],
+};
+
+/// The textopsx module.
+pub static MODULE: crate::host::Module = crate::host::Module {
+    ..crate::host::Module::decl(&DECL)
 };
