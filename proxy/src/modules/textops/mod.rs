@@ -346,7 +346,7 @@ thread_local! {
 
 /// `pat` as a byte regex. `newline` is POSIX `REG_NEWLINE` (Kamailio's default for `search`
 /// and `subst`): `^`/`$` match at line boundaries and `.` does not match a newline.
-fn byte_regex(
+pub(crate) fn byte_regex(
     pat: &str,
     icase: bool,
     newline: bool,
@@ -398,7 +398,7 @@ fn search_body(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostErro
 
 /// Indexes of the headers called `name`, matched as Kamailio does: a known name by its type
 /// (so `f` finds `From` and `From` finds `f`), any other name case-insensitively.
-fn headers_named(msg: &Msg, name: &str) -> Vec<usize> {
+pub(crate) fn headers_named(msg: &Msg, name: &str) -> Vec<usize> {
     let name = name.trim();
     let known = HeaderName::from_bytes(name.as_bytes());
     msg.headers()
