@@ -195,7 +195,7 @@ impl Msg {
         };
         let new_len = match body {
             Some((a, b)) => Some((b - a) as i64),
-            None if body_delta != 0 => Some((len - self.body_start) as i64 + body_delta),
+            None if body_delta != 0 => Some(self.body().len() as i64 + body_delta),
             None => None,
         };
         if let Some(new_len) = new_len {
