@@ -85,7 +85,12 @@ fn the_script_rewrites_what_it_forwards() {
 fn options_reply_answers_a_probe() {
     let server = Sipvm::start(CFG, &[("HOP", "127.0.0.1:9".into())]);
     let peer = Peer::new();
-    let req = peer.request("OPTIONS", &format!("sip:127.0.0.1:{};probe", server.port), "ts-o1", "");
+    let req = peer.request(
+        "OPTIONS",
+        &format!("sip:127.0.0.1:{};probe", server.port),
+        "ts-o1",
+        "",
+    );
     peer.send(server.addr, &req);
     let (r, _) = peer
         .recv(std::time::Duration::from_secs(3))

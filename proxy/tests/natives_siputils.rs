@@ -57,9 +57,11 @@ fn get(env: &Env, key: &str) -> Value {
 
 #[test]
 fn tel2sip_into_a_pv() {
-    let env = run("tel2sip(\"tel:+1-555-(123).4;Phone-Context=X-Y\", \"example.net\", \"$avp(s)\");\n\
+    let env = run(
+        "tel2sip(\"tel:+1-555-(123).4;Phone-Context=X-Y\", \"example.net\", \"$avp(s)\");\n\
          $sht(t=>rc) = $rc; $sht(t=>s) = $avp(s);\n\
-         tel2sip(\"sip:bob@example.com\", \"example.net\", \"$avp(n)\"); $sht(t=>rc2) = $rc;");
+         tel2sip(\"sip:bob@example.com\", \"example.net\", \"$avp(n)\"); $sht(t=>rc2) = $rc;",
+    );
     assert_eq!(get(&env, "rc"), Value::Int(1));
     assert_eq!(
         get(&env, "s"),
@@ -71,8 +73,10 @@ fn tel2sip_into_a_pv() {
 #[test]
 fn get_uri_param_reads_the_user_params_of_a_phone_uri() {
     // user=phone: Kamailio's parsed params are the user part's (`isub=12`).
-    let env = run("get_uri_param(\"isub\", \"$avp(v)\"); $sht(t=>rc) = $rc; $sht(t=>v) = $avp(v);\n\
-         get_uri_param(\"transport\", \"$avp(w)\"); $sht(t=>rc2) = $rc;");
+    let env = run(
+        "get_uri_param(\"isub\", \"$avp(v)\"); $sht(t=>rc) = $rc; $sht(t=>v) = $avp(v);\n\
+         get_uri_param(\"transport\", \"$avp(w)\"); $sht(t=>rc2) = $rc;",
+    );
     assert_eq!(get(&env, "rc"), Value::Int(1));
     assert_eq!(get(&env, "v"), Value::str("12"));
     assert_eq!(get(&env, "rc2"), Value::Int(-1));
@@ -80,12 +84,14 @@ fn get_uri_param_reads_the_user_params_of_a_phone_uri() {
 
 #[test]
 fn e164_checks_on_pvs() {
-    let env = run("$avp(a) = \"+4915112345\"; $avp(b) = \"+49a\"; $avp(c) = \"+1\";\n\
+    let env = run(
+        "$avp(a) = \"+4915112345\"; $avp(b) = \"+49a\"; $avp(c) = \"+1\";\n\
          is_e164(\"$avp(a)\"); $sht(t=>a) = $rc;\n\
          is_e164(\"$avp(b)\"); $sht(t=>b) = $rc;\n\
          is_e164(\"$avp(c)\"); $sht(t=>c) = $rc;\n\
          is_uri_user_e164(\"$fu\"); $sht(t=>fu) = $rc;\n\
-         is_uri_user_e164(\"$tu\"); $sht(t=>tu) = $rc;");
+         is_uri_user_e164(\"$tu\"); $sht(t=>tu) = $rc;",
+    );
     assert_eq!(get(&env, "a"), Value::Int(1));
     assert_eq!(get(&env, "b"), Value::Int(-1));
     assert_eq!(get(&env, "c"), Value::Int(-1), "too short");
@@ -101,10 +107,19 @@ fn set_uri_user_and_host() {
          set_uri_user(\"$avp(u)\", \"carol\"); $sht(t=>u3) = $avp(u);\n\
          set_uri_host(\"$avp(u)\", \"example.net:5080\"); $sht(t=>u4) = $avp(u);\n\
          set_uri_host(\"$avp(u)\", \"\"); $sht(t=>rc) = $rc;");
-    assert_eq!(get(&env, "u1"), Value::str("sip:bob@example.com;transport=tcp"));
+    assert_eq!(
+        get(&env, "u1"),
+        Value::str("sip:bob@example.com;transport=tcp")
+    );
     assert_eq!(get(&env, "u2"), Value::str("sip:example.com;transport=tcp"));
-    assert_eq!(get(&env, "u3"), Value::str("sip:carol@example.com;transport=tcp"));
-    assert_eq!(get(&env, "u4"), Value::str("sip:carol@example.net:5080;transport=tcp"));
+    assert_eq!(
+        get(&env, "u3"),
+        Value::str("sip:carol@example.com;transport=tcp")
+    );
+    assert_eq!(
+        get(&env, "u4"),
+        Value::str("sip:carol@example.net:5080;transport=tcp")
+    );
     assert_eq!(get(&env, "rc"), Value::Int(-1));
 }
 

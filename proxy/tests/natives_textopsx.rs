@@ -113,7 +113,11 @@ fn body_line_iterator_and_its_edits() {
          }\n\
          $sht(t=>lines) = $var(c);");
     assert_eq!(get(&env, "lines"), Value::Int(8));
-    assert_eq!(get(&env, "s"), Value::str("s=-\r\n"), "the line end is part of it");
+    assert_eq!(
+        get(&env, "s"),
+        Value::str("s=-\r\n"),
+        "the line end is part of it"
+    );
     assert!(!out.contains("a=x-junk"), "{out}");
     assert!(out.contains("s=-\r\ni=info\r\nc=IN"), "{out}");
     assert!(out.contains("Content-Length: 107\r\n"), "{out}");

@@ -85,7 +85,8 @@ fn split_comment(line: &str) -> (&str, &str) {
 /// The arguments as the cfg lexer reads them: quoted strings (with `\n \r \t \\ \"`) and
 /// bare integers.
 fn parse_args(s: &str) -> Vec<String> {
-    let (mut out, mut cur, mut q, mut esc, mut any) = (Vec::new(), String::new(), None, false, false);
+    let (mut out, mut cur, mut q, mut esc, mut any) =
+        (Vec::new(), String::new(), None, false, false);
     for c in s.chars() {
         if let Some(o) = q {
             if esc {
@@ -174,7 +175,10 @@ fn run(c: &Case, text: &str) -> String {
         })
         .collect();
     let msg = sipvm_proxy::sip::Msg::parse(bytes::Bytes::from(text.to_string())).expect("parses");
-    let mut e = Env::from_msg(msg, &[("siputils", "options_accept", "application/sdp".into())]);
+    let mut e = Env::from_msg(
+        msg,
+        &[("siputils", "options_accept", "application/sdp".into())],
+    );
     let mut ctx = e.ctx();
     let f = m
         .natives
@@ -233,7 +237,10 @@ fn cases_match_kamailio() {
         std::fs::write(&golden, &mine).unwrap();
     } else {
         let want = std::fs::read_to_string(&golden).unwrap_or_default();
-        assert_eq!(want, mine, "sipvm.txt is stale (SIPVM_BLESS=1 regenerates it)");
+        assert_eq!(
+            want, mine,
+            "sipvm.txt is stale (SIPVM_BLESS=1 regenerates it)"
+        );
     }
     let kam = by_case(&std::fs::read_to_string(dir().join("kamailio.txt")).unwrap());
     let mine = by_case(&mine);

@@ -41,28 +41,53 @@ fn list(args: &[ArgValue<'_>], i: usize) -> Vec<String> {
 
 pub(super) fn sdp_with_media(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let t = arg_str(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else { return Ok(-1) };
+    let Some(s) = message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
     Ok(truth(s.streams.iter().any(|st| st.media == t)))
 }
 
 /// A stream of that media with a port other than 0.
-pub(super) fn sdp_with_active_media(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_with_active_media(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let t = arg_str(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else { return Ok(-1) };
-    Ok(truth(s.streams.iter().any(|st| st.media == t && st.port != "0")))
+    let Some(s) = message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
+    Ok(truth(
+        s.streams.iter().any(|st| st.media == t && st.port != "0"),
+    ))
 }
 
-pub(super) fn sdp_with_transport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_with_transport(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let t = arg_str(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else { return Ok(-1) };
-    Ok(truth(s.streams.iter().any(|st| st.transport.eq_ignore_ascii_case(&t))))
+    let Some(s) = message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
+    Ok(truth(
+        s.streams
+            .iter()
+            .any(|st| st.transport.eq_ignore_ascii_case(&t)),
+    ))
 }
 
 /// A stream whose transport contains the text.
-pub(super) fn sdp_with_transport_like(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_with_transport_like(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let t = arg_str(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else { return Ok(-1) };
-    Ok(truth(!t.is_empty() && s.streams.iter().any(|st| st.transport.contains(t.as_ref()))))
+    let Some(s) = message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
+    Ok(truth(
+        !t.is_empty() && s.streams.iter().any(|st| st.transport.contains(t.as_ref())),
+    ))
 }
 
 /// Removes the lines `first..end` of the body (their line ends included).
@@ -92,24 +117,39 @@ pub(super) fn sdp_remove_media(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resu
     Ok(remove_streams(ctx, |st| st.media == t))
 }
 
-pub(super) fn sdp_remove_transport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_remove_transport(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let t = arg_str(args, 0).into_owned();
-    Ok(remove_streams(ctx, |st| st.transport.eq_ignore_ascii_case(&t)))
+    Ok(remove_streams(ctx, |st| {
+        st.transport.eq_ignore_ascii_case(&t)
+    }))
 }
 
 /// `sdp_remove_line_by_prefix(prefix[, media])`: every line starting with `prefix`, in the
 /// whole body or in the streams of `media`; 1 whenever there is an SDP.
-pub(super) fn sdp_remove_line_by_prefix(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_remove_line_by_prefix(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let prefix = arg_str(args, 0).into_owned();
     let media = (args.len() > 1).then(|| arg_str(args, 1).into_owned());
     let m = ctx.msg;
-    let Some(s) = message_sdp(m) else { return Ok(-1) };
+    let Some(s) = message_sdp(m) else {
+        return Ok(-1);
+    };
     if prefix.is_empty() {
         return Ok(1);
     }
     let ranges: Vec<std::ops::Range<usize>> = match &media {
-        None => vec![0..s.lines.len()],
-        Some(t) => s.streams.iter().filter(|st| st.media == t).map(|st| st.m..st.end).collect(),
+        None => std::iter::once(0..s.lines.len()).collect(),
+        Some(t) => s
+            .streams
+            .iter()
+            .filter(|st| st.media == t)
+            .map(|st| st.m..st.end)
+            .collect(),
     };
     for r in ranges {
         for i in r {
@@ -133,10 +173,11 @@ fn drop_payloads(ctx: &mut Ctx<'_>, s: &Sdp<'_>, st: &Stream<'_>, drop: &dyn Fn(
             text.push_str(p);
         }
         let line = s.lines[st.m];
-        ctx.edits.replace_range(off + st.transport_end, off + line.end, text.as_bytes());
+        ctx.edits
+            .replace_range(off + st.transport_end, off + line.end, text.as_bytes());
     }
     for i in s.stream_lines(st) {
-        if attr_payload(s.text(i)).is_some_and(|p| drop(p)) {
+        if attr_payload(s.text(i)).is_some_and(drop) {
             remove_lines(ctx, s, i, i + 1);
         }
     }
@@ -165,24 +206,44 @@ fn named(s: &Sdp<'_>, st: &Stream<'_>, pt: &str, names: &[String]) -> bool {
         .is_some_and(|n| names.iter().any(|w| w.eq_ignore_ascii_case(n)))
 }
 
-pub(super) fn sdp_remove_codecs_by_id(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_remove_codecs_by_id(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let ids = list(args, 0);
-    Ok(filter_codecs(ctx, args, &|_, _, p| ids.iter().any(|i| i == p)))
+    Ok(filter_codecs(ctx, args, &|_, _, p| {
+        ids.iter().any(|i| i == p)
+    }))
 }
 
-pub(super) fn sdp_keep_codecs_by_id(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_keep_codecs_by_id(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let ids = list(args, 0);
-    Ok(filter_codecs(ctx, args, &|_, _, p| !ids.iter().any(|i| i == p)))
+    Ok(filter_codecs(ctx, args, &|_, _, p| {
+        !ids.iter().any(|i| i == p)
+    }))
 }
 
-pub(super) fn sdp_remove_codecs_by_name(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_remove_codecs_by_name(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let names = list(args, 0);
-    Ok(filter_codecs(ctx, args, &|s, st, p| named(s, st, p, &names)))
+    Ok(filter_codecs(ctx, args, &|s, st, p| {
+        named(s, st, p, &names)
+    }))
 }
 
-pub(super) fn sdp_keep_codecs_by_name(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_keep_codecs_by_name(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let names = list(args, 0);
-    Ok(filter_codecs(ctx, args, &|s, st, p| !named(s, st, p, &names)))
+    Ok(filter_codecs(ctx, args, &|s, st, p| {
+        !named(s, st, p, &names)
+    }))
 }
 
 /// Kamailio's answer for a list of payload types: 1 when every stream has each of them, 2
@@ -205,17 +266,27 @@ fn with_ids(s: &Sdp<'_>, ids: &[String]) -> i64 {
     }
 }
 
-pub(super) fn sdp_with_codecs_by_id(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_with_codecs_by_id(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let ids = list(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else { return Ok(-1) };
+    let Some(s) = message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
     Ok(with_ids(&s, &ids))
 }
 
 /// The names become the payload types that carry them (`a=rtpmap`, or RFC 3551's static
 /// types), then as `sdp_with_codecs_by_id`.
-pub(super) fn sdp_with_codecs_by_name(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_with_codecs_by_name(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let names = list(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else { return Ok(-1) };
+    let Some(s) = message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
     let mut ids: Vec<String> = Vec::new();
     for st in &s.streams {
         for p in &st.payloads {
@@ -232,7 +303,9 @@ pub(super) fn sdp_with_codecs_by_name(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) 
 
 /// `sdp_with_ice()`: the body has an `a=candidate` line.
 pub(super) fn sdp_with_ice(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    Ok(truth(memchr::memmem::find(ctx.msg.body(), b"a=candidate").is_some()))
+    Ok(truth(
+        memchr::memmem::find(ctx.msg.body(), b"a=candidate").is_some(),
+    ))
 }
 
 /// `sdp_content([sloppy])`: the body is SDP (typed `application/sdp`, or untyped); sloppy, a
@@ -254,18 +327,33 @@ pub(super) fn sdp_content(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
 }
 
 /// `sdp_get_address_family()`: 4 or 6 from the `c=` line, -1 otherwise.
-pub(super) fn sdp_get_address_family(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let Some(s) = message_sdp(ctx.msg) else { return Ok(-1) };
+pub(super) fn sdp_get_address_family(
+    ctx: &mut Ctx<'_>,
+    _: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
+    let Some(s) = message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
     Ok(s.address_family().map_or(-1, i64::from))
 }
 
 /// The key of an `$avp(...)` argument (Kamailio's sdpops accepts AVPs only).
-fn avp_key<'p>(prog: &'p sipvm_vm::Program, args: &[ArgValue<'_>], i: usize) -> Result<PvKey<'p>, HostError> {
+fn avp_key<'p>(
+    prog: &'p sipvm_vm::Program,
+    args: &[ArgValue<'_>],
+    i: usize,
+) -> Result<PvKey<'p>, HostError> {
     let Some(ArgValue::Pv(pv)) = args.get(i) else {
-        return Err(HostError(format!("argument {} is not a pseudo-variable", i + 1)));
+        return Err(HostError(format!(
+            "argument {} is not a pseudo-variable",
+            i + 1
+        )));
     };
     if &*prog.pvs[pv.ix()].class_name != "avp" {
-        return Err(HostError(format!("{}: sdpops writes AVPs only", prog.pvs[pv.ix()].text)));
+        return Err(HostError(format!(
+            "{}: sdpops writes AVPs only",
+            prog.pvs[pv.ix()].text
+        )));
     }
     static_key(prog, *pv)
 }
@@ -279,11 +367,16 @@ fn set_avp(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], i: usize, v: &str) -> Resul
 /// `sdp_transport(avp)`: the streams' common transport into the AVP; -2 when they differ.
 pub(super) fn sdp_transport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let m = ctx.msg;
-    let Some(s) = message_sdp(m) else { return Ok(-1) };
+    let Some(s) = message_sdp(m) else {
+        return Ok(-1);
+    };
     let Some(first) = s.streams.first().map(|st| st.transport) else {
         return Ok(1);
     };
-    if s.streams.iter().any(|st| !st.transport.eq_ignore_ascii_case(first)) {
+    if s.streams
+        .iter()
+        .any(|st| !st.transport.eq_ignore_ascii_case(first))
+    {
         return Ok(-2);
     }
     set_avp(ctx, args, 0, first)?;
@@ -293,20 +386,30 @@ pub(super) fn sdp_transport(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<
 /// `sdp_get(avp)`: the whole SDP into the AVP.
 pub(super) fn sdp_get(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let m = ctx.msg;
-    let Some(s) = message_sdp(m) else { return Ok(-1) };
+    let Some(s) = message_sdp(m) else {
+        return Ok(-1);
+    };
     set_avp(ctx, args, 0, s.body)?;
     Ok(1)
 }
 
 /// `sdp_get_line_startswith(avp, prefix)`: the first line starting with `prefix`.
-pub(super) fn sdp_get_line_startswith(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn sdp_get_line_startswith(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let prefix = arg_str(args, 1).into_owned();
     let m = ctx.msg;
-    let Some(s) = message_sdp(m) else { return Ok(-1) };
+    let Some(s) = message_sdp(m) else {
+        return Ok(-1);
+    };
     if prefix.is_empty() {
         return Ok(-1);
     }
-    match (0..s.lines.len()).map(|i| s.text(i)).find(|t| t.starts_with(&prefix)) {
+    match (0..s.lines.len())
+        .map(|i| s.text(i))
+        .find(|t| t.starts_with(&prefix))
+    {
         Some(line) => {
             set_avp(ctx, args, 0, line)?;
             Ok(1)
@@ -319,7 +422,9 @@ pub(super) fn sdp_get_line_startswith(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) 
 /// sipvm logs at the matching `tracing` level).
 pub(super) fn sdp_print(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let level = arg_int(args, 0)?;
-    let Some(s) = message_sdp(ctx.msg) else { return Ok(-1) };
+    let Some(s) = message_sdp(ctx.msg) else {
+        return Ok(-1);
+    };
     let mut out = String::new();
     for (n, st) in s.streams.iter().enumerate() {
         out += &format!(
@@ -348,13 +453,20 @@ pub(super) fn pv_sdp(ctx: &mut Ctx<'_>, key: PvKey<'_>) -> Result<Value, HostErr
     match key.name {
         Some("body") => Ok(Value::Str(s.body.into())),
         Some("sess_version") => {
-            let o = (0..s.session_end).map(|i| s.text(i)).find(|t| t.starts_with("o="));
+            let o = (0..s.session_end)
+                .map(|i| s.text(i))
+                .find(|t| t.starts_with("o="));
             let v = o.and_then(|o| o.split(' ').nth(2));
             Ok(match v {
-                Some(v) => v.parse::<i64>().map_or_else(|_| Value::Str(v.into()), Value::Int),
+                Some(v) => v
+                    .parse::<i64>()
+                    .map_or_else(|_| Value::Str(v.into()), Value::Int),
                 None => Value::Null,
             })
         }
-        other => Err(HostError(format!("$sdp({}) is not known", other.unwrap_or("")))),
+        other => Err(HostError(format!(
+            "$sdp({}) is not known",
+            other.unwrap_or("")
+        ))),
     }
 }

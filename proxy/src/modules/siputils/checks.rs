@@ -40,13 +40,21 @@ pub(super) fn is_tel_number(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
         },
         Some(_) => b,
     };
-    Ok(if digits.iter().all(u8::is_ascii_digit) { 1 } else { -2 })
+    Ok(if digits.iter().all(u8::is_ascii_digit) {
+        1
+    } else {
+        -2
+    })
 }
 
 /// `is_numeric(s)`: only digits, at least one; -2 when not.
 pub(super) fn is_numeric(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let s = arg_str(args, 0);
-    Ok(if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) { 1 } else { -2 })
+    Ok(if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
+        1
+    } else {
+        -2
+    })
 }
 
 /// `is_alphanum(s)`: only ASCII letters and digits; -2 for an empty string, -3 otherwise.
@@ -95,9 +103,16 @@ fn e164(s: &str) -> bool {
 }
 
 /// The string value of the pseudo-variable of argument `i` (`None`: unset or not a string).
-fn pv_string(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], i: usize) -> Result<Option<String>, HostError> {
+fn pv_string(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+    i: usize,
+) -> Result<Option<String>, HostError> {
     let Some(ArgValue::Pv(pv)) = args.get(i) else {
-        return Err(HostError(format!("argument {} is not a pseudo-variable", i + 1)));
+        return Err(HostError(format!(
+            "argument {} is not a pseudo-variable",
+            i + 1
+        )));
     };
     let prog = ctx.snap.program.clone();
     let key = static_key(&prog, *pv)?;
@@ -189,12 +204,17 @@ pub(super) fn cmp_aor(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Hos
 pub(super) fn cmp_hdr_name(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let (a, b) = (arg_str(args, 0), arg_str(args, 1));
     let (a, b) = (a.trim_end(), b.trim_end());
-    let (ka, kb) = (HeaderName::from_bytes(a.as_bytes()), HeaderName::from_bytes(b.as_bytes()));
-    Ok(truth(if ka != HeaderName::Other || kb != HeaderName::Other {
-        ka == kb
-    } else {
-        a.eq_ignore_ascii_case(b)
-    }))
+    let (ka, kb) = (
+        HeaderName::from_bytes(a.as_bytes()),
+        HeaderName::from_bytes(b.as_bytes()),
+    );
+    Ok(truth(
+        if ka != HeaderName::Other || kb != HeaderName::Other {
+            ka == kb
+        } else {
+            a.eq_ignore_ascii_case(b)
+        },
+    ))
 }
 
 /// `is_gruu([uri])`: 1 when the URI (the Request-URI by default) has `gr=value`, 2 for a bare
@@ -221,7 +241,9 @@ pub(super) fn is_supported(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i
     let tag = arg_str(args, 0);
     const KNOWN: [&str; 6] = ["path", "100rel", "timer", "eventlist", "gruu", "outbound"];
     if !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(&tag)) {
-        return Err(HostError(format!("is_supported: unknown option tag {tag:?}")));
+        return Err(HostError(format!(
+            "is_supported: unknown option tag {tag:?}"
+        )));
     }
     Ok(match ctx.msg.supported() {
         Ok(tags) => truth(tags.iter().any(|t| t.eq_ignore_ascii_case(&tag))),
@@ -233,7 +255,11 @@ pub(super) fn is_supported(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i
 /// whose top Record-Route is this server (an IP address unless `mode` is 1) and did not come
 /// from that address (a loop).
 pub(super) fn is_first_hop(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let mode = if args.is_empty() { 0 } else { arg_int(args, 0)? };
+    let mode = if args.is_empty() {
+        0
+    } else {
+        arg_int(args, 0)?
+    };
     if ctx.msg.is_request() {
         return Ok(match ctx.msg.via() {
             Ok(v) => truth(v.len() < 2),
@@ -276,7 +302,11 @@ pub(super) fn hdr_date_check(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    Ok(if now > d.unix.saturating_add(diff) { -4 } else { 1 })
+    Ok(if now > d.unix.saturating_add(diff) {
+        -4
+    } else {
+        1
+    })
 }
 
 /// `options_reply()`: a 200 to an OPTIONS addressed to the server itself (no user in the

@@ -68,32 +68,110 @@ use crate::host::Impl;
 
 /// siputils' natives sipvm implements.
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "has_totag", f: checks::has_totag },
-    Impl { name: "is_request", f: checks::is_request },
-    Impl { name: "is_reply", f: checks::is_reply },
-    Impl { name: "is_tel_number", f: checks::is_tel_number },
-    Impl { name: "is_numeric", f: checks::is_numeric },
-    Impl { name: "is_alphanum", f: checks::is_alphanum },
-    Impl { name: "is_alphanumex", f: checks::is_alphanumex },
-    Impl { name: "is_uri", f: checks::is_uri },
-    Impl { name: "is_e164", f: checks::is_e164 },
-    Impl { name: "is_uri_user_e164", f: checks::is_uri_user_e164 },
-    Impl { name: "cmp_uri", f: checks::cmp_uri },
-    Impl { name: "cmp_aor", f: checks::cmp_aor },
-    Impl { name: "cmp_hdr_name", f: checks::cmp_hdr_name },
-    Impl { name: "is_gruu", f: checks::is_gruu },
-    Impl { name: "is_supported", f: checks::is_supported },
-    Impl { name: "is_first_hop", f: checks::is_first_hop },
-    Impl { name: "hdr_date_check", f: checks::hdr_date_check },
-    Impl { name: "options_reply", f: checks::options_reply },
-    Impl { name: "uri_param", f: uri::uri_param },
-    Impl { name: "uri_param_any", f: uri::uri_param_any },
-    Impl { name: "uri_param_rm", f: uri::uri_param_rm },
-    Impl { name: "add_uri_param", f: uri::add_uri_param },
-    Impl { name: "get_uri_param", f: uri::get_uri_param },
-    Impl { name: "tel2sip", f: uri::tel2sip },
-    Impl { name: "set_uri_user", f: uri::set_uri_user },
-    Impl { name: "set_uri_host", f: uri::set_uri_host },
+    Impl {
+        name: "has_totag",
+        f: checks::has_totag,
+    },
+    Impl {
+        name: "is_request",
+        f: checks::is_request,
+    },
+    Impl {
+        name: "is_reply",
+        f: checks::is_reply,
+    },
+    Impl {
+        name: "is_tel_number",
+        f: checks::is_tel_number,
+    },
+    Impl {
+        name: "is_numeric",
+        f: checks::is_numeric,
+    },
+    Impl {
+        name: "is_alphanum",
+        f: checks::is_alphanum,
+    },
+    Impl {
+        name: "is_alphanumex",
+        f: checks::is_alphanumex,
+    },
+    Impl {
+        name: "is_uri",
+        f: checks::is_uri,
+    },
+    Impl {
+        name: "is_e164",
+        f: checks::is_e164,
+    },
+    Impl {
+        name: "is_uri_user_e164",
+        f: checks::is_uri_user_e164,
+    },
+    Impl {
+        name: "cmp_uri",
+        f: checks::cmp_uri,
+    },
+    Impl {
+        name: "cmp_aor",
+        f: checks::cmp_aor,
+    },
+    Impl {
+        name: "cmp_hdr_name",
+        f: checks::cmp_hdr_name,
+    },
+    Impl {
+        name: "is_gruu",
+        f: checks::is_gruu,
+    },
+    Impl {
+        name: "is_supported",
+        f: checks::is_supported,
+    },
+    Impl {
+        name: "is_first_hop",
+        f: checks::is_first_hop,
+    },
+    Impl {
+        name: "hdr_date_check",
+        f: checks::hdr_date_check,
+    },
+    Impl {
+        name: "options_reply",
+        f: checks::options_reply,
+    },
+    Impl {
+        name: "uri_param",
+        f: uri::uri_param,
+    },
+    Impl {
+        name: "uri_param_any",
+        f: uri::uri_param_any,
+    },
+    Impl {
+        name: "uri_param_rm",
+        f: uri::uri_param_rm,
+    },
+    Impl {
+        name: "add_uri_param",
+        f: uri::add_uri_param,
+    },
+    Impl {
+        name: "get_uri_param",
+        f: uri::get_uri_param,
+    },
+    Impl {
+        name: "tel2sip",
+        f: uri::tel2sip,
+    },
+    Impl {
+        name: "set_uri_user",
+        f: uri::set_uri_user,
+    },
+    Impl {
+        name: "set_uri_host",
+        f: uri::set_uri_host,
+    },
 ];
 
 /// The `options_reply` headers (Kamailio's defaults when unset).
@@ -104,7 +182,9 @@ pub struct Options {
     pub support: String,
 }
 
-fn state(snap: &sipvm_cfg::Snapshot) -> Result<std::sync::Arc<dyn std::any::Any + Send + Sync>, String> {
+fn state(
+    snap: &sipvm_cfg::Snapshot,
+) -> Result<std::sync::Arc<dyn std::any::Any + Send + Sync>, String> {
     let p = |name: &str, def: &str| {
         snap.modparam("siputils", name)
             .map(|v| v.to_str().into_owned())

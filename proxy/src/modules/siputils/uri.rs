@@ -11,9 +11,14 @@ use sipvm_vm::{ArgValue, Host, HostError, Value};
 /// the user part (`sip:+1;a=b@h;user=phone` has `a=b`); otherwise the URI's own.
 fn kam_params<'a>(u: &Uri<'a>) -> &'a str {
     let phone = matches!(u.scheme(), Scheme::Sip | Scheme::Sips)
-        && u.param("user").flatten().is_some_and(|v| v.eq_ignore_ascii_case("phone"));
+        && u.param("user")
+            .flatten()
+            .is_some_and(|v| v.eq_ignore_ascii_case("phone"));
     if phone {
-        return u.user().and_then(|s| s.split_once(';')).map_or("", |(_, p)| p);
+        return u
+            .user()
+            .and_then(|s| s.split_once(';'))
+            .map_or("", |(_, p)| p);
     }
     u.params().raw()
 }
@@ -110,9 +115,17 @@ pub(super) fn add_uri_param(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<
 }
 
 /// Writes `v` to the pseudo-variable of argument `i`.
-fn set_arg_pv(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], i: usize, v: &str) -> Result<(), HostError> {
+fn set_arg_pv(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+    i: usize,
+    v: &str,
+) -> Result<(), HostError> {
     let Some(ArgValue::Pv(pv)) = args.get(i) else {
-        return Err(HostError(format!("argument {} is not a pseudo-variable", i + 1)));
+        return Err(HostError(format!(
+            "argument {} is not a pseudo-variable",
+            i + 1
+        )));
     };
     let prog = ctx.snap.program.clone();
     let key = static_key(&prog, *pv)?;
@@ -121,7 +134,10 @@ fn set_arg_pv(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], i: usize, v: &str) -> Re
 
 fn get_arg_pv(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], i: usize) -> Result<Value, HostError> {
     let Some(ArgValue::Pv(pv)) = args.get(i) else {
-        return Err(HostError(format!("argument {} is not a pseudo-variable", i + 1)));
+        return Err(HostError(format!(
+            "argument {} is not a pseudo-variable",
+            i + 1
+        )));
     };
     let prog = ctx.snap.program.clone();
     let key = static_key(&prog, *pv)?;

@@ -57,47 +57,92 @@ fn body_range(m: &Msg) -> (usize, usize) {
 pub(super) fn replace(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let re = arg_regex(args, 0)?;
     let (s, e) = (headers_start(ctx.msg), ctx.msg.as_bytes().len());
-    Ok(replace_in(ctx, &re, s, e, arg_str(args, 1).as_bytes(), false))
+    Ok(replace_in(
+        ctx,
+        &re,
+        s,
+        e,
+        arg_str(args, 1).as_bytes(),
+        false,
+    ))
 }
 
 /// `replace_all(re, txt)`: every match after the first line.
 pub(super) fn replace_all(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let re = arg_regex(args, 0)?;
     let (s, e) = (headers_start(ctx.msg), ctx.msg.as_bytes().len());
-    Ok(replace_in(ctx, &re, s, e, arg_str(args, 1).as_bytes(), true))
+    Ok(replace_in(
+        ctx,
+        &re,
+        s,
+        e,
+        arg_str(args, 1).as_bytes(),
+        true,
+    ))
 }
 
 /// `replace_hdrs(re, txt)`: the first match in the headers.
 pub(super) fn replace_hdrs(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let re = arg_regex(args, 0)?;
     let (s, e) = (headers_start(ctx.msg), headers_end(ctx.msg));
-    Ok(replace_in(ctx, &re, s, e, arg_str(args, 1).as_bytes(), false))
+    Ok(replace_in(
+        ctx,
+        &re,
+        s,
+        e,
+        arg_str(args, 1).as_bytes(),
+        false,
+    ))
 }
 
 /// `replace_body(re, txt)`: the first match in the body.
 pub(super) fn replace_body(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let re = arg_regex(args, 0)?;
     let (s, e) = body_range(ctx.msg);
-    Ok(replace_in(ctx, &re, s, e, arg_str(args, 1).as_bytes(), false))
+    Ok(replace_in(
+        ctx,
+        &re,
+        s,
+        e,
+        arg_str(args, 1).as_bytes(),
+        false,
+    ))
 }
 
 /// `replace_body_all(re, txt)`: every match in the body.
 pub(super) fn replace_body_all(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let re = arg_regex(args, 0)?;
     let (s, e) = body_range(ctx.msg);
-    Ok(replace_in(ctx, &re, s, e, arg_str(args, 1).as_bytes(), true))
+    Ok(replace_in(
+        ctx,
+        &re,
+        s,
+        e,
+        arg_str(args, 1).as_bytes(),
+        true,
+    ))
 }
 
 /// `replace_body_atonce(re, txt)`: every match in the body, the regex compiled without
 /// `REG_NEWLINE` (`.` matches a newline, `^`/`$` only at the ends).
-pub(super) fn replace_body_atonce(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn replace_body_atonce(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let pat = match args.first() {
         Some(ArgValue::Regex(r)) => r.as_str().to_string(),
         _ => arg_str(args, 0).into_owned(),
     };
     let re = byte_regex(&pat, true, false)?;
     let (s, e) = body_range(ctx.msg);
-    Ok(replace_in(ctx, &re, s, e, arg_str(args, 1).as_bytes(), true))
+    Ok(replace_in(
+        ctx,
+        &re,
+        s,
+        e,
+        arg_str(args, 1).as_bytes(),
+        true,
+    ))
 }
 
 /// The `*_str` replacements: `key` (case-sensitive) from `start`; mode `f` (the default) the
@@ -153,11 +198,20 @@ pub(super) fn replace_body_str(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resu
 /// `search_append(re, txt)`: `txt` inserted after the first match in the whole message.
 pub(super) fn search_append(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let re = arg_regex(args, 0)?;
-    Ok(append_after(ctx, &re, 0, ctx.msg.as_bytes().len(), &arg_str(args, 1)))
+    Ok(append_after(
+        ctx,
+        &re,
+        0,
+        ctx.msg.as_bytes().len(),
+        &arg_str(args, 1),
+    ))
 }
 
 /// `search_append_body(re, txt)`: the same in the body.
-pub(super) fn search_append_body(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn search_append_body(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let re = arg_regex(args, 0)?;
     let (s, e) = body_range(ctx.msg);
     Ok(append_after(ctx, &re, s, e, &arg_str(args, 1)))

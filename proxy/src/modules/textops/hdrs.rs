@@ -30,7 +30,11 @@ pub(super) fn remove_hf_idx(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<
 }
 
 /// Indexes of the headers whose name (as written) matches `re` and not `skip`.
-fn names_matching(m: &Msg, re: &regex::bytes::Regex, skip: Option<&regex::bytes::Regex>) -> Vec<usize> {
+fn names_matching(
+    m: &Msg,
+    re: &regex::bytes::Regex,
+    skip: Option<&regex::bytes::Regex>,
+) -> Vec<usize> {
     m.headers()
         .filter(|h| re.is_match(h.name_str) && !skip.is_some_and(|s| s.is_match(h.name_str)))
         .map(|h| h.index)
@@ -65,7 +69,10 @@ pub(super) fn is_present_hf_re(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resu
 }
 
 /// A regex given as a string at run time (the `_pv` variants), with `search`'s flags.
-fn runtime_regex(args: &[ArgValue<'_>], i: usize) -> Result<std::sync::Arc<regex::bytes::Regex>, HostError> {
+fn runtime_regex(
+    args: &[ArgValue<'_>],
+    i: usize,
+) -> Result<std::sync::Arc<regex::bytes::Regex>, HostError> {
     byte_regex(&arg_str(args, i), true, true)
 }
 
@@ -94,7 +101,10 @@ pub(super) fn is_present_hf_pv(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resu
     Ok(truth(!headers_named(ctx.msg, &arg_str(args, 0)).is_empty()))
 }
 
-pub(super) fn is_present_hf_re_pv(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn is_present_hf_re_pv(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let Ok(re) = runtime_regex(args, 0) else {
         return Ok(-1);
     };
@@ -115,7 +125,8 @@ pub(super) fn remove_hf_match(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resul
         None
     };
     let e = expr.as_bytes();
-    let test: Box<dyn Fn(&[u8]) -> bool> = match op.to_ascii_lowercase().as_str() {
+    type Test<'t> = Box<dyn Fn(&[u8]) -> bool + 't>;
+    let test: Test<'_> = match op.to_ascii_lowercase().as_str() {
         "eq" => Box::new(|v: &[u8]| v == e),
         "ne" => Box::new(|v: &[u8]| v != e),
         "in" => Box::new(|v: &[u8]| !e.is_empty() && memchr::memmem::find(v, e).is_some()),
@@ -157,7 +168,9 @@ pub(super) fn is_privacy(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64
     let want = arg_str(args, 0);
     const KNOWN: [&str; 6] = ["none", "header", "session", "user", "id", "critical"];
     if !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(&want)) {
-        return Err(HostError(format!("is_privacy: unknown privacy value {want:?}")));
+        return Err(HostError(format!(
+            "is_privacy: unknown privacy value {want:?}"
+        )));
     }
     let m = ctx.msg;
     let listed = headers_named(m, "Privacy").into_iter().any(|i| {
@@ -172,7 +185,10 @@ pub(super) fn is_privacy(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64
 
 /// `append_time_to_request()`: a Date header (now, RFC 1123) at the end of the headers,
 /// unless the request has one; 1 also then.
-pub(super) fn append_time_to_request(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn append_time_to_request(
+    ctx: &mut Ctx<'_>,
+    _: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     if ctx.msg.find(HeaderName::Date).is_some() {
         return Ok(1);
     }

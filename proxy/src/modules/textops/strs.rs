@@ -30,7 +30,10 @@ pub(super) fn cmp_str(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Hos
 }
 
 pub(super) fn cmp_istr(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let (a, b) = (arg_str(args, 0).to_ascii_lowercase(), arg_str(args, 1).to_ascii_lowercase());
+    let (a, b) = (
+        arg_str(args, 0).to_ascii_lowercase(),
+        arg_str(args, 1).to_ascii_lowercase(),
+    );
     Ok(order_rc(kam_cmp(a.as_bytes(), b.as_bytes())))
 }
 
@@ -49,7 +52,9 @@ pub(super) fn ends_with(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, H
     if s.len() < p.len() {
         return Ok(-1);
     }
-    Ok(order_rc(s.as_bytes()[s.len() - p.len()..].cmp(p.as_bytes())))
+    Ok(order_rc(
+        s.as_bytes()[s.len() - p.len()..].cmp(p.as_bytes()),
+    ))
 }
 
 fn find(hay: &[u8], needle: &[u8], icase: bool) -> Option<usize> {
@@ -95,7 +100,10 @@ pub(super) fn search_str(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, 
 /// The items of a `sep`-separated list, white space around each trimmed.
 fn items<'a>(list: &'a str, sep: &str) -> Option<impl Iterator<Item = &'a str>> {
     let sep = sep.chars().next()?;
-    Some(list.split(sep).map(|i| i.trim_matches([' ', '\t', '\r', '\n'])))
+    Some(
+        list.split(sep)
+            .map(|i| i.trim_matches([' ', '\t', '\r', '\n'])),
+    )
 }
 
 /// `in_list(subject, list, sep)`: `subject` equals an item (case-sensitive).

@@ -73,7 +73,10 @@ fn current(v: &[Pos], name: &str) -> Option<usize> {
     v.iter().find(|p| p.name == name).and_then(|p| p.at)
 }
 
-pub(super) fn hf_iterator_start(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn hf_iterator_start(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let name = arg_str(args, 0);
     Ok(start(&mut ctx.slots.entry::<Iters>().hf, &name))
 }
@@ -88,7 +91,9 @@ pub(super) fn hf_iterator_next(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resu
 pub(super) fn hf_iterator_prev(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let name = arg_str(args, 0);
     let it = ctx.slots.entry::<Iters>();
-    let Some(p) = find(&mut it.hf, &name) else { return Ok(-1) };
+    let Some(p) = find(&mut it.hf, &name) else {
+        return Ok(-1);
+    };
     match p.at {
         Some(i) if i > 0 => {
             p.at = Some(i - 1);
@@ -116,29 +121,43 @@ fn hf_current(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Option<usize> {
 }
 
 pub(super) fn hf_iterator_rm(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let Some(i) = hf_current(ctx, args) else { return Ok(-1) };
+    let Some(i) = hf_current(ctx, args) else {
+        return Ok(-1);
+    };
     ctx.edits.remove_header(i);
     Ok(1)
 }
 
 /// `hf_iterator_append(name, text)`: `text` (whole header lines) after the current header.
-pub(super) fn hf_iterator_append(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let Some(i) = hf_current(ctx, args) else { return Ok(-1) };
+pub(super) fn hf_iterator_append(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
+    let Some(i) = hf_current(ctx, args) else {
+        return Ok(-1);
+    };
     let text = arg_str(args, 1);
     if text.is_empty() {
         return Ok(-1);
     }
-    ctx.edits.add_header_raw(HeaderPos::After(i), text.as_bytes());
+    ctx.edits
+        .add_header_raw(HeaderPos::After(i), text.as_bytes());
     Ok(1)
 }
 
-pub(super) fn hf_iterator_insert(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let Some(i) = hf_current(ctx, args) else { return Ok(-1) };
+pub(super) fn hf_iterator_insert(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
+    let Some(i) = hf_current(ctx, args) else {
+        return Ok(-1);
+    };
     let text = arg_str(args, 1);
     if text.is_empty() {
         return Ok(-1);
     }
-    ctx.edits.add_header_raw(HeaderPos::Before(i), text.as_bytes());
+    ctx.edits
+        .add_header_raw(HeaderPos::Before(i), text.as_bytes());
     Ok(1)
 }
 
@@ -172,7 +191,10 @@ fn body_lines(body: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
-pub(super) fn bl_iterator_start(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn bl_iterator_start(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let name = arg_str(args, 0);
     Ok(start(&mut ctx.slots.entry::<Iters>().bl, &name))
 }
@@ -196,25 +218,39 @@ fn bl_current(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Option<(usize, usize)
     let name = arg_str(args, 0);
     let i = current(&ctx.slots.entry::<Iters>().bl, &name)?;
     let off = ctx.msg.body_offset();
-    body_lines(ctx.msg.body()).get(i).map(|&(s, e)| (off + s, off + e))
+    body_lines(ctx.msg.body())
+        .get(i)
+        .map(|&(s, e)| (off + s, off + e))
 }
 
 pub(super) fn bl_iterator_rm(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let Some((s, e)) = bl_current(ctx, args) else { return Ok(-1) };
+    let Some((s, e)) = bl_current(ctx, args) else {
+        return Ok(-1);
+    };
     ctx.edits.replace_range(s, e, b"");
     Ok(1)
 }
 
 /// `bl_iterator_append(name, text)`: `text` after the current line (its line end included).
-pub(super) fn bl_iterator_append(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let Some((_, e)) = bl_current(ctx, args) else { return Ok(-1) };
+pub(super) fn bl_iterator_append(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
+    let Some((_, e)) = bl_current(ctx, args) else {
+        return Ok(-1);
+    };
     let text = arg_str(args, 1);
     ctx.edits.insert_at(e, text.as_bytes());
     Ok(1)
 }
 
-pub(super) fn bl_iterator_insert(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let Some((s, _)) = bl_current(ctx, args) else { return Ok(-1) };
+pub(super) fn bl_iterator_insert(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
+    let Some((s, _)) = bl_current(ctx, args) else {
+        return Ok(-1);
+    };
     let text = arg_str(args, 1);
     ctx.edits.insert_at(s, text.as_bytes());
     Ok(1)

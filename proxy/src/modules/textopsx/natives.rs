@@ -28,14 +28,21 @@ fn code_range(m: &Msg) -> Option<(usize, usize)> {
 }
 
 /// `change_reply_status(code, reason)`: rewrites the status line of the reply.
-pub(super) fn change_reply_status(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn change_reply_status(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let code = arg_int(args, 0)?;
     let reason = arg_str(args, 1);
-    let Some(old) = ctx.msg.status() else { return Ok(-1) };
+    let Some(old) = ctx.msg.status() else {
+        return Ok(-1);
+    };
     if reason.is_empty() || !status_change_ok(old, code) {
         return Ok(-1);
     }
-    let Some((s, e)) = code_range(ctx.msg) else { return Ok(-1) };
+    let Some((s, e)) = code_range(ctx.msg) else {
+        return Ok(-1);
+    };
     ctx.edits.replace_range(s, e, code.to_string().as_bytes());
     let line_end = memchr::memchr(b'\n', ctx.msg.as_bytes()).unwrap_or(e);
     let mut reason_end = line_end;
@@ -49,13 +56,20 @@ pub(super) fn change_reply_status(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R
 }
 
 /// `change_reply_status_code(code)`: the code only; the reason stays.
-pub(super) fn change_reply_status_code(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+pub(super) fn change_reply_status_code(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
     let code = arg_int(args, 0)?;
-    let Some(old) = ctx.msg.status() else { return Ok(-1) };
+    let Some(old) = ctx.msg.status() else {
+        return Ok(-1);
+    };
     if !status_change_ok(old, code) {
         return Ok(-1);
     }
-    let Some((s, e)) = code_range(ctx.msg) else { return Ok(-1) };
+    let Some((s, e)) = code_range(ctx.msg) else {
+        return Ok(-1);
+    };
     ctx.edits.replace_range(s, e, code.to_string().as_bytes());
     Ok(1)
 }
@@ -105,7 +119,13 @@ pub(super) fn keep_hf(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, H
 
 /// Shell-style matching (`*`, `?`, `[a-z]`, `[!x]`, `\` escapes), as fnmatch(3) without flags.
 fn glob(p: &[u8], s: &[u8], icase: bool) -> bool {
-    let eq = |a: u8, b: u8| if icase { a.eq_ignore_ascii_case(&b) } else { a == b };
+    let eq = |a: u8, b: u8| {
+        if icase {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
     let (mut pi, mut si) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {

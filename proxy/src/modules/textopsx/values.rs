@@ -23,7 +23,9 @@ fn hname(args: &[ArgValue<'_>]) -> Result<String, HostError> {
 /// The values of header `i` as message offsets `(start, end)`, trimmed; commas inside quotes
 /// or `<...>` do not split.
 fn values(m: &Msg, i: usize) -> Vec<(usize, usize)> {
-    let Some(h) = m.header(i) else { return Vec::new() };
+    let Some(h) = m.header(i) else {
+        return Vec::new();
+    };
     let base = h.value.as_ptr() as usize - m.as_bytes().as_ptr() as usize;
     let v = h.value;
     let mut out = Vec::new();
@@ -115,7 +117,9 @@ pub(super) fn insert_hf_value(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resul
 pub(super) fn remove_hf_value(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let name = hname(args)?;
     let m = ctx.msg;
-    let Some(&i) = headers_named(m, &name).first() else { return Ok(-1) };
+    let Some(&i) = headers_named(m, &name).first() else {
+        return Ok(-1);
+    };
     let vals = values(m, i);
     if vals.is_empty() {
         return Ok(-1);
@@ -135,8 +139,12 @@ pub(super) fn assign_hf_value(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resul
     let name = hname(args)?;
     let new = arg_str(args, 1);
     let m = ctx.msg;
-    let Some(&i) = headers_named(m, &name).first() else { return Ok(-1) };
-    let Some(&(s, e)) = values(m, i).first() else { return Ok(-1) };
+    let Some(&i) = headers_named(m, &name).first() else {
+        return Ok(-1);
+    };
+    let Some(&(s, e)) = values(m, i).first() else {
+        return Ok(-1);
+    };
     ctx.edits.replace_range(s, e, new.as_bytes());
     Ok(1)
 }
