@@ -62,6 +62,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 };
 
 mod checks;
+mod contact;
 mod uri;
 
 use crate::host::Impl;
@@ -171,6 +172,22 @@ pub static IMPLS: &[Impl] = &[
     Impl {
         name: "set_uri_host",
         f: uri::set_uri_host,
+    },
+    Impl {
+        name: "contact_param_encode",
+        f: contact::contact_param_encode,
+    },
+    Impl {
+        name: "contact_param_decode",
+        f: contact::contact_param_decode,
+    },
+    Impl {
+        name: "contact_param_decode_ruri",
+        f: contact::contact_param_decode_ruri,
+    },
+    Impl {
+        name: "contact_param_rm",
+        f: contact::contact_param_rm,
     },
 ];
 
