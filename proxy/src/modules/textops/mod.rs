@@ -75,6 +75,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 // ---- implementations ----
 
+mod body;
 mod edits;
 mod hdrs;
 mod strs;
@@ -280,6 +281,10 @@ pub static IMPLS: &[Impl] = &[
     Impl {
         name: "in_list_prefix",
         f: strs::in_list_prefix,
+    },
+    Impl {
+        name: "filter_body",
+        f: body::filter_body,
     },
     Impl {
         name: "is_audio_on_hold",
