@@ -34,6 +34,10 @@ const HEAD: &str = "loadmodule \"pv.so\"\nloadmodule \"htable.so\"\nloadmodule \
 
 /// Runs `body` as request_route; the environment and the message as it would leave.
 fn run(body: &str) -> (Env, String) {
+    run_on(INVITE, body)
+}
+
+fn run_on(message: &str, body: &str) -> (Env, String) {
     let text = format!("{HEAD}request_route {{\n{body}\n}}\n");
     let c = match compile_str(
         "t.cfg",
@@ -49,8 +53,7 @@ fn run(body: &str) -> (Env, String) {
         .iter()
         .map(|m| (m.module.as_str(), m.param.as_str(), m.value.clone()))
         .collect();
-    let m = msg(INVITE);
-    assert_eq!(m.body().len(), 111, "the test body's length");
+    let m = msg(message);
     let mut env = Env::with_program(m, &params, c.program);
     let prog = env.snap.program.clone();
     let route = prog.route(RouteKind::Request, "").unwrap();
@@ -142,4 +145,48 @@ fn sdpops_into_avps_and_sdp_pv() {
     assert_eq!(get(&env, "same"), Value::Int(1));
     assert_eq!(get(&env, "re"), Value::str("345"));
     assert_eq!(get(&env, "rerc"), Value::Int(-2), "no match");
+}
+
+const MULTI: &str = "INVITE sip:bob@example.com SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bK-2
+From: <sip:alice@example.com>;tag=a1
+To: <sip:bob@example.com>
+Call-ID: tx2@example.com
+CSeq: 1 INVITE
+Content-Type: multipart/mixed;boundary=\"b1\"
+Content-Length: 93
+
+--b1
+Content-Type: application/sdp
+
+v=0
+--b1
+Content-Type: text/plain
+
+hello
+--b1--
+";
+
+#[test]
+fn body_parts_of_a_multipart_body() {
+    assert_eq!(msg(MULTI).body().len(), 93, "the test body's length");
+    let (env, _) = run_on(
+        MULTI,
+        "get_body_part(\"application/sdp\", \"$avp(p)\"); $sht(t=>rc) = $rc; $sht(t=>p) = $avp(p);\n\
+         get_body_part_raw(\"text/plain\", \"$avp(r)\"); $sht(t=>r) = $avp(r);\n\
+         get_body_part(\"image/png\", \"$avp(n)\"); $sht(t=>none) = $rc;",
+    );
+    assert_eq!(get(&env, "rc"), Value::Int(1));
+    // From after the Content-Type line to the boundary, as Kamailio cuts it.
+    assert_eq!(get(&env, "p"), Value::str("\r\nv=0\r\n"));
+    assert_eq!(
+        get(&env, "r"),
+        Value::str("Content-Type: text/plain\r\n\r\nhello\r\n--b1--\r\n")
+    );
+    assert_eq!(get(&env, "none"), Value::Int(-1));
+    let (env, _) = run("get_body_part(\"application/sdp\", \"$avp(w)\"); $sht(t=>w) = $avp(w);");
+    assert!(
+        get(&env, "w").to_str().starts_with("v=0\r\n"),
+        "no boundary: the whole body"
+    );
 }

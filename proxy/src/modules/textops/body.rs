@@ -50,7 +50,9 @@ pub(super) fn filter_body(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
             if b[at..at + CT.len()].eq_ignore_ascii_case(CT) {
                 break at;
             }
-            let Some(cr) = memchr::memchr(b'\r', &b[at..]) else { return Ok(-1) };
+            let Some(cr) = memchr::memchr(b'\r', &b[at..]) else {
+                return Ok(-1);
+            };
             if b.get(at + cr + 1) != Some(&b'\n') {
                 return Ok(-1);
             }
@@ -63,7 +65,9 @@ pub(super) fn filter_body(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
         }
         if !b[v..v + w.len()].eq_ignore_ascii_case(w) {
             at = v;
-            let Some(cr) = memchr::memchr(b'\r', &b[at..]) else { return Ok(-1) };
+            let Some(cr) = memchr::memchr(b'\r', &b[at..]) else {
+                return Ok(-1);
+            };
             at += cr + 2;
             continue;
         }
@@ -75,10 +79,129 @@ pub(super) fn filter_body(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
         while p < b.len() && (b[p] == b'\r' || b[p] == b'\n') {
             p += 1;
         }
-        let Some(q) = line_starting(b, p, boundary.as_bytes()) else { return Ok(-1) };
+        let Some(q) = line_starting(b, p, boundary.as_bytes()) else {
+            return Ok(-1);
+        };
         let off = m.body_offset();
         ctx.edits.replace_range(off, off + p, b"");
-        ctx.edits.replace_range(off + q.saturating_sub(2).max(p), off + b.len(), b"");
+        ctx.edits
+            .replace_range(off + q.saturating_sub(2).max(p), off + b.len(), b"");
         return Ok(1);
     }
+}
+
+/// The part whose `Content-Type: ` line is `want` + CRLF: (start of that line, after it,
+/// start of the closing boundary line, after that line). `None` when there is none.
+fn find_part(b: &[u8], boundary: &[u8], want: &[u8]) -> Option<(usize, usize, usize, usize)> {
+    const CT: &[u8] = b"content-type: ";
+    let mut at = 0;
+    loop {
+        let line = loop {
+            if at + CT.len() > b.len() {
+                return None;
+            }
+            if b[at..at + CT.len()].eq_ignore_ascii_case(CT) {
+                break at;
+            }
+            let cr = memchr::memchr(b'\r', &b[at..])?;
+            if b.get(at + cr + 1) != Some(&b'\n') {
+                return None;
+            }
+            at += cr + 2;
+        };
+        let v = line + CT.len();
+        if b.len() - v <= want.len() + 2 {
+            return None;
+        }
+        if !b[v..v + want.len()].eq_ignore_ascii_case(want) {
+            let cr = memchr::memchr(b'\r', &b[v..])?;
+            at = v + cr + 2;
+            continue;
+        }
+        let p = v + want.len();
+        if &b[p..p + 2] != b"\r\n" {
+            return None;
+        }
+        let hdr_end = p + 2;
+        let bstart = line_starting(b, hdr_end, boundary)?;
+        let after = bstart + boundary.len();
+        let bend = memchr::memchr(b'\r', &b[after..]).map_or(b.len(), |cr| after + cr + 2);
+        return Some((line, hdr_end, bstart, bend.min(b.len())));
+    }
+}
+
+/// `get_body_part(type, pv)` (`raw`: `get_body_part_raw`): the part of a multipart body
+/// typed `type` into `pv`: from after its Content-Type line to its closing boundary (raw:
+/// from its Content-Type line to the end of the boundary line). A body without a boundary
+/// is given whole.
+fn body_part(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], raw: bool) -> Result<i64, HostError> {
+    let want = arg_str(args, 0).into_owned();
+    let m = ctx.msg;
+    let b = m.body();
+    if b.is_empty() {
+        return Ok(-1);
+    }
+    let boundary = match m.content_type() {
+        Ok(Some(ct)) => ct
+            .params
+            .get("boundary")
+            .flatten()
+            .map(|v| format!("--{}", v.trim_matches('"'))),
+        _ => None,
+    };
+    let value = match boundary {
+        None => String::from_utf8_lossy(b).into_owned(),
+        Some(bd) => match find_part(b, bd.as_bytes(), want.as_bytes()) {
+            Some((line, hdr_end, bstart, bend)) => {
+                let (s, e) = if raw { (line, bend) } else { (hdr_end, bstart) };
+                String::from_utf8_lossy(&b[s..e]).into_owned()
+            }
+            None => return Ok(-1),
+        },
+    };
+    let Some(ArgValue::Pv(pv)) = args.get(1) else {
+        return Err(HostError("argument 2 is not a pseudo-variable".into()));
+    };
+    let prog = ctx.snap.program.clone();
+    let key = crate::host::natives::static_key(&prog, *pv)?;
+    sipvm_vm::Host::set_pv(ctx, &prog, key, sipvm_vm::Value::Str(value.into()))?;
+    Ok(1)
+}
+
+pub(super) fn get_body_part(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    body_part(ctx, args, false)
+}
+
+pub(super) fn get_body_part_raw(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+) -> Result<i64, HostError> {
+    body_part(ctx, args, true)
+}
+
+/// `remove_body_part(type)`: removes the part typed `type`, from its Content-Type line to
+/// the end of its closing boundary line; -1 when the body has no boundary or no such part.
+pub(super) fn remove_body_part(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let want = arg_str(args, 0).into_owned();
+    let m = ctx.msg;
+    let b = m.body();
+    if b.is_empty() {
+        return Ok(-1);
+    }
+    let Some(bd) = (match m.content_type() {
+        Ok(Some(ct)) => ct
+            .params
+            .get("boundary")
+            .flatten()
+            .map(|v| format!("--{}", v.trim_matches('"'))),
+        _ => None,
+    }) else {
+        return Ok(-1);
+    };
+    let Some((line, _, _, bend)) = find_part(b, bd.as_bytes(), want.as_bytes()) else {
+        return Ok(-1);
+    };
+    let off = m.body_offset();
+    ctx.edits.replace_range(off + line, off + bend, b"");
+    Ok(1)
 }

@@ -287,6 +287,18 @@ pub static IMPLS: &[Impl] = &[
         f: body::filter_body,
     },
     Impl {
+        name: "get_body_part",
+        f: body::get_body_part,
+    },
+    Impl {
+        name: "get_body_part_raw",
+        f: body::get_body_part_raw,
+    },
+    Impl {
+        name: "remove_body_part",
+        f: body::remove_body_part,
+    },
+    Impl {
         name: "is_audio_on_hold",
         f: strs::is_audio_on_hold,
     },
