@@ -215,4 +215,25 @@ mod tests {
         assert!(Sdp::parse(b"").is_none());
         assert!(Sdp::parse(&[0xff, 0xfe]).is_none());
     }
+
+    proptest::proptest! {
+        /// Any body parses or is refused, and every query on it stays in bounds.
+        #[test]
+        fn any_body_is_safe(lines in proptest::collection::vec("(v=0|m=[a-z]{0,5}( [0-9]{0,4})?( [A-Z/]{0,8})?( [0-9]{1,3}){0,3}|a=(rtpmap|fmtp|rtcp-fb):[0-9]{0,3}( [A-Za-z0-9/-]{0,10})?|c=IN IP[46] [0-9.:]{0,15}|a=sendonly|[ -~]{0,12})", 0..12), crlf in proptest::bool::ANY) {
+            let body = lines.join(if crlf { "\r\n" } else { "\n" });
+            if let Some(s) = Sdp::parse(body.as_bytes()) {
+                for st in &s.streams {
+                    for p in &st.payloads {
+                        let _ = s.codec_name(st, p);
+                    }
+                    let _ = s.on_hold(st);
+                    assert!(st.transport_end <= s.lines[st.m].end);
+                    for i in s.stream_lines(st) {
+                        let _ = attr_payload(s.text(i));
+                    }
+                }
+                let _ = s.address_family();
+            }
+        }
+    }
 }

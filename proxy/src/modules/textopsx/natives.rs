@@ -49,9 +49,13 @@ pub(super) fn change_reply_status(
     if reason_end > e && ctx.msg.as_bytes()[reason_end - 1] == b'\r' {
         reason_end -= 1;
     }
-    let reason_start = (e + 1).min(reason_end);
-    ctx.edits
-        .replace_range(reason_start, reason_end, reason.as_bytes());
+    if reason_end <= e {
+        // `SIP/2.0 200` without a reason phrase.
+        ctx.edits.insert_at(e, format!(" {reason}").as_bytes());
+    } else {
+        ctx.edits
+            .replace_range(e + 1, reason_end, reason.as_bytes());
+    }
     Ok(1)
 }
 
