@@ -86,7 +86,10 @@ fn header_iterator_walks_removes_and_adds() {
          }\n\
          $sht(t=>names) = $var(n);\n\
          hf_iterator_next(\"i\"); $sht(t=>past) = $rc;\n\
-         hf_iterator_end(\"i\"); hf_iterator_next(\"i\"); $sht(t=>ended) = $rc;\n\
+         hf_iterator_end(\"i\"); hf_iterator_next(\"i\"); $sht(t=>ended) = $hfitname(i);\n\
+         hf_iterator_next(\"i\"); hf_iterator_prev(\"i\"); $sht(t=>back) = $hfitname(i);\n\
+         hf_iterator_prev(\"i\"); $sht(t=>restart) = $rc; hf_iterator_next(\"i\"); $sht(t=>again) = $hfitname(i);\n\
+         hf_iterator_end(\"nope\"); $sht(t=>unknown) = $rc;\n\
          hf_iterator_start(\"a\"); hf_iterator_start(\"b\"); hf_iterator_start(\"c\");\n\
          hf_iterator_start(\"d\"); hf_iterator_start(\"e\"); $sht(t=>fifth) = $rc;");
     assert_eq!(
@@ -98,7 +101,19 @@ fn header_iterator_walks_removes_and_adds() {
         )
     );
     assert_eq!(get(&env, "past"), Value::Int(-1));
-    assert_eq!(get(&env, "ended"), Value::Int(-1), "no such iterator");
+    assert_eq!(
+        get(&env, "ended"),
+        Value::str("Via"),
+        "after end, next starts over"
+    );
+    assert_eq!(get(&env, "back"), Value::str("Via"));
+    assert_eq!(
+        get(&env, "restart"),
+        Value::Int(1),
+        "prev on the first starts over"
+    );
+    assert_eq!(get(&env, "again"), Value::str("Via"));
+    assert_eq!(get(&env, "unknown"), Value::Int(-1));
     assert_eq!(get(&env, "fifth"), Value::Int(-1), "at most 4 iterators");
     assert!(!out.contains("X-Foo"), "{out}");
     assert!(out.contains("CSeq: 1 INVITE\r\nX-After: 1\r\n"), "{out}");

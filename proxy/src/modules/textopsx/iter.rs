@@ -87,32 +87,37 @@ pub(super) fn hf_iterator_next(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resu
     Ok(next(&mut ctx.slots.entry::<Iters>().hf, &name, n))
 }
 
-/// `hf_iterator_prev(name)`: back one header; -1 before the first.
+/// `hf_iterator_prev(name)`: back one header; on the first one (or before it) the iterator
+/// starts again (1, as Kamailio); -1 past the last.
 pub(super) fn hf_iterator_prev(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let name = arg_str(args, 0);
     let it = ctx.slots.entry::<Iters>();
     let Some(p) = find(&mut it.hf, &name) else {
         return Ok(-1);
     };
-    match p.at {
-        Some(i) if i > 0 => {
-            p.at = Some(i - 1);
-            Ok(1)
-        }
-        _ => {
+    if p.done {
+        return Ok(-1);
+    }
+    p.at = p.at.and_then(|i| i.checked_sub(1));
+    Ok(1)
+}
+
+/// `*_end(name)`: puts the iterator back before the first item (a later `*_next` starts
+/// over); -1 for an unknown name.
+fn end(v: &mut [Pos], name: &str) -> i64 {
+    match find(v, name) {
+        Some(p) => {
             p.at = None;
-            Ok(-1)
+            p.done = false;
+            1
         }
+        None => -1,
     }
 }
 
-/// `*_end(name)`: frees the iterator.
 pub(super) fn hf_iterator_end(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let name = arg_str(args, 0);
-    let it = ctx.slots.entry::<Iters>();
-    let before = it.hf.len();
-    it.hf.retain(|p| p.name != name.as_ref());
-    Ok(if it.hf.len() < before { 1 } else { -1 })
+    Ok(end(&mut ctx.slots.entry::<Iters>().hf, &name))
 }
 
 fn hf_current(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Option<usize> {
@@ -207,10 +212,7 @@ pub(super) fn bl_iterator_next(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resu
 
 pub(super) fn bl_iterator_end(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let name = arg_str(args, 0);
-    let it = ctx.slots.entry::<Iters>();
-    let before = it.bl.len();
-    it.bl.retain(|p| p.name != name.as_ref());
-    Ok(if it.bl.len() < before { 1 } else { -1 })
+    Ok(end(&mut ctx.slots.entry::<Iters>().bl, &name))
 }
 
 /// The current body line of the iterator in argument 0, as message offsets.
