@@ -21,7 +21,12 @@ const HEAD: &str = "loadmodule \"pv.so\"\nloadmodule \"htable.so\"\nloadmodule \
     modparam(\"htable\", \"htable\", \"t=>size=4;\")\n";
 
 fn run(body: &str) -> Env {
-    let text = format!("{HEAD}request_route {{\n{body}\n}}\n");
+    run_with(HEAD, body).0
+}
+
+/// Runs `body` after `head`; the environment and the message as it would leave.
+fn run_with(head: &str, body: &str) -> (Env, String) {
+    let text = format!("{head}request_route {{\n{body}\n}}\n");
     let c = match compile_str(
         "t.cfg",
         &text,
@@ -39,12 +44,13 @@ fn run(body: &str) -> Env {
     let mut env = Env::with_program(msg(INVITE), &params, c.program);
     let prog = env.snap.program.clone();
     let route = prog.route(RouteKind::Request, "").unwrap();
-    {
+    let out = {
         let mut ctx = env.ctx();
         let r = Vm::new().run(&prog, route, &mut ctx);
         r.unwrap_or_else(|e| panic!("{}", e.render(&prog)));
-    }
-    env
+        serialized(&ctx)
+    };
+    (env, out)
 }
 
 fn get(env: &Env, key: &str) -> Value {
@@ -155,4 +161,44 @@ Content-Length: 0
     ] {
         assert!(sent[0].contains(h), "{h:?} in {}", sent[0]);
     }
+}
+
+/// As Kamailio 5.6.3 answered the same script (recorded side by side).
+#[test]
+fn remote_party_id_from_the_avp() {
+    let (env, out) = run_with(
+        HEAD,
+        "is_rpid_user_e164(); $sht(t=>none_e164) = $rc;\n\
+         append_rpid_hf(); $sht(t=>none_append) = $rc;\n\
+         $avp(s:rpid) = \"\\\"Alice\\\" <sip:+4915112345@example.com>\";\n\
+         is_rpid_user_e164(); $sht(t=>e164) = $rc;\n\
+         append_rpid_hf(); $sht(t=>append) = $rc;\n\
+         append_rpid_hf(\"<\", \">;x=1\"); $sht(t=>append2) = $rc;",
+    );
+    assert_eq!(get(&env, "none_e164"), Value::Int(-1));
+    assert_eq!(get(&env, "none_append"), Value::Int(-1));
+    assert_eq!(get(&env, "e164"), Value::Int(1));
+    assert_eq!(get(&env, "append"), Value::Int(1));
+    assert_eq!(get(&env, "append2"), Value::Int(1));
+    assert!(
+        out.contains(
+            "Content-Length: 0\r\n\
+             Remote-Party-ID: \"Alice\" <sip:+4915112345@example.com>;party=calling;id-type=subscriber;screen=yes\r\n\
+             Remote-Party-ID: <\"Alice\" <sip:+4915112345@example.com>>;x=1\r\n\r\n"
+        ),
+        "{out}"
+    );
+    let head = format!(
+        "{HEAD}modparam(\"siputils\", \"rpid_avp\", \"$avp(r)\")\n\
+         modparam(\"siputils\", \"rpid_prefix\", \"P\")\nmodparam(\"siputils\", \"rpid_suffix\", \"S\")\n"
+    );
+    let (env, out) = run_with(
+        &head,
+        "$avp(r) = \"sip:bob@example.com\"; is_rpid_user_e164(); $sht(t=>b) = $rc; append_rpid_hf();",
+    );
+    assert_eq!(get(&env, "b"), Value::Int(-1));
+    assert!(
+        out.contains("Remote-Party-ID: Psip:bob@example.comS\r\n"),
+        "{out}"
+    );
 }

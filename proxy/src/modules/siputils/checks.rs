@@ -97,7 +97,7 @@ pub(super) fn is_uri(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Host
 }
 
 /// E.164 as Kamailio checks it: `+` and 2 to 15 digits.
-fn e164(s: &str) -> bool {
+pub(super) fn e164(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() > 2 && b.len() < 17 && b[0] == b'+' && b[1..].iter().all(u8::is_ascii_digit)
 }

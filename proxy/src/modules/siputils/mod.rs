@@ -63,6 +63,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 mod checks;
 mod contact;
+mod rpid;
 mod uri;
 
 use crate::host::Impl;
@@ -189,6 +190,14 @@ pub static IMPLS: &[Impl] = &[
         name: "contact_param_rm",
         f: contact::contact_param_rm,
     },
+    Impl {
+        name: "append_rpid_hf",
+        f: rpid::append_rpid_hf,
+    },
+    Impl {
+        name: "is_rpid_user_e164",
+        f: rpid::is_rpid_user_e164,
+    },
 ];
 
 /// The `options_reply` headers (Kamailio's defaults when unset).
@@ -197,6 +206,10 @@ pub struct Options {
     pub accept_encoding: String,
     pub accept_language: String,
     pub support: String,
+    /// `rpid_prefix`, `rpid_suffix` and the name of the `rpid_avp` AVP (`None`: disabled).
+    pub rpid_prefix: String,
+    pub rpid_suffix: String,
+    pub rpid_avp: Option<String>,
 }
 
 fn state(
@@ -212,6 +225,12 @@ fn state(
         accept_encoding: p("options_accept_encoding", ""),
         accept_language: p("options_accept_language", "en"),
         support: p("options_support", ""),
+        rpid_prefix: p("rpid_prefix", ""),
+        rpid_suffix: p(
+            "rpid_suffix",
+            ";party=calling;id-type=subscriber;screen=yes",
+        ),
+        rpid_avp: rpid::avp_name(&p("rpid_avp", "$avp(s:rpid)"))?,
     }))
 }
 
@@ -223,6 +242,9 @@ pub static MODULE: crate::host::Module = crate::host::Module {
         "options_accept_encoding",
         "options_accept_language",
         "options_support",
+        "rpid_prefix",
+        "rpid_suffix",
+        "rpid_avp",
     ],
     state: Some(state),
     ..crate::host::Module::decl(&DECL)
