@@ -69,7 +69,8 @@ fn contact_uris(m: &Msg) -> Vec<(usize, usize, usize)> {
 }
 
 fn text(m: &Msg, s: usize, e: usize) -> &str {
-    std::str::from_utf8(&m.as_bytes()[s..e]).unwrap_or("")
+    let b: &[u8] = m.as_bytes();
+    std::str::from_utf8(&b[s..e]).unwrap_or("")
 }
 
 /// `contact_param_encode(name, addr)`: each Contact URI of the first Contact header becomes
