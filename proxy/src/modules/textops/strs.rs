@@ -138,7 +138,7 @@ pub(super) fn regex_substring(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resul
     let (text, re) = (arg_str(args, 0).into_owned(), arg_str(args, 1).into_owned());
     let index = arg_int(args, 2)?;
     let count = arg_int(args, 3)?;
-    if index < 0 || index > count - 1 {
+    if index < 0 || count < 1 || index >= count {
         return Ok(-1);
     }
     let Ok(r) = byte_regex(&re, false, false) else {
