@@ -63,6 +63,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 mod checks;
 mod contact;
+mod encode;
 mod rpid;
 mod uri;
 
@@ -191,6 +192,18 @@ pub static IMPLS: &[Impl] = &[
         f: contact::contact_param_rm,
     },
     Impl {
+        name: "encode_contact",
+        f: encode::encode_contact,
+    },
+    Impl {
+        name: "decode_contact",
+        f: encode::decode_contact,
+    },
+    Impl {
+        name: "decode_contact_header",
+        f: encode::decode_contact_header,
+    },
+    Impl {
         name: "append_rpid_hf",
         f: rpid::append_rpid_hf,
     },
@@ -210,6 +223,8 @@ pub struct Options {
     pub rpid_prefix: String,
     pub rpid_suffix: String,
     pub rpid_avp: Option<String>,
+    /// The first character of `contact_flds_separator` (`*`).
+    pub contact_sep: char,
 }
 
 fn state(
@@ -231,6 +246,10 @@ fn state(
             ";party=calling;id-type=subscriber;screen=yes",
         ),
         rpid_avp: rpid::avp_name(&p("rpid_avp", "$avp(s:rpid)"))?,
+        contact_sep: p("contact_flds_separator", "*")
+            .chars()
+            .next()
+            .unwrap_or('*'),
     }))
 }
 
@@ -245,6 +264,7 @@ pub static MODULE: crate::host::Module = crate::host::Module {
         "rpid_prefix",
         "rpid_suffix",
         "rpid_avp",
+        "contact_flds_separator",
     ],
     state: Some(state),
     ..crate::host::Module::decl(&DECL)
