@@ -271,3 +271,21 @@ fn error_replies() {
     assert!(!m.version_ok());
     assert_eq!(m.version(), b"SIP/3.0");
 }
+
+#[test]
+fn edits_inside_the_body_move_content_length() {
+    let m = parse(INVITE);
+    let off = m.body_offset();
+    let mut e = Edits::new();
+    // `v=0\n` becomes `v=0\r\ns=-\r\n`: Content-Length follows (Kamailio does the same when
+    // it applies body lumps); header edits alone leave it.
+    e.replace_range(off + 3, off + 4, b"\r\ns=-\r\n");
+    let out = apply(&m, &e);
+    assert!(out.contains("\r\nl: 10\r\n\r\nv=0\r\ns=-\r\n"), "{out}");
+    let mut e = Edits::new();
+    e.replace_range(off, off + 4, b"");
+    assert!(apply(&m, &e).ends_with("\r\nl: 0\r\n\r\n"));
+    let mut e = Edits::new();
+    e.add_header(HeaderPos::End, "X-A", "b");
+    assert!(apply(&m, &e).contains("\r\nl: 4\r\n"));
+}

@@ -182,10 +182,26 @@ impl Msg {
             lumps.push((s, e, seq, a, b));
         }
         let mut extra: SmallVec<[u8; 32]> = SmallVec::new();
-        if let Some((a, b)) = body {
+        // Edits inside the body (textops' replacements) change its length: Content-Length
+        // follows, as Kamailio adjusts it when it applies body lumps.
+        let body_delta: i64 = if body.is_none() {
+            lumps
+                .iter()
+                .filter(|l| l.0 >= self.body_start)
+                .map(|l| (l.4 - l.3) as i64 - (l.1 - l.0) as i64)
+                .sum()
+        } else {
+            0
+        };
+        let new_len = match body {
+            Some((a, b)) => Some((b - a) as i64),
+            None if body_delta != 0 => Some(self.body().len() as i64 + body_delta),
+            None => None,
+        };
+        if let Some(new_len) = new_len {
             // Content-Length follows the new body: rewrite every kept Content-Length value,
-            // or add one after the last header. EXTRA marks data in `extra`.
-            let n = (b - a).to_string();
+            // or (a body set) add one after the last header. EXTRA marks data in `extra`.
+            let n = new_len.max(0).to_string();
             extra.extend_from_slice(n.as_bytes());
             let mut any = false;
             for (i, h) in self.headers.iter().enumerate() {
@@ -200,7 +216,7 @@ impl Msg {
                     any = true;
                 }
             }
-            if !any {
+            if !any && body.is_some() {
                 let s = extra.len() as u32;
                 extra.extend_from_slice(b"Content-Length: ");
                 extra.extend_from_slice(n.as_bytes());
@@ -213,7 +229,9 @@ impl Msg {
                     extra.len() as u32,
                 ));
             }
-            lumps.push((self.body_start, len, SEQ_LAST, a, b));
+            if let Some((a, b)) = body {
+                lumps.push((self.body_start, len, SEQ_LAST, a, b));
+            }
         }
         lumps.sort_unstable_by_key(|l| (l.0, l.2));
         let arena = &edits.arena;

@@ -24,7 +24,6 @@ pub mod presence_xml;
 pub mod rtpengine;
 pub mod rtpproxy;
 pub mod speeddial;
-pub mod textopsx;
 pub mod tls;
 pub mod websocket;
 pub mod xhttp;
@@ -33,7 +32,6 @@ use sipvm_lang::registry::ModuleDecl;
 
 /// In the order the registry lists them after sipvm's own modules.
 pub static DECLS: &[&ModuleDecl] = &[
-    &textopsx::MODULE,
     &kex::MODULE,
     &xhttp::MODULE,
     &ctl::MODULE,

@@ -32,9 +32,11 @@ pub mod rr;
 pub mod rtimer;
 pub mod sanity;
 pub mod siptrace;
+pub mod sdpops;
 pub mod siputils;
 pub mod sl;
 pub mod textops;
+pub mod textopsx;
 pub mod tm;
 pub mod tmx;
 pub mod topoh;
@@ -78,6 +80,8 @@ pub static LIST: &[&Module] = &[
     &topoh::MODULE,
     &siptrace::MODULE,
     &jsonrpcs::MODULE,
+    &sdpops::MODULE,
+    &textopsx::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

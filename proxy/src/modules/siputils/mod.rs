@@ -61,81 +61,211 @@ pub static DECL: ModuleDecl = ModuleDecl {
     transforms: &[],
 };
 
-// ---- implementations ----
+mod checks;
+mod contact;
+mod encode;
+mod rpid;
+mod uri;
 
-use crate::host::natives::arg_str;
-use crate::host::{Ctx, Impl};
-use crate::sip::Uri;
-use sipvm_vm::{ArgValue, HostError};
+use crate::host::Impl;
 
 /// siputils' natives sipvm implements.
 pub static IMPLS: &[Impl] = &[
     Impl {
         name: "has_totag",
-        f: has_totag,
+        f: checks::has_totag,
     },
     Impl {
         name: "is_request",
-        f: is_request,
+        f: checks::is_request,
     },
     Impl {
         name: "is_reply",
-        f: is_reply,
+        f: checks::is_reply,
+    },
+    Impl {
+        name: "is_tel_number",
+        f: checks::is_tel_number,
+    },
+    Impl {
+        name: "is_numeric",
+        f: checks::is_numeric,
+    },
+    Impl {
+        name: "is_alphanum",
+        f: checks::is_alphanum,
+    },
+    Impl {
+        name: "is_alphanumex",
+        f: checks::is_alphanumex,
+    },
+    Impl {
+        name: "is_uri",
+        f: checks::is_uri,
+    },
+    Impl {
+        name: "is_e164",
+        f: checks::is_e164,
+    },
+    Impl {
+        name: "is_uri_user_e164",
+        f: checks::is_uri_user_e164,
+    },
+    Impl {
+        name: "cmp_uri",
+        f: checks::cmp_uri,
+    },
+    Impl {
+        name: "cmp_aor",
+        f: checks::cmp_aor,
+    },
+    Impl {
+        name: "cmp_hdr_name",
+        f: checks::cmp_hdr_name,
+    },
+    Impl {
+        name: "is_gruu",
+        f: checks::is_gruu,
+    },
+    Impl {
+        name: "is_supported",
+        f: checks::is_supported,
+    },
+    Impl {
+        name: "is_first_hop",
+        f: checks::is_first_hop,
+    },
+    Impl {
+        name: "hdr_date_check",
+        f: checks::hdr_date_check,
+    },
+    Impl {
+        name: "options_reply",
+        f: checks::options_reply,
     },
     Impl {
         name: "uri_param",
-        f: uri_param,
+        f: uri::uri_param,
+    },
+    Impl {
+        name: "uri_param_any",
+        f: uri::uri_param_any,
+    },
+    Impl {
+        name: "uri_param_rm",
+        f: uri::uri_param_rm,
+    },
+    Impl {
+        name: "add_uri_param",
+        f: uri::add_uri_param,
+    },
+    Impl {
+        name: "get_uri_param",
+        f: uri::get_uri_param,
+    },
+    Impl {
+        name: "tel2sip",
+        f: uri::tel2sip,
+    },
+    Impl {
+        name: "set_uri_user",
+        f: uri::set_uri_user,
+    },
+    Impl {
+        name: "set_uri_host",
+        f: uri::set_uri_host,
+    },
+    Impl {
+        name: "contact_param_encode",
+        f: contact::contact_param_encode,
+    },
+    Impl {
+        name: "contact_param_decode",
+        f: contact::contact_param_decode,
+    },
+    Impl {
+        name: "contact_param_decode_ruri",
+        f: contact::contact_param_decode_ruri,
+    },
+    Impl {
+        name: "contact_param_rm",
+        f: contact::contact_param_rm,
+    },
+    Impl {
+        name: "encode_contact",
+        f: encode::encode_contact,
+    },
+    Impl {
+        name: "decode_contact",
+        f: encode::decode_contact,
+    },
+    Impl {
+        name: "decode_contact_header",
+        f: encode::decode_contact_header,
+    },
+    Impl {
+        name: "append_rpid_hf",
+        f: rpid::append_rpid_hf,
+    },
+    Impl {
+        name: "is_rpid_user_e164",
+        f: rpid::is_rpid_user_e164,
     },
 ];
 
-fn has_totag(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    Ok(
-        if ctx
-            .msg
-            .to()
-            .ok()
-            .and_then(|t| t.tag())
-            .is_some_and(|t| !t.is_empty())
-        {
-            1
-        } else {
-            -1
-        },
-    )
+/// The `options_reply` headers (Kamailio's defaults when unset).
+pub struct Options {
+    pub accept: String,
+    pub accept_encoding: String,
+    pub accept_language: String,
+    pub support: String,
+    /// `rpid_prefix`, `rpid_suffix` and the name of the `rpid_avp` AVP (`None`: disabled).
+    pub rpid_prefix: String,
+    pub rpid_suffix: String,
+    pub rpid_avp: Option<String>,
+    /// The first character of `contact_flds_separator` (`*`).
+    pub contact_sep: char,
 }
 
-fn is_request(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    Ok(if ctx.msg.is_request() { 1 } else { -1 })
-}
-
-fn is_reply(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    Ok(if ctx.msg.is_request() { -1 } else { 1 })
-}
-
-/// `uri_param(name[, value])` on the current Request-URI: the first parameter called `name`
-/// (compared case-sensitively, as Kamailio's `strncmp`) decides: with `value`, it must have
-/// exactly that value; without, it must have none. -1 otherwise, and when the R-URI does not
-/// parse.
-fn uri_param(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let name = arg_str(args, 0);
-    let want = (args.len() > 1).then(|| arg_str(args, 1));
-    let ruri = ctx.ruri_str().to_string();
-    let Ok(u) = Uri::parse(&ruri) else {
-        return Ok(-1);
+fn state(
+    snap: &sipvm_cfg::Snapshot,
+) -> Result<std::sync::Arc<dyn std::any::Any + Send + Sync>, String> {
+    let p = |name: &str, def: &str| {
+        snap.modparam("siputils", name)
+            .map(|v| v.to_str().into_owned())
+            .unwrap_or_else(|| def.to_string())
     };
-    let Some((_, value)) = u.params().iter().find(|(n, _)| *n == name.as_ref()) else {
-        return Ok(-1);
-    };
-    let value = value.unwrap_or("");
-    let ok = match &want {
-        Some(w) => value == w.as_ref(),
-        None => value.is_empty(),
-    };
-    Ok(if ok { 1 } else { -1 })
+    Ok(std::sync::Arc::new(Options {
+        accept: p("options_accept", "*/*"),
+        accept_encoding: p("options_accept_encoding", ""),
+        accept_language: p("options_accept_language", "en"),
+        support: p("options_support", ""),
+        rpid_prefix: p("rpid_prefix", ""),
+        rpid_suffix: p(
+            "rpid_suffix",
+            ";party=calling;id-type=subscriber;screen=yes",
+        ),
+        rpid_avp: rpid::avp_name(&p("rpid_avp", "$avp(s:rpid)"))?,
+        contact_sep: p("contact_flds_separator", "*")
+            .chars()
+            .next()
+            .unwrap_or('*'),
+    }))
 }
 
 /// The siputils module.
 pub static MODULE: crate::host::Module = crate::host::Module {
     natives: IMPLS,
+    params: &[
+        "options_accept",
+        "options_accept_encoding",
+        "options_accept_language",
+        "options_support",
+        "rpid_prefix",
+        "rpid_suffix",
+        "rpid_avp",
+        "contact_flds_separator",
+    ],
+    state: Some(state),
     ..crate::host::Module::decl(&DECL)
 };

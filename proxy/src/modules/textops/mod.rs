@@ -75,6 +75,11 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 // ---- implementations ----
 
+mod body;
+mod edits;
+mod hdrs;
+mod strs;
+
 use crate::host::natives::arg_str;
 use crate::host::{Ctx, Impl};
 use crate::sip::{HeaderName, HeaderPos, Msg};
@@ -120,6 +125,186 @@ pub static IMPLS: &[Impl] = &[
     Impl {
         name: "subst",
         f: subst,
+    },
+    Impl {
+        name: "search_hf",
+        f: edits::search_hf,
+    },
+    Impl {
+        name: "search_append",
+        f: edits::search_append,
+    },
+    Impl {
+        name: "search_append_body",
+        f: edits::search_append_body,
+    },
+    Impl {
+        name: "replace",
+        f: edits::replace,
+    },
+    Impl {
+        name: "replace_all",
+        f: edits::replace_all,
+    },
+    Impl {
+        name: "replace_hdrs",
+        f: edits::replace_hdrs,
+    },
+    Impl {
+        name: "replace_body",
+        f: edits::replace_body,
+    },
+    Impl {
+        name: "replace_body_all",
+        f: edits::replace_body_all,
+    },
+    Impl {
+        name: "replace_body_atonce",
+        f: edits::replace_body_atonce,
+    },
+    Impl {
+        name: "replace_str",
+        f: edits::replace_str,
+    },
+    Impl {
+        name: "replace_hdrs_str",
+        f: edits::replace_hdrs_str,
+    },
+    Impl {
+        name: "replace_body_str",
+        f: edits::replace_body_str,
+    },
+    Impl {
+        name: "subst_body",
+        f: edits::subst_body,
+    },
+    Impl {
+        name: "subst_hf",
+        f: edits::subst_hf,
+    },
+    Impl {
+        name: "subst_uri",
+        f: edits::subst_uri,
+    },
+    Impl {
+        name: "subst_user",
+        f: edits::subst_user,
+    },
+    Impl {
+        name: "append_urihf",
+        f: edits::append_urihf,
+    },
+    Impl {
+        name: "remove_hf_idx",
+        f: hdrs::remove_hf_idx,
+    },
+    Impl {
+        name: "remove_hf_re",
+        f: hdrs::remove_hf_re,
+    },
+    Impl {
+        name: "remove_hf_exp",
+        f: hdrs::remove_hf_exp,
+    },
+    Impl {
+        name: "is_present_hf_re",
+        f: hdrs::is_present_hf_re,
+    },
+    Impl {
+        name: "remove_hf_pv",
+        f: hdrs::remove_hf_pv,
+    },
+    Impl {
+        name: "remove_hf_re_pv",
+        f: hdrs::remove_hf_re_pv,
+    },
+    Impl {
+        name: "remove_hf_exp_pv",
+        f: hdrs::remove_hf_exp_pv,
+    },
+    Impl {
+        name: "is_present_hf_pv",
+        f: hdrs::is_present_hf_pv,
+    },
+    Impl {
+        name: "is_present_hf_re_pv",
+        f: hdrs::is_present_hf_re_pv,
+    },
+    Impl {
+        name: "remove_hf_match",
+        f: hdrs::remove_hf_match,
+    },
+    Impl {
+        name: "set_body",
+        f: hdrs::set_body,
+    },
+    Impl {
+        name: "is_privacy",
+        f: hdrs::is_privacy,
+    },
+    Impl {
+        name: "append_time_to_request",
+        f: hdrs::append_time_to_request,
+    },
+    Impl {
+        name: "cmp_str",
+        f: strs::cmp_str,
+    },
+    Impl {
+        name: "cmp_istr",
+        f: strs::cmp_istr,
+    },
+    Impl {
+        name: "starts_with",
+        f: strs::starts_with,
+    },
+    Impl {
+        name: "ends_with",
+        f: strs::ends_with,
+    },
+    Impl {
+        name: "str_find",
+        f: strs::str_find,
+    },
+    Impl {
+        name: "str_ifind",
+        f: strs::str_ifind,
+    },
+    Impl {
+        name: "search_str",
+        f: strs::search_str,
+    },
+    Impl {
+        name: "in_list",
+        f: strs::in_list,
+    },
+    Impl {
+        name: "in_list_prefix",
+        f: strs::in_list_prefix,
+    },
+    Impl {
+        name: "filter_body",
+        f: body::filter_body,
+    },
+    Impl {
+        name: "get_body_part",
+        f: body::get_body_part,
+    },
+    Impl {
+        name: "get_body_part_raw",
+        f: body::get_body_part_raw,
+    },
+    Impl {
+        name: "remove_body_part",
+        f: body::remove_body_part,
+    },
+    Impl {
+        name: "is_audio_on_hold",
+        f: strs::is_audio_on_hold,
+    },
+    Impl {
+        name: "regex_substring",
+        f: strs::regex_substring,
     },
 ];
 
@@ -178,7 +363,7 @@ thread_local! {
 
 /// `pat` as a byte regex. `newline` is POSIX `REG_NEWLINE` (Kamailio's default for `search`
 /// and `subst`): `^`/`$` match at line boundaries and `.` does not match a newline.
-fn byte_regex(
+pub(crate) fn byte_regex(
     pat: &str,
     icase: bool,
     newline: bool,
@@ -230,7 +415,7 @@ fn search_body(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostErro
 
 /// Indexes of the headers called `name`, matched as Kamailio does: a known name by its type
 /// (so `f` finds `From` and `From` finds `f`), any other name case-insensitively.
-fn headers_named(msg: &Msg, name: &str) -> Vec<usize> {
+pub(crate) fn headers_named(msg: &Msg, name: &str) -> Vec<usize> {
     let name = name.trim();
     let known = HeaderName::from_bytes(name.as_bytes());
     msg.headers()

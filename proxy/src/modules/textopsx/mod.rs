@@ -1,10 +1,12 @@
-//! `textopsx`: declarations mirroring Kamailio 5.6's textopsx module: extra message text operations.
+//! `textopsx`: Kamailio 5.6's textopsx module: reply status, body and header value edits,
+//! header and body-line iterators. `msg_apply_changes`, `msg_set_buffer`, `remove_hf_value2`
+//! and `assign_hf_value2` stay declared only (see docs/modules/textopsx.md).
 
 use sipvm_lang::registry::ArgKind::{Code, Fmt, Regex, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, PvDecl, PvForm, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "textopsx",
     functions: &[
         FnDecl { name: "msg_apply_changes", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY) },
@@ -44,4 +46,61 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "blitval", form: PvForm::Named, writable: false },
     ],
     transforms: &[],
+};
+
+mod iter;
+mod natives;
+mod values;
+
+use crate::host::{Impl, PvImpl};
+
+fn truth(b: bool) -> i64 {
+    if b {
+        1
+    } else {
+        -1
+    }
+}
+
+#[rustfmt::skip]
+static IMPLS: &[Impl] = &[
+    Impl { name: "change_reply_status", f: natives::change_reply_status },
+    Impl { name: "change_reply_status_code", f: natives::change_reply_status_code },
+    Impl { name: "remove_body", f: natives::remove_body },
+    Impl { name: "keep_hf", f: natives::keep_hf },
+    Impl { name: "fnmatch", f: natives::fnmatch },
+    Impl { name: "hf_value_exists", f: values::hf_value_exists },
+    Impl { name: "append_hf_value", f: values::append_hf_value },
+    Impl { name: "insert_hf_value", f: values::insert_hf_value },
+    Impl { name: "remove_hf_value", f: values::remove_hf_value },
+    Impl { name: "assign_hf_value", f: values::assign_hf_value },
+    Impl { name: "include_hf_value", f: values::include_hf_value },
+    Impl { name: "exclude_hf_value", f: values::exclude_hf_value },
+    Impl { name: "hf_iterator_start", f: iter::hf_iterator_start },
+    Impl { name: "hf_iterator_next", f: iter::hf_iterator_next },
+    Impl { name: "hf_iterator_prev", f: iter::hf_iterator_prev },
+    Impl { name: "hf_iterator_end", f: iter::hf_iterator_end },
+    Impl { name: "hf_iterator_rm", f: iter::hf_iterator_rm },
+    Impl { name: "hf_iterator_append", f: iter::hf_iterator_append },
+    Impl { name: "hf_iterator_insert", f: iter::hf_iterator_insert },
+    Impl { name: "bl_iterator_start", f: iter::bl_iterator_start },
+    Impl { name: "bl_iterator_next", f: iter::bl_iterator_next },
+    Impl { name: "bl_iterator_end", f: iter::bl_iterator_end },
+    Impl { name: "bl_iterator_rm", f: iter::bl_iterator_rm },
+    Impl { name: "bl_iterator_append", f: iter::bl_iterator_append },
+    Impl { name: "bl_iterator_insert", f: iter::bl_iterator_insert },
+];
+
+#[rustfmt::skip]
+static PVS: &[PvImpl] = &[
+    PvImpl { name: "hfitname", get: iter::pv_hfitname, set: None },
+    PvImpl { name: "hfitbody", get: iter::pv_hfitbody, set: None },
+    PvImpl { name: "blitval", get: iter::pv_blitval, set: None },
+];
+
+/// The textopsx module.
+pub static MODULE: crate::host::Module = crate::host::Module {
+    natives: IMPLS,
+    pvs: PVS,
+    ..crate::host::Module::decl(&DECL)
 };
