@@ -292,7 +292,7 @@ fn remote_registration_to_a_sipp_registrar_with_a_challenge() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(info["r_domain"], format!("127.0.0.1:{registrar}"));
-    assert_eq!(info["contact_addr"], "127.0.0.1:5060");
+    assert_eq!(info["contact_addr"], format!("127.0.0.1:{}", server.port));
     assert!(info["diff_expires"].as_i64().unwrap() > 290, "{info}");
     let dump = client::call(&url, "uac.reg_dump", vec![]).unwrap().unwrap();
     assert_eq!(dump.as_array().map(Vec::len), Some(1));
