@@ -16,8 +16,9 @@ use sipvm_vm::{ArgValue, HostError, RouteKind, Value};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Challenge {
     pub realm: String,
-    pub nonce: String,
-    pub opaque: Option<String>,
+    /// Bytes as sent (a nonce need not be UTF-8; the hash and the header use it as is).
+    pub nonce: Vec<u8>,
+    pub opaque: Option<Vec<u8>>,
     /// The `qop` value as sent (`auth,auth-int`).
     pub qop: Option<String>,
     /// The qop value starts with `auth` (Kamailio's QOP_AUTH).
@@ -111,8 +112,8 @@ pub fn parse_challenge(body: &[u8]) -> Result<Challenge, &'static str> {
                 c.qop = Some(v).filter(|v| !v.is_empty());
             }
             b"realm" => realm = Some(v),
-            b"nonce" => nonce = Some(v),
-            b"opaque" => c.opaque = Some(v).filter(|v| !v.is_empty()),
+            b"nonce" => nonce = Some(val.to_vec()),
+            b"opaque" => c.opaque = Some(val.to_vec()).filter(|v| !v.is_empty()),
             b"algorithm" if val.len() != 3 => return Err("unsupported algorithm"),
             b"stale"
                 if !val.eq_ignore_ascii_case(b"true") && !val.eq_ignore_ascii_case(b"false") =>
@@ -179,7 +180,7 @@ pub fn authorization(
     crd: &Credential,
     ch: &Challenge,
     ha1: bool,
-) -> String {
+) -> Vec<u8> {
     let h1 = if ha1 {
         crd.passwd.chars().take(32).collect()
     } else {
@@ -192,7 +193,7 @@ pub fn authorization(
         ])
     };
     let h2 = md5_hex(&[method.as_bytes(), b":", uri.as_bytes()]);
-    let cnonce = hash1_raw(ch.nonce.as_bytes()).to_string();
+    let cnonce = hash1_raw(&ch.nonce).to_string();
     const NC: &str = "00000001";
     let response = match &ch.qop {
         Some(q) => {
@@ -200,7 +201,7 @@ pub fn authorization(
             md5_hex(&[
                 h1.as_bytes(),
                 b":",
-                ch.nonce.as_bytes(),
+                &ch.nonce,
                 b":",
                 NC.as_bytes(),
                 b":",
@@ -211,7 +212,7 @@ pub fn authorization(
                 h2.as_bytes(),
             ])
         }
-        None => md5_hex(&[h1.as_bytes(), b":", ch.nonce.as_bytes(), b":", h2.as_bytes()]),
+        None => md5_hex(&[h1.as_bytes(), b":", &ch.nonce, b":", h2.as_bytes()]),
     };
     let name = if code == 401 {
         "Authorization"
@@ -219,16 +220,21 @@ pub fn authorization(
         "Proxy-Authorization"
     };
     let mut s = format!(
-        "{name}: Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\"",
-        crd.user, crd.realm, ch.nonce
-    );
+        "{name}: Digest username=\"{}\", realm=\"{}\", nonce=\"",
+        crd.user, crd.realm
+    )
+    .into_bytes();
+    s.extend_from_slice(&ch.nonce);
+    s.extend_from_slice(format!("\", uri=\"{uri}\"").as_bytes());
     if let Some(o) = &ch.opaque {
-        s.push_str(&format!(", opaque=\"{o}\""));
+        s.extend_from_slice(b", opaque=\"");
+        s.extend_from_slice(o);
+        s.push(b'"');
     }
     if ch.qop_auth {
-        s.push_str(&format!(", qop=auth, nc={NC}, cnonce=\"{cnonce}\""));
+        s.extend_from_slice(format!(", qop=auth, nc={NC}, cnonce=\"{cnonce}\"").as_bytes());
     }
-    s.push_str(&format!(", response=\"{response}\", algorithm=MD5\r\n"));
+    s.extend_from_slice(format!(", response=\"{response}\", algorithm=MD5\r\n").as_bytes());
     s
 }
 
@@ -315,7 +321,7 @@ fn auth_mode(ctx: &mut Ctx<'_>, mode: i64) -> Result<i64, HostError> {
     let method = ctx.msg.method_str().to_string();
     let line = authorization(code, &method, &uri, &crd, &ch, mode & 1 != 0);
     ctx.ruri = Some(uri);
-    ctx.edits.add_header_raw(HeaderPos::End, line.as_bytes());
+    ctx.edits.add_header_raw(HeaderPos::End, &line);
     Ok(1)
 }
 
@@ -344,10 +350,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.realm, "sip.example");
-        assert_eq!(c.nonce, "abc123");
+        assert_eq!(c.nonce, b"abc123");
         assert_eq!(c.qop.as_deref(), Some("auth,auth-int"));
         assert!(c.qop_auth);
-        assert_eq!(c.opaque.as_deref(), Some("op"));
+        assert_eq!(c.opaque.as_deref(), Some(&b"op"[..]));
         assert!(parse_challenge(b"Basic realm=\"x\"").is_err());
         assert!(parse_challenge(b"Digest realm=x, nonce=\"n\"").is_err());
         assert!(parse_challenge(b"Digest realm=\"x\", nonce=\"n\", algorithm=SHA-256").is_err());
@@ -365,8 +371,8 @@ mod tests {
         };
         let ch = Challenge {
             realm: "testrealm@host.com".into(),
-            nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093".into(),
-            opaque: Some("5ccc069c403ebaf9f0171e9517f40e41".into()),
+            nonce: b"dcd98b7102dd2f0e8b11d0f600bfb0c093".to_vec(),
+            opaque: Some(b"5ccc069c403ebaf9f0171e9517f40e41".to_vec()),
             qop: None,
             qop_auth: false,
         };
@@ -374,7 +380,8 @@ mod tests {
         // md5(md5(A1):nonce:md5(A2)) computed independently.
         let h1 = md5_hex(&[b"Mufasa:testrealm@host.com:Circle Of Life"]);
         let h2 = md5_hex(&[b"GET:/dir/index.html"]);
-        let r = md5_hex(&[h1.as_bytes(), b":", ch.nonce.as_bytes(), b":", h2.as_bytes()]);
+        let r = md5_hex(&[h1.as_bytes(), b":", &ch.nonce, b":", h2.as_bytes()]);
+        let h = String::from_utf8(h).unwrap();
         assert_eq!(
             h,
             format!("Authorization: Digest username=\"Mufasa\", realm=\"testrealm@host.com\", nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", opaque=\"5ccc069c403ebaf9f0171e9517f40e41\", response=\"{r}\", algorithm=MD5\r\n")
@@ -388,5 +395,44 @@ mod tests {
         let h = v ^ (v >> 3);
         let want = h.wrapping_add(h >> 11).wrapping_add((h >> 13).wrapping_add(h >> 23));
         assert_eq!(hash1_raw(b"abcd"), want);
+    }
+}
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    /// Latin-1: the golden file keeps each byte of the captured message as one char.
+    fn bytes(s: &str) -> Vec<u8> {
+        s.chars().map(|c| c as u32 as u8).collect()
+    }
+
+    /// The headers Kamailio 5.6.3's uac_auth wrote (tests/golden_uac/auth.json).
+    #[test]
+    fn authorization_matches_kamailio() {
+        let g: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/golden_uac/auth.json")).unwrap();
+        let crd = Credential {
+            user: "alice".into(),
+            realm: "sipvm.test".into(),
+            passwd: "secret".into(),
+        };
+        for (case, code) in [("qop", 401), ("noqop", 407)] {
+            let chal = bytes(g[case]["challenge"].as_str().unwrap());
+            let body = &chal[chal.iter().position(|c| *c == b':').unwrap() + 1..];
+            let ch = parse_challenge(body).unwrap();
+            let line = authorization(code, "MESSAGE", "sip:bob@127.0.0.1:25071", &crd, &ch, false);
+            let retry = bytes(g[case]["retry"].as_str().unwrap());
+            let want = retry
+                .split(|c| *c == b'\n')
+                .find(|l| l.windows(14).any(|w| w == b"uthorization: "))
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&line).trim_end(),
+                String::from_utf8_lossy(want).trim_end(),
+                "{case}"
+            );
+            assert_eq!(&line[..line.len() - 1], want, "{case}: bytes");
+        }
     }
 }

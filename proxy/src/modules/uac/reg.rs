@@ -424,7 +424,7 @@ fn challenge(r: &Reg, m: &Msg, code: u16, req: &Outgoing) -> Result<Outgoing, St
     let ruri = format!("sip:{}", r.r_domain);
     let line = super::auth::authorization(code, "REGISTER", &ruri, &crd, &ch, ha1);
     let mut next = client::within(m, req);
-    next.hdrs = register_request(r, Some(&line)).hdrs;
+    next.hdrs = register_request(r, Some(&String::from_utf8_lossy(&line))).hdrs;
     Ok(next)
 }
 

@@ -317,7 +317,7 @@ pub fn on_final(
         p.info.flags & 1 != 0,
     );
     let mut next = client::within(rpl, &req);
-    next.hdrs = format!("{}{line}", p.info.hdrs);
+    next.hdrs = format!("{}{}", p.info.hdrs, String::from_utf8_lossy(&line));
     let owner = if p.info.evroute != 0 {
         Owner::Send(Box::new(Pending { resent: true, ..p }))
     } else {
