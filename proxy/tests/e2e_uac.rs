@@ -40,7 +40,10 @@ fn hdr(m: &str, name: &str) -> String {
 
 fn lines_of<'a>(m: &'a str, name: &str) -> Vec<&'a str> {
     m.split("\r\n")
-        .filter(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+        .filter(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+        })
         .collect()
 }
 
@@ -95,7 +98,10 @@ fn drive(server: &Sipvm, case: &str) -> serde_json::Map<String, serde_json::Valu
     let inv = format!("INVITE sip:callee@127.0.0.1:{} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{};branch=z9hG4bKc1\r\nMax-Forwards: 70\r\n{from}\r\n{to}\r\nCall-ID: uac-golden-{case}\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@127.0.0.1:{}>\r\nX-Case: {case}\r\nContent-Length: 0\r\n\r\n", uas.port, uac.port, uac.port);
     uac.send(server.addr, inv.as_bytes());
     let (m, a) = recv_text(&uas, "INVITE");
-    let rr: Vec<String> = lines_of(&m, "Record-Route").iter().map(|s| s.to_string()).collect();
+    let rr: Vec<String> = lines_of(&m, "Record-Route")
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let ok = reply_to(&m, "200 OK", "1 INVITE", &rr, Some("tt1"));
     uas.send(a, ok.as_bytes());
     res.insert("invite_out".into(), m.clone().into());
@@ -134,12 +140,21 @@ fn from_to_rewrite_and_restore_match_kamailio_byte_for_byte() {
         let got = drive(&server, case);
         for (k, v) in want.as_object().unwrap() {
             let (w, g) = (v.as_str().unwrap(), got[k].as_str().unwrap());
-            assert_eq!(lines_of(g, "From"), lines_of(w, "From"), "{case} {k}\n{}", server.log_text());
+            assert_eq!(
+                lines_of(g, "From"),
+                lines_of(w, "From"),
+                "{case} {k}\n{}",
+                server.log_text()
+            );
             assert_eq!(lines_of(g, "To"), lines_of(w, "To"), "{case} {k}");
             let params = |m: &str| -> Vec<String> {
                 lines_of(m, "Record-Route")
                     .iter()
-                    .map(|l| l.split_once(";lr").map(|x| x.1.to_string()).unwrap_or_default())
+                    .map(|l| {
+                        l.split_once(";lr")
+                            .map(|x| x.1.to_string())
+                            .unwrap_or_default()
+                    })
                     .collect()
             };
             assert_eq!(params(g), params(w), "{case} {k}: Record-Route parameters");
@@ -175,7 +190,12 @@ fn uac_auth_answers_a_sipp_callee_challenge() {
         failure_route[AUTH] {\n if (t_check_status(\"401|407\")) {\n  if (uac_auth()) {\n   xlog(\"L_INFO\", \"uac_auth ok\\n\");\n   t_relay();\n  }\n }\n}\n";
     let server = Sipvm::start(cfg, &[]);
     let phone = Peer::new();
-    let req = phone.request("MESSAGE", &format!("sip:bob@127.0.0.1:{callee}"), "uac-auth-1", "");
+    let req = phone.request(
+        "MESSAGE",
+        &format!("sip:bob@127.0.0.1:{callee}"),
+        "uac-auth-1",
+        "",
+    );
     phone.send(server.addr, &req);
     let (m, _) = phone.recv(Duration::from_secs(5)).expect("a final reply");
     assert_eq!(status(&m), Some(200), "{}\n{}", text(&m), server.log_text());
@@ -185,7 +205,15 @@ fn uac_auth_answers_a_sipp_callee_challenge() {
 }
 
 /// The digest response RFC 2617 gives for Kamailio's fields, computed here independently.
-fn digest(user: &str, realm: &str, pw: &str, method: &str, uri: &str, nonce: &str, cnonce: &str) -> String {
+fn digest(
+    user: &str,
+    realm: &str,
+    pw: &str,
+    method: &str,
+    uri: &str,
+    nonce: &str,
+    cnonce: &str,
+) -> String {
     use md5::{Digest, Md5};
     let h = |s: String| {
         Md5::digest(s.as_bytes())
@@ -200,7 +228,13 @@ fn digest(user: &str, realm: &str, pw: &str, method: &str, uri: &str, nonce: &st
 
 fn field<'a>(auth: &'a str, name: &str) -> &'a str {
     let k = format!("{name}=");
-    let s = auth.split(", ").find_map(|p| p.strip_prefix(&k).or_else(|| p.strip_prefix(&format!("Digest {k}")))).unwrap_or("");
+    let s = auth
+        .split(", ")
+        .find_map(|p| {
+            p.strip_prefix(&k)
+                .or_else(|| p.strip_prefix(&format!("Digest {k}")))
+        })
+        .unwrap_or("");
     s.trim_matches('"')
 }
 
@@ -227,32 +261,67 @@ fn uac_req_send_runs_the_event_route_and_answers_a_challenge() {
     );
     let server = Sipvm::start(&cfg, &[]);
     let phone = Peer::new();
-    phone.send(server.addr, &phone.request("MESSAGE", "sip:x@127.0.0.1", "uac-send-1", ""));
+    phone.send(
+        server.addr,
+        &phone.request("MESSAGE", "sip:x@127.0.0.1", "uac-send-1", ""),
+    );
     let (m, _) = phone.recv(WAIT).expect("the script's reply");
     assert_eq!(status(&m), Some(202));
     let (req, a) = recv_text(&target, "uac_req_send's OPTIONS");
-    assert!(req.starts_with(&format!("OPTIONS sip:probe@127.0.0.1:{} SIP/2.0\r\n", target.port)));
+    assert!(req.starts_with(&format!(
+        "OPTIONS sip:probe@127.0.0.1:{} SIP/2.0\r\n",
+        target.port
+    )));
     assert_eq!(hdr(&req, "X-Probe"), "1");
     assert!(hdr(&req, "From").starts_with("<sip:sipvm@sipvm.test>;tag="));
-    let chal = vec!["WWW-Authenticate: Digest realm=\"sipvm.test\", nonce=\"abcdef\", qop=\"auth\"".to_string()];
-    target.send(a, reply_to(&req, "401 Unauthorized", &hdr(&req, "CSeq"), &chal, Some("x")).as_bytes());
+    let chal = vec![
+        "WWW-Authenticate: Digest realm=\"sipvm.test\", nonce=\"abcdef\", qop=\"auth\"".to_string(),
+    ];
+    target.send(
+        a,
+        reply_to(
+            &req,
+            "401 Unauthorized",
+            &hdr(&req, "CSeq"),
+            &chal,
+            Some("x"),
+        )
+        .as_bytes(),
+    );
     let (req2, a2) = recv_text(&target, "the OPTIONS with credentials");
     let auth = hdr(&req2, "Authorization");
     let uri = format!("sip:probe@127.0.0.1:{}", target.port);
     assert_eq!(field(&auth, "username"), "carol");
     assert_eq!(field(&auth, "uri"), uri);
-    let want = digest("carol", "sipvm.test", "pw", "OPTIONS", &uri, "abcdef", field(&auth, "cnonce"));
+    let want = digest(
+        "carol",
+        "sipvm.test",
+        "pw",
+        "OPTIONS",
+        &uri,
+        "abcdef",
+        field(&auth, "cnonce"),
+    );
     assert_eq!(field(&auth, "response"), want, "{auth}");
     assert_eq!(hdr(&req2, "Call-ID"), hdr(&req, "Call-ID"));
-    target.send(a2, reply_to(&req2, "200 OK", &hdr(&req2, "CSeq"), &[], Some("x")).as_bytes());
+    target.send(
+        a2,
+        reply_to(&req2, "200 OK", &hdr(&req2, "CSeq"), &[], Some("x")).as_bytes(),
+    );
     let deadline = Instant::now() + WAIT;
     loop {
         let log = server.log_text();
         if log.contains("UACREPLY code=200 type=1 param=tag-1 rs=200") {
-            assert!(log.contains("UACREPLY code=401 type=1 param=tag-1 rs=401"), "{log}");
+            assert!(
+                log.contains("UACREPLY code=401 type=1 param=tag-1 rs=401"),
+                "{log}"
+            );
             break;
         }
-        assert!(Instant::now() < deadline, "no event route for the 200\n{log}");
+        assert!(
+            Instant::now() < deadline,
+            "no event route for the 200\n{log}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -264,7 +333,11 @@ fn remote_registration_to_a_sipp_registrar_with_a_challenge() {
     let registrar = free_port();
     let db = dir.path().join("db");
     std::fs::create_dir_all(&db).unwrap();
-    std::fs::write(db.join("version"), "table_name(str) table_version(int)\nuacreg:5\n").unwrap();
+    std::fs::write(
+        db.join("version"),
+        "table_name(str) table_version(int)\nuacreg:5\n",
+    )
+    .unwrap();
     std::fs::write(db.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string) auth_username(string) auth_password(string) auth_ha1(string) auth_proxy(string) expires(int) flags(int) reg_delay(int) contact_addr(string) socket(string)\n1:u1:alice:local.test:bob:127.0.0.1\\:{registrar}:sipvm.test:bob:secret:::300:0:0::\n")).unwrap();
     let mut sipp = sipp_uas(dir.path(), "uac-registrar.xml", registrar);
     let rpc = free_port();
@@ -278,7 +351,12 @@ fn remote_registration_to_a_sipp_registrar_with_a_challenge() {
     );
     let server = Sipvm::start(&cfg, &[]);
     let st = sipp.wait(Duration::from_secs(15)).expect("sipp ends");
-    assert!(st.success(), "sipp: {st}\n{}\n{}", sipp.output(), server.log_text());
+    assert!(
+        st.success(),
+        "sipp: {st}\n{}\n{}",
+        sipp.output(),
+        server.log_text()
+    );
     let url = format!("http://127.0.0.1:{rpc}/RPC");
     let deadline = Instant::now() + WAIT;
     let info = loop {
@@ -288,7 +366,11 @@ fn remote_registration_to_a_sipp_registrar_with_a_challenge() {
         if v["flags"].as_i64().unwrap_or(0) & 4 != 0 {
             break v;
         }
-        assert!(Instant::now() < deadline, "not registered: {v}\n{}", server.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "not registered: {v}\n{}",
+            server.log_text()
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(info["r_domain"], format!("127.0.0.1:{registrar}"));
@@ -297,13 +379,26 @@ fn remote_registration_to_a_sipp_registrar_with_a_challenge() {
     let dump = client::call(&url, "uac.reg_dump", vec![]).unwrap().unwrap();
     assert_eq!(dump.as_array().map(Vec::len), Some(1));
     let phone = Peer::new();
-    phone.send(server.addr, &phone.request("OPTIONS", "sip:x@127.0.0.1", "uac-reg-1", ""));
+    phone.send(
+        server.addr,
+        &phone.request("OPTIONS", "sip:x@127.0.0.1", "uac-reg-1", ""),
+    );
     let (m, _) = phone.recv(WAIT).expect("a reply");
-    assert_eq!(status(&m), Some(200), "uac_reg_status sees the registration");
+    assert_eq!(
+        status(&m),
+        Some(200),
+        "uac_reg_status sees the registration"
+    );
     let e = client::call(&url, "uac.reg_info", vec!["realm".into(), "x".into()]).unwrap();
     assert!(e.is_err(), "unsupported filter attribute");
-    client::call(&url, "uac.reg_disable", vec!["l_uuid".into(), "u1".into()]).unwrap().unwrap();
-    let v = client::call(&url, "uac.reg_info", vec!["l_uuid".into(), "u1".into()]).unwrap().unwrap();
+    client::call(&url, "uac.reg_disable", vec!["l_uuid".into(), "u1".into()])
+        .unwrap()
+        .unwrap();
+    let v = client::call(&url, "uac.reg_info", vec!["l_uuid".into(), "u1".into()])
+        .unwrap()
+        .unwrap();
     assert_eq!(v["flags"].as_i64().unwrap() & 1, 1);
-    client::call(&url, "uac.reg_reload", vec![]).unwrap().unwrap();
+    client::call(&url, "uac.reg_reload", vec![])
+        .unwrap()
+        .unwrap();
 }

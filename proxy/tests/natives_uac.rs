@@ -48,19 +48,37 @@ fn replace_writes_the_headers_and_rr_params_kamailio_writes() {
     let mut ctx = env.ctx();
     assert_eq!(call(&mut ctx, "rr", "record_route", &[]), 1);
     assert_eq!(
-        call(&mut ctx, "uac", "uac_replace_from", &[s("sip:bob@example.net")]),
+        call(
+            &mut ctx,
+            "uac",
+            "uac_replace_from",
+            &[s("sip:bob@example.net")]
+        ),
         1
     );
     assert_eq!(
-        call(&mut ctx, "uac", "uac_replace_to", &[s("sip:carol@example.org")]),
+        call(
+            &mut ctx,
+            "uac",
+            "uac_replace_to",
+            &[s("sip:carol@example.org")]
+        ),
         1
     );
     let m = serialized(&ctx);
     assert_eq!(line(&m, "From"), line(out, "From"));
     assert_eq!(line(&m, "To"), line(out, "To"));
     let rr = line(out, "Record-Route");
-    let post = &rr::record::state(&ctx).unwrap().record.as_ref().unwrap().post;
-    assert!(rr.contains(&format!(";lr;ftag=ft1{post}>")), "{rr} vs {post}");
+    let post = &rr::record::state(&ctx)
+        .unwrap()
+        .record
+        .as_ref()
+        .unwrap()
+        .post;
+    assert!(
+        rr.contains(&format!(";lr;ftag=ft1{post}>")),
+        "{rr} vs {post}"
+    );
     // A second replace of the same header in request_route fails, as in Kamailio.
     assert_eq!(
         call(&mut ctx, "uac", "uac_replace_from", &[s("sip:x@y")]),
@@ -107,7 +125,12 @@ fn display_forms_match_kamailio() {
             )
         } else {
             (
-                call(&mut ctx, "uac", "uac_replace_from", &[s("Bob"), s("sip:b@e.net")]),
+                call(
+                    &mut ctx,
+                    "uac",
+                    "uac_replace_from",
+                    &[s("Bob"), s("sip:b@e.net")],
+                ),
                 call(
                     &mut ctx,
                     "uac",
@@ -120,7 +143,12 @@ fn display_forms_match_kamailio() {
         let m = serialized(&ctx);
         assert_eq!(line(&m, "From"), line(out, "From"), "{case}");
         assert_eq!(line(&m, "To"), line(out, "To"), "{case}");
-        let post = &rr::record::state(&ctx).unwrap().record.as_ref().unwrap().post;
+        let post = &rr::record::state(&ctx)
+            .unwrap()
+            .record
+            .as_ref()
+            .unwrap()
+            .post;
         assert!(line(out, "Record-Route").contains(post.as_str()), "{case}");
     }
 }
@@ -228,7 +256,11 @@ fn registration_records_answer_the_script() {
         "reg_db_url",
         Value::Str(format!("text://{}", d.display()).into()),
     ));
-    p.push(("uac", "reg_contact_addr", Value::Str("127.0.0.1:5060".into())));
+    p.push((
+        "uac",
+        "reg_contact_addr",
+        Value::Str("127.0.0.1:5060".into()),
+    ));
     p.push(("uac", "auth_realm_avp", Value::Str("$avp(arealm)".into())));
     p.push(("uac", "auth_username_avp", Value::Str("$avp(auser)".into())));
     p.push(("uac", "auth_password_avp", Value::Str("$avp(apass)".into())));
@@ -236,7 +268,10 @@ fn registration_records_answer_the_script() {
     let mut ctx = env.ctx();
     assert_eq!(call(&mut ctx, "uac", "uac_reg_status", &[s("u1")]), -99);
     assert_eq!(call(&mut ctx, "uac", "uac_reg_status", &[s("nope")]), -1);
-    assert_eq!(call(&mut ctx, "uac", "uac_reg_request_to", &[s("alice"), i(1)]), 1);
+    assert_eq!(
+        call(&mut ctx, "uac", "uac_reg_request_to", &[s("alice"), i(1)]),
+        1
+    );
     assert_eq!(ctx.ruri.as_deref(), Some("sip:bob@127.0.0.1:25090"));
     assert_eq!(ctx.dst_uri.as_deref(), Some("sip:127.0.0.1:25091"));
     let avp = |n: &str| {
@@ -247,12 +282,32 @@ fn registration_records_answer_the_script() {
     };
     assert_eq!(avp("arealm").as_deref(), Some("sipvm.test"));
     assert_eq!(avp("apass").as_deref(), Some("secret"));
-    assert_eq!(call(&mut ctx, "uac", "uac_reg_request_to", &[s("u1"), i(4)]), -1);
-    assert_eq!(call(&mut ctx, "uac", "uac_reg_disable", &[s("l_uuid"), s("u1")]), 1);
+    assert_eq!(
+        call(&mut ctx, "uac", "uac_reg_request_to", &[s("u1"), i(4)]),
+        -1
+    );
+    assert_eq!(
+        call(&mut ctx, "uac", "uac_reg_disable", &[s("l_uuid"), s("u1")]),
+        1
+    );
     assert_eq!(call(&mut ctx, "uac", "uac_reg_status", &[s("u1")]), -3);
-    assert_eq!(call(&mut ctx, "uac", "uac_reg_enable", &[s("r_username"), s("bob")]), 1);
-    assert_eq!(call(&mut ctx, "uac", "uac_reg_enable", &[s("realm"), s("x")]), -3);
-    assert_eq!(call(&mut ctx, "uac", "uac_reg_enable", &[s("l_uuid"), s("x")]), -2);
+    assert_eq!(
+        call(
+            &mut ctx,
+            "uac",
+            "uac_reg_enable",
+            &[s("r_username"), s("bob")]
+        ),
+        1
+    );
+    assert_eq!(
+        call(&mut ctx, "uac", "uac_reg_enable", &[s("realm"), s("x")]),
+        -3
+    );
+    assert_eq!(
+        call(&mut ctx, "uac", "uac_reg_enable", &[s("l_uuid"), s("x")]),
+        -2
+    );
     assert_eq!(call(&mut ctx, "uac", "uac_reg_refresh", &[s("u1")]), 1);
     assert_eq!(call(&mut ctx, "uac", "uac_reg_refresh", &[s("u9")]), -1);
     let _ = std::fs::remove_dir_all(d);

@@ -279,7 +279,11 @@ fn credential(ctx: &Ctx<'_>, uac: &Uac, realm: &str) -> Option<Credential> {
             }
         }
     }
-    uac.cfg.credentials.iter().find(|c| c.realm == realm).cloned()
+    uac.cfg
+        .credentials
+        .iter()
+        .find(|c| c.realm == realm)
+        .cloned()
 }
 
 fn auth_mode(ctx: &mut Ctx<'_>, mode: i64) -> Result<i64, HostError> {
@@ -393,7 +397,9 @@ mod tests {
         // Worked by hand from hashes.h: "abcd" -> v=0x61626364, h=v^(v>>3), no tail (v=0).
         let v: u32 = 0x61626364;
         let h = v ^ (v >> 3);
-        let want = h.wrapping_add(h >> 11).wrapping_add((h >> 13).wrapping_add(h >> 23));
+        let want = h
+            .wrapping_add(h >> 11)
+            .wrapping_add((h >> 13).wrapping_add(h >> 23));
         assert_eq!(hash1_raw(b"abcd"), want);
     }
 }

@@ -156,7 +156,9 @@ pub fn start(
     let c = &uac.client;
     let mut txns = c.txns.lock().unwrap_or_else(|e| e.into_inner());
     if txns.len() >= MAX_PENDING {
-        return Err(format!("{MAX_PENDING} requests already waiting for replies"));
+        return Err(format!(
+            "{MAX_PENDING} requests already waiting for replies"
+        ));
     }
     let id = c.next.fetch_add(1, Ordering::Relaxed);
     let data = Bytes::from(build(&req, local, &format!("{BRANCH_PREFIX}{id:x}"), None));
@@ -191,11 +193,7 @@ fn ack(t: &Txn, reply: &Msg, local: &Local, branch: &str) -> Bytes {
         ..t.req.clone()
     };
     a.method = "ACK".into();
-    let tag = reply
-        .to()
-        .ok()
-        .and_then(|t| t.tag())
-        .map(str::to_string);
+    let tag = reply.to().ok().and_then(|t| t.tag()).map(str::to_string);
     Bytes::from(build(&a, local, branch, tag.as_deref()))
 }
 

@@ -151,7 +151,10 @@ pub fn parts(msg: &Msg, name: HeaderName) -> Option<Parts> {
         None => None,
     };
     let lt = if na.bracketed() {
-        b[body..u0].iter().rposition(|c| *c == b'<').map(|p| body + p)
+        b[body..u0]
+            .iter()
+            .rposition(|c| *c == b'<')
+            .map(|p| body + p)
     } else {
         None
     };
@@ -182,12 +185,7 @@ mod tests {
     fn encoding_matches_kamailio() {
         let p = b"s3cr3t";
         assert_eq!(
-            encode_pair(
-                b"sip:alice@atlanta.example.com",
-                b"sip:bob@example.net",
-                p
-            )
-            .unwrap(),
+            encode_pair(b"sip:alice@atlanta.example.com", b"sip:bob@example.net", p).unwrap(),
             "czNjcjB3eBBjSjNtbz5oKDw/YksCH0MYFh0AHV4-"
         );
         assert_eq!(

@@ -128,15 +128,17 @@ impl Config {
         c.append_fromtag = snap.modparam_int("rr", "append_fromtag", 1) != 0;
         if enabled && c.restore_mode == RestoreMode::Auto && !c.append_fromtag {
             return Err(
-                "'append_fromtag' RR param is not enabled! - required by AUTO restore mode"
-                    .into(),
+                "'append_fromtag' RR param is not enabled! - required by AUTO restore mode".into(),
             );
         }
         Ok(c)
     }
 
     pub fn from_modparams(m: &[ModParamSetting], enabled: bool) -> Result<Config, String> {
-        let restore_mode = match text(m, "restore_mode", "auto").to_ascii_lowercase().as_str() {
+        let restore_mode = match text(m, "restore_mode", "auto")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "" | "auto" => RestoreMode::Auto,
             "none" => RestoreMode::None,
             "manual" => RestoreMode::Manual,

@@ -184,13 +184,24 @@ mod tests {
 
     #[test]
     fn rows_and_escapes() {
-        let t = parse("id(int,auto) name(string) pw(string,null) n(int)\n1:a\\:b:x\\\\y:5\n2::\\n:\n\n").unwrap();
+        let t = parse(
+            "id(int,auto) name(string) pw(string,null) n(int)\n1:a\\:b:x\\\\y:5\n2::\\n:\n\n",
+        )
+        .unwrap();
         assert_eq!(t.cols, ["id", "name", "pw", "n"]);
         assert_eq!(
             t.rows[0],
-            [Val::Int(1), Val::Str("a:b".into()), Val::Str("x\\y".into()), Val::Int(5)]
+            [
+                Val::Int(1),
+                Val::Str("a:b".into()),
+                Val::Str("x\\y".into()),
+                Val::Int(5)
+            ]
         );
-        assert_eq!(t.rows[1], [Val::Int(2), Val::Null, Val::Str("\n".into()), Val::Null]);
+        assert_eq!(
+            t.rows[1],
+            [Val::Int(2), Val::Null, Val::Str("\n".into()), Val::Null]
+        );
         assert!(parse("a(int)\nx\n").is_err());
         assert!(parse("a(int) b(str)\n1\n").is_err());
         assert!(parse("a(weird)\n").is_err());

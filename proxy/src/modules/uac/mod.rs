@@ -140,20 +140,62 @@ fn request_done(ctx: &mut crate::host::Ctx<'_>, _: &mut sipvm_vm::Vm, _: &sipvm_
 }
 
 static IMPLS: &[Impl] = &[
-    Impl { name: "uac_replace_from", f: replace::uac_replace_from },
-    Impl { name: "uac_replace_to", f: replace::uac_replace_to },
-    Impl { name: "uac_restore_from", f: replace::uac_restore_from },
-    Impl { name: "uac_restore_to", f: replace::uac_restore_to },
-    Impl { name: "uac_auth", f: auth::uac_auth },
-    Impl { name: "uac_auth_mode", f: auth::uac_auth_mode },
-    Impl { name: "uac_req_send", f: send::uac_req_send },
-    Impl { name: "uac_reg_lookup", f: regfns::uac_reg_lookup },
-    Impl { name: "uac_reg_lookup_uri", f: regfns::uac_reg_lookup_uri },
-    Impl { name: "uac_reg_status", f: regfns::uac_reg_status },
-    Impl { name: "uac_reg_request_to", f: regfns::uac_reg_request_to },
-    Impl { name: "uac_reg_enable", f: regfns::uac_reg_enable },
-    Impl { name: "uac_reg_disable", f: regfns::uac_reg_disable },
-    Impl { name: "uac_reg_refresh", f: regfns::uac_reg_refresh },
+    Impl {
+        name: "uac_replace_from",
+        f: replace::uac_replace_from,
+    },
+    Impl {
+        name: "uac_replace_to",
+        f: replace::uac_replace_to,
+    },
+    Impl {
+        name: "uac_restore_from",
+        f: replace::uac_restore_from,
+    },
+    Impl {
+        name: "uac_restore_to",
+        f: replace::uac_restore_to,
+    },
+    Impl {
+        name: "uac_auth",
+        f: auth::uac_auth,
+    },
+    Impl {
+        name: "uac_auth_mode",
+        f: auth::uac_auth_mode,
+    },
+    Impl {
+        name: "uac_req_send",
+        f: send::uac_req_send,
+    },
+    Impl {
+        name: "uac_reg_lookup",
+        f: regfns::uac_reg_lookup,
+    },
+    Impl {
+        name: "uac_reg_lookup_uri",
+        f: regfns::uac_reg_lookup_uri,
+    },
+    Impl {
+        name: "uac_reg_status",
+        f: regfns::uac_reg_status,
+    },
+    Impl {
+        name: "uac_reg_request_to",
+        f: regfns::uac_reg_request_to,
+    },
+    Impl {
+        name: "uac_reg_enable",
+        f: regfns::uac_reg_enable,
+    },
+    Impl {
+        name: "uac_reg_disable",
+        f: regfns::uac_reg_disable,
+    },
+    Impl {
+        name: "uac_reg_refresh",
+        f: regfns::uac_reg_refresh,
+    },
 ];
 
 static PVS: &[PvImpl] = &[PvImpl {

@@ -98,7 +98,10 @@ pub fn records(t: &dbtext::Table, contact: &str) -> Result<Vec<Reg>, String> {
             ..Reg::default()
         };
         if r.auth_password.is_empty() && r.auth_ha1.is_empty() {
-            tracing::error!("uacreg {}: no password value provided - ignoring record", r.l_uuid);
+            tracing::error!(
+                "uacreg {}: no password value provided - ignoring record",
+                r.l_uuid
+            );
             continue;
         }
         if !r.auth_ha1.is_empty()
@@ -211,14 +214,22 @@ impl Registrations {
     }
 }
 
+/// A filter attribute `find` does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsupportedFilter;
+
 /// Kamailio's `reg_ht_get_byfilter`: l_uuid, l_username, r_username or auth_username.
-pub fn find<'r>(recs: &'r mut [Reg], attr: &str, val: &str) -> Result<Option<&'r mut Reg>, ()> {
+pub fn find<'r>(
+    recs: &'r mut [Reg],
+    attr: &str,
+    val: &str,
+) -> Result<Option<&'r mut Reg>, UnsupportedFilter> {
     let key: fn(&Reg) -> &str = match attr {
         "l_uuid" => |r| &r.l_uuid,
         "l_username" => |r| &r.l_username,
         "r_username" => |r| &r.r_username,
         "auth_username" => |r| &r.auth_username,
-        _ => return Err(()),
+        _ => return Err(UnsupportedFilter),
     };
     Ok(recs.iter_mut().find(|r| key(r) == val))
 }
@@ -271,7 +282,12 @@ fn update(r: &mut Reg, tn: i64, cfg: &RegCfg) -> Option<Outgoing> {
     r.timer_expires = tn;
     r.flags |= ONGOING;
     let mut req = register_request(r, None);
-    if cfg.keep_callid && r.flags & ONLINE != 0 && r.cseq > 0 && r.cseq < 2147483638 && !r.callid.is_empty() {
+    if cfg.keep_callid
+        && r.flags & ONLINE != 0
+        && r.cseq > 0
+        && r.cseq < 2147483638
+        && !r.callid.is_empty()
+    {
         req.call_id = r.callid.clone();
         req.cseq = r.cseq + 1;
     }
@@ -335,7 +351,11 @@ fn granted(reply: &Msg, uuid: &str) -> Option<u32> {
     }
     for c in &cs.list {
         if c.addr.uri().user() == Some(uuid) {
-            return Some(c.expires.or_else(|| reply.expires().ok().flatten()).unwrap_or(0));
+            return Some(
+                c.expires
+                    .or_else(|| reply.expires().ok().flatten())
+                    .unwrap_or(0),
+            );
         }
     }
     None
@@ -344,7 +364,9 @@ fn granted(reply: &Msg, uuid: &str) -> Option<u32> {
 /// The final reply (or timeout: `reply` None) of a record's REGISTER.
 pub fn on_reply(e: &mut Env<'_>, uuid: &str, req: Outgoing, reply: Option<&Msg>, code: u16) {
     let uac = e.shared.state::<Uac>();
-    let Some(cfg) = uac.reg.cfg.clone() else { return };
+    let Some(cfg) = uac.reg.cfg.clone() else {
+        return;
+    };
     let mut resend = None;
     uac.reg.with(|recs| {
         let Some(r) = recs.iter_mut().find(|r| r.l_uuid == uuid) else {
@@ -374,7 +396,10 @@ pub fn on_reply(e: &mut Env<'_>, uuid: &str, req: Outgoing, reply: Option<&Msg>,
                 }
             },
             (423, Some(m)) => {
-                let min = m.header_values_by_name("Min-Expires").next().map(|v| String::from_utf8_lossy(v).into_owned())
+                let min = m
+                    .header_values_by_name("Min-Expires")
+                    .next()
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
                     .and_then(|v| v.trim().parse::<u32>().ok());
                 r.expires = min.unwrap_or(r.expires.saturating_mul(2));
                 true
@@ -409,7 +434,10 @@ fn challenge(r: &Reg, m: &Msg, code: u16, req: &Outgoing) -> Result<Outgoing, St
     }
     let ch = super::auth::challenge_of(m, code).map_err(str::to_string)?;
     if !r.realm.is_empty() && ch.realm != r.realm {
-        return Err(format!("realms do not match. requested realm: [{}]", ch.realm));
+        return Err(format!(
+            "realms do not match. requested realm: [{}]",
+            ch.realm
+        ));
     }
     let ha1 = !r.auth_ha1.is_empty();
     let crd = Credential {
@@ -453,7 +481,10 @@ mod tests {
         let q = register_request(&r[0], None);
         assert_eq!(q.ruri, "sip:127.0.0.1:25090");
         assert_eq!(q.to, "sip:bob@127.0.0.1:25090");
-        assert_eq!(q.hdrs, "Contact: <sip:u1@127.0.0.1:5060>\r\nExpires: 300\r\n");
+        assert_eq!(
+            q.hdrs,
+            "Contact: <sip:u1@127.0.0.1:5060>\r\nExpires: 300\r\n"
+        );
     }
 
     #[test]

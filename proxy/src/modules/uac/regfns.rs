@@ -9,7 +9,12 @@ use crate::sip::Uri;
 use sipvm_vm::{ArgValue, Host, HostError, Value};
 use std::sync::Arc;
 
-fn set_out(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], i: usize, v: String) -> Result<i64, HostError> {
+fn set_out(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+    i: usize,
+    v: String,
+) -> Result<i64, HostError> {
     let Some(ArgValue::Pv(pv)) = args.get(i) else {
         return Err(HostError("dst is not a pseudo-variable".into()));
     };
@@ -95,7 +100,13 @@ pub fn uac_reg_request_to(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
     let by_user = mode & 1 != 0;
     let Some(r) = with_reg(ctx, |recs| {
         recs.iter()
-            .find(|r| if by_user { r.l_username == id } else { r.l_uuid == id })
+            .find(|r| {
+                if by_user {
+                    r.l_username == id
+                } else {
+                    r.l_uuid == id
+                }
+            })
             .cloned()
     })
     .flatten() else {
@@ -107,7 +118,11 @@ pub fn uac_reg_request_to(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
         tracing::error!("error while setting auth_realm: no auth AVPs configured");
         return Ok(-1);
     };
-    let pw = if mode & 2 != 0 { r.auth_ha1 } else { r.auth_password };
+    let pw = if mode & 2 != 0 {
+        r.auth_ha1
+    } else {
+        r.auth_password
+    };
     for (n, v) in [(realm, r.realm), (user, r.auth_username), (pass, pw)] {
         ctx.avps.push((Arc::from(n.as_str()), Value::Str(v.into())));
     }
@@ -122,7 +137,7 @@ pub fn update_flag(uac: &Uac, attr: &str, val: &str, set: bool) -> i64 {
     }
     uac.reg
         .with(|recs| match reg::find(recs, attr, val) {
-            Err(()) => -3,
+            Err(reg::UnsupportedFilter) => -3,
             Ok(None) => -2,
             Ok(Some(r)) => {
                 if set {
@@ -141,11 +156,21 @@ pub fn update_flag(uac: &Uac, attr: &str, val: &str, set: bool) -> i64 {
 }
 
 pub fn uac_reg_enable(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    Ok(update_flag(ctx.state::<Uac>(), &arg_str(args, 0), &arg_str(args, 1), false))
+    Ok(update_flag(
+        ctx.state::<Uac>(),
+        &arg_str(args, 0),
+        &arg_str(args, 1),
+        false,
+    ))
 }
 
 pub fn uac_reg_disable(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    Ok(update_flag(ctx.state::<Uac>(), &arg_str(args, 0), &arg_str(args, 1), true))
+    Ok(update_flag(
+        ctx.state::<Uac>(),
+        &arg_str(args, 0),
+        &arg_str(args, 1),
+        true,
+    ))
 }
 
 /// `uac_reg_refresh(l_uuid)`: the record read again from the table; -1 when it is not there.

@@ -124,7 +124,10 @@ pub fn note_transaction(ctx: &mut Ctx<'_>) {
         .from
         .then(|| addr_span(ctx.msg, HeaderName::From))
         .flatten();
-    let to = flags.to.then(|| addr_span(ctx.msg, HeaderName::To)).flatten();
+    let to = flags
+        .to
+        .then(|| addr_span(ctx.msg, HeaderName::To))
+        .flatten();
     uac.restores.note(id, from, to);
 }
 
@@ -141,13 +144,7 @@ fn mark(ctx: &mut Ctx<'_>, from: bool) {
 /// The edits replacing the display name and/or URI of a From/To header, as Kamailio's lumps
 /// write them: a new display goes over the old one; without one it goes before `<` with a
 /// space, and a bare URI gets its brackets.
-pub fn header_edits(
-    b: &[u8],
-    p: &Parts,
-    display: Option<&str>,
-    uri: Option<&str>,
-    e: &mut Edits,
-) {
+pub fn header_edits(b: &[u8], p: &Parts, display: Option<&str>, uri: Option<&str>, e: &mut Edits) {
     let mut pre = String::new();
     let mut post = "";
     if let Some(d) = display {
@@ -219,7 +216,9 @@ fn replace(
         return Ok(1);
     }
     if !cfg.append_fromtag {
-        tracing::error!("'append_fromtag' RR param is not enabled! - required by AUTO restore mode");
+        tracing::error!(
+            "'append_fromtag' RR param is not enabled! - required by AUTO restore mode"
+        );
         return Ok(-1);
     }
     let old = &b[p.uri.0..p.uri.1];
@@ -435,7 +434,10 @@ mod tests {
         };
         let out = restored_reply(&r, &e).unwrap();
         let s = std::str::from_utf8(out.as_bytes()).unwrap();
-        assert!(s.contains("\r\nFrom: \"Alice A\" <sip:alice@a.com>;tag=1\r\n"), "{s}");
+        assert!(
+            s.contains("\r\nFrom: \"Alice A\" <sip:alice@a.com>;tag=1\r\n"),
+            "{s}"
+        );
         assert!(s.contains("\r\nTo: <sip:carol@x.org>;tag=2\r\n"));
     }
 }

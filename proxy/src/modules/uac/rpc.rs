@@ -69,7 +69,7 @@ pub fn info(uac: &Uac, p: &Params) -> Result<Value, RpcError> {
         .with(|recs| match reg::find(recs, &a, &v) {
             Ok(Some(r)) => Ok(node(r, tn)),
             Ok(None) => Err(RpcError::new(404, "Record not found")),
-            Err(()) => Err(RpcError::new(400, "Unsupported filter attribute")),
+            Err(reg::UnsupportedFilter) => Err(RpcError::new(400, "Unsupported filter attribute")),
         })
         .unwrap_or_else(|| Err(not_enabled()))
 }
@@ -93,9 +93,11 @@ pub fn register(reg: &Registry, server: &Server) {
         return;
     }
     let s = server.shared.clone();
-    reg.method("uac.reg_dump", "Dump the contents of user registrations table.", move |_| {
-        dump(s.state::<Uac>())
-    });
+    reg.method(
+        "uac.reg_dump",
+        "Dump the contents of user registrations table.",
+        move |_| dump(s.state::<Uac>()),
+    );
     let s = server.shared.clone();
     reg.method(
         "uac.reg_info",
@@ -103,36 +105,51 @@ pub fn register(reg: &Registry, server: &Server) {
         move |p| info(s.state::<Uac>(), &p),
     );
     let s = server.shared.clone();
-    reg.method("uac.reg_enable", "Enable registration for a particular record.", move |p| {
-        set_disabled(s.state::<Uac>(), &p, false)
-    });
+    reg.method(
+        "uac.reg_enable",
+        "Enable registration for a particular record.",
+        move |p| set_disabled(s.state::<Uac>(), &p, false),
+    );
     let s = server.shared.clone();
-    reg.method("uac.reg_disable", "Disable registration for a particular record.", move |p| {
-        set_disabled(s.state::<Uac>(), &p, true)
-    });
+    reg.method(
+        "uac.reg_disable",
+        "Disable registration for a particular record.",
+        move |p| set_disabled(s.state::<Uac>(), &p, true),
+    );
     let s = server.shared.clone();
-    reg.method("uac.reg_reload", "Reload records from database.", move |_| {
-        s.state::<Uac>()
-            .reg
-            .reload()
-            .map(|()| Value::Null)
-            .map_err(|e| {
-                tracing::error!("uac.reg_reload: {e}");
-                RpcError::new(500, "Failed to reload records - check log messages")
-            })
-    });
+    reg.method(
+        "uac.reg_reload",
+        "Reload records from database.",
+        move |_| {
+            s.state::<Uac>()
+                .reg
+                .reload()
+                .map(|()| Value::Null)
+                .map_err(|e| {
+                    tracing::error!("uac.reg_reload: {e}");
+                    RpcError::new(500, "Failed to reload records - check log messages")
+                })
+        },
+    );
     let s = server.shared.clone();
-    reg.method("uac.reg_refresh", "Refresh a record from database.", move |p| {
-        let Ok(uuid) = p.str(0, "l_uuid") else {
-            return Err(RpcError::new(400, "Invalid Parameters"));
-        };
-        match s.state::<Uac>().reg.refresh(&uuid) {
-            Ok(true) => Ok(Value::Null),
-            Ok(false) => Err(RpcError::new(404, "Record not found")),
-            Err(e) => {
-                tracing::error!("uac.reg_refresh: {e}");
-                Err(RpcError::new(500, "Failed to refresh record - check log messages"))
+    reg.method(
+        "uac.reg_refresh",
+        "Refresh a record from database.",
+        move |p| {
+            let Ok(uuid) = p.str(0, "l_uuid") else {
+                return Err(RpcError::new(400, "Invalid Parameters"));
+            };
+            match s.state::<Uac>().reg.refresh(&uuid) {
+                Ok(true) => Ok(Value::Null),
+                Ok(false) => Err(RpcError::new(404, "Record not found")),
+                Err(e) => {
+                    tracing::error!("uac.reg_refresh: {e}");
+                    Err(RpcError::new(
+                        500,
+                        "Failed to refresh record - check log messages",
+                    ))
+                }
             }
-        }
-    });
+        },
+    );
 }
