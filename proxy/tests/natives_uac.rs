@@ -312,3 +312,71 @@ fn registration_records_answer_the_script() {
     assert_eq!(call(&mut ctx, "uac", "uac_reg_refresh", &[s("u9")]), -1);
     let _ = std::fs::remove_dir_all(d);
 }
+
+/// Compiles a request_route over uac and runs it once on `INVITE`.
+fn run_script(head: &str, body: &str) {
+    use sipvm_lang::{compile_str, CompileOptions};
+    use sipvm_vm::{RouteKind, Vm};
+    let text = format!(
+        "loadmodule \"tm.so\"\nloadmodule \"rr.so\"\nloadmodule \"uac.so\"\n{head}request_route {{\n{body}\n}}\n"
+    );
+    let c = compile_str(
+        "t.cfg",
+        &text,
+        &CompileOptions::default(),
+        sipvm_proxy::modules::registry(),
+    )
+    .unwrap_or_else(|f| panic!("does not compile:\n{}", f.render()));
+    let params: Vec<(&str, &str, Value)> = c
+        .modparams
+        .iter()
+        .map(|m| (m.module.as_str(), m.param.as_str(), m.value.clone()))
+        .collect();
+    let mut env = Env::with_program(natives_common::msg(INVITE), &params, c.program);
+    let prog = env.snap.program.clone();
+    let route = prog.route(RouteKind::Request, "").unwrap();
+    let mut ctx = env.ctx();
+    let r = Vm::new().run(&prog, route, &mut ctx);
+    ctx.finish();
+    r.unwrap_or_else(|e| panic!("{}", e.render(&prog)));
+}
+
+#[test]
+fn lookups_and_uac_req_in_a_script() {
+    let d = reg_dir(
+        "script",
+        "1:u1:alice:local.net:bob:127.0.0.1:sipvm.test:bob:secret:::300:0:0::\n2:u2:alice:other.net:bob2:127.0.0.1:sipvm.test:bob2:secret:::300:0:0::\n",
+    );
+    let head = format!(
+        "modparam(\"uac\", \"reg_db_url\", \"text://{}\")\nmodparam(\"uac\", \"reg_contact_addr\", \"127.0.0.1:5060\")\nmodparam(\"uac\", \"reg_use_domain\", 1)\n",
+        d.display()
+    );
+    run_script(
+        &head,
+        "$uac_req(all) = $null;\n\
+         $uac_req(auser) = \"kept\";\n\
+         uac_reg_lookup(\"u1\", \"$avp(x)\");\n\
+         $uac_req(ruri) = $avp(x);\n\
+         uac_reg_lookup_uri(\"sip:alice@other.net\", \"$avp(y)\");\n\
+         $uac_req(turi) = $avp(y);\n\
+         if (uac_reg_lookup(\"nobody\", \"$avp(z)\") == -1) { $uac_req(method) = \"MESSAGE\"; }\n\
+         $uac_req(evroute) = 2;\n\
+         $uac_req(callid) = \"c1\"; $uac_req(callid) = $null;\n\
+         $uac_req(hdrs) = \"X: \" + $uac_req(evroute) + \"\\r\\n\";",
+    );
+    let r = sipvm_proxy::modules::uac::send::current();
+    assert_eq!(r.ruri, "sip:alice@local.net");
+    assert_eq!(r.turi, "u2", "reg_use_domain: user and domain");
+    assert_eq!(r.method, "MESSAGE");
+    assert_eq!(r.evroute, 2);
+    assert_eq!(r.callid, "");
+    assert_eq!(r.hdrs, "X: 2\r\n");
+    run_script(&head, "$uac_req(all) = $null;");
+    let r = sipvm_proxy::modules::uac::send::current();
+    assert_eq!(
+        (r.ruri.as_str(), r.auser.as_str()),
+        ("", "kept"),
+        "reset keeps auser"
+    );
+    let _ = std::fs::remove_dir_all(d);
+}

@@ -39,6 +39,8 @@ pub struct Outgoing {
     pub body: String,
     /// The next hop instead of the Request-URI.
     pub dst_uri: Option<String>,
+    /// The socket to send from, as Kamailio prints one (`udp:127.0.0.1:5060`).
+    pub socket: Option<String>,
 }
 
 /// Who gets the final reply.
@@ -149,10 +151,17 @@ pub fn start(
     owner: Owner,
 ) -> Result<(), String> {
     let (dst, proto) = destination(&req).ok_or_else(|| format!("no next hop for {}", req.ruri))?;
-    let local = locals
-        .iter()
-        .find(|l| l.proto == proto && l.addr.is_ipv4() == dst.is_ipv4())
-        .ok_or_else(|| format!("no {proto} socket for {dst}"))?;
+    let local = match &req.socket {
+        Some(s) => locals
+            .iter()
+            .find(|l| l.socket_str() == *s)
+            .ok_or_else(|| format!("no local socket {s}"))?,
+        None => locals
+            .iter()
+            .find(|l| l.proto == proto && l.addr.is_ipv4() == dst.is_ipv4())
+            .ok_or_else(|| format!("no {proto} socket for {dst}"))?,
+    };
+    let proto = local.proto;
     let c = &uac.client;
     let mut txns = c.txns.lock().unwrap_or_else(|e| e.into_inner());
     if txns.len() >= MAX_PENDING {

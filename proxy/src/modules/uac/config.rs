@@ -21,6 +21,8 @@ pub const PARAMS: &[&str] = &[
     "reg_timer_interval",
     "reg_retry_interval",
     "reg_keep_callid",
+    "reg_random_delay",
+    "reg_use_domain",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +57,10 @@ pub struct Config {
     pub reg_timer_interval: u64,
     pub reg_retry_interval: u64,
     pub reg_keep_callid: bool,
+    /// Records without a `reg_delay` wait a random 0..this many seconds before registering.
+    pub reg_random_delay: u32,
+    /// Lookups by user also compare the domain.
+    pub reg_use_domain: bool,
     /// rr's `append_fromtag` (auto restore needs it).
     pub append_fromtag: bool,
 }
@@ -201,6 +207,8 @@ impl Config {
             reg_timer_interval: pos("reg_timer_interval", 90)?.max(1),
             reg_retry_interval: pos("reg_retry_interval", 0)?,
             reg_keep_callid: int(m, "reg_keep_callid", 0)? != 0,
+            reg_random_delay: u32::try_from(pos("reg_random_delay", 0)?).unwrap_or(u32::MAX),
+            reg_use_domain: int(m, "reg_use_domain", 0)? != 0,
             append_fromtag: true,
         })
     }

@@ -68,7 +68,7 @@ pub fn now() -> i64 {
 }
 
 /// The records of a table, skipping the rows Kamailio skips (no password, a bad HA1).
-pub fn records(t: &dbtext::Table, contact: &str) -> Result<Vec<Reg>, String> {
+pub fn records(t: &dbtext::Table, contact: &str, random_delay: u32) -> Result<Vec<Reg>, String> {
     let mut ix = [0usize; 15];
     for (i, c) in COLS.iter().enumerate() {
         ix[i] = t.col(c).ok_or_else(|| format!("uacreg: no column {c}"))?;
@@ -113,6 +113,9 @@ pub fn records(t: &dbtext::Table, contact: &str) -> Result<Vec<Reg>, String> {
         if r.contact_addr.is_empty() {
             r.contact_addr = contact.to_string();
         }
+        if r.reg_delay == 0 && random_delay > 0 {
+            r.reg_delay = crate::host::rng::next_u32() % random_delay;
+        }
         out.push(r);
     }
     Ok(out)
@@ -134,13 +137,15 @@ pub struct RegCfg {
     pub interval: u64,
     pub retry: u64,
     pub keep_callid: bool,
+    pub random_delay: u32,
+    pub use_domain: bool,
 }
 
 impl RegCfg {
     pub fn load(&self) -> Result<Vec<Reg>, String> {
         dbtext::check_version(&self.dir, &self.table, TABLE_VERSION)?;
         let t = dbtext::load(&self.dir, &self.table)?;
-        records(&t, &self.contact)
+        records(&t, &self.contact, self.random_delay)
     }
 }
 
@@ -156,6 +161,8 @@ impl Registrations {
             interval: cfg.reg_timer_interval,
             retry: cfg.reg_retry_interval,
             keep_callid: cfg.reg_keep_callid,
+            random_delay: cfg.reg_random_delay,
+            use_domain: cfg.reg_use_domain,
         };
         let recs = rc.load()?;
         Ok(Registrations {
@@ -253,6 +260,7 @@ fn register_request(r: &Reg, auth: Option<&str>) -> Outgoing {
         ),
         body: String::new(),
         dst_uri: (!r.auth_proxy.is_empty()).then(|| r.auth_proxy.clone()),
+        socket: (!r.socket.is_empty()).then(|| r.socket.clone()),
     }
 }
 
@@ -468,13 +476,15 @@ mod tests {
             interval: 90,
             retry: 0,
             keep_callid: false,
+            random_delay: 0,
+            use_domain: false,
         }
     }
 
     #[test]
     fn records_from_db_text() {
         let t = dbtext::parse("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string) auth_username(string) auth_password(string) auth_ha1(string) auth_proxy(string) expires(int) flags(int) reg_delay(int) contact_addr(string) socket(string)\n1:u1:alice:local.net:bob:127.0.0.1\\:25090::bob:secret:::300:0:0::\n2:u2:x:l:y:r::y::::60:0:0::\n").unwrap();
-        let r = records(&t, "127.0.0.1:5060").unwrap();
+        let r = records(&t, "127.0.0.1:5060", 0).unwrap();
         assert_eq!(r.len(), 1, "the row without a password is skipped");
         assert_eq!(r[0].r_domain, "127.0.0.1:25090");
         assert_eq!(r[0].contact_addr, "127.0.0.1:5060");

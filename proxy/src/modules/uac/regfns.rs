@@ -54,9 +54,11 @@ pub fn uac_reg_lookup_uri(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
         return Ok(-2);
     };
     let user = u.user().unwrap_or("").to_string();
+    let host = u.host().to_string();
+    let use_domain = ctx.state::<Uac>().cfg.reg_use_domain;
     let found = with_reg(ctx, |recs| {
         recs.iter()
-            .find(|r| r.l_username == user)
+            .find(|r| r.l_username == user && (!use_domain || r.l_domain == host))
             .map(|r| r.l_uuid.clone())
     })
     .flatten();

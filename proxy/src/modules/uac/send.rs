@@ -186,6 +186,7 @@ fn outgoing(r: &UacReq) -> Outgoing {
         hdrs: r.hdrs.clone(),
         body: r.body.clone(),
         dst_uri: (!r.ouri.is_empty()).then(|| r.ouri.clone()),
+        socket: (!r.sock.is_empty()).then(|| r.sock.clone()),
     }
 }
 
@@ -196,21 +197,6 @@ pub fn uac_req_send(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostEr
         return Ok(-1);
     }
     let uac = ctx.state::<Uac>();
-    let locals: Vec<crate::transport::Local> = if info.sock.is_empty() {
-        ctx.locals.to_vec()
-    } else {
-        let s: Vec<_> = ctx
-            .locals
-            .iter()
-            .filter(|l| l.socket_str() == info.sock)
-            .cloned()
-            .collect();
-        if s.is_empty() {
-            tracing::error!("uac_req_send: no local socket {}", info.sock);
-            return Ok(-1);
-        }
-        s
-    };
     let wants_cb = (!info.auser.is_empty() && !info.apasswd.is_empty()) || info.evroute > 0;
     let owner = if wants_cb {
         Owner::Send(Box::new(Pending {
@@ -221,7 +207,7 @@ pub fn uac_req_send(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostEr
     } else {
         Owner::None
     };
-    match client::start(uac, &locals, ctx.out, outgoing(&info), owner) {
+    match client::start(uac, ctx.locals, ctx.out, outgoing(&info), owner) {
         Ok(()) => Ok(1),
         Err(e) => {
             tracing::error!("uac_req_send: {e}");
