@@ -402,3 +402,121 @@ fn remote_registration_to_a_sipp_registrar_with_a_challenge() {
         .unwrap()
         .unwrap();
 }
+
+#[test]
+fn registration_rpcs_active_423_and_unregister() {
+    let dir = Scratch::new();
+    let registrar = Peer::new();
+    let db = dir.path().join("db");
+    std::fs::create_dir_all(&db).unwrap();
+    std::fs::write(
+        db.join("version"),
+        "table_name(str) table_version(int)\nuacreg:5\n",
+    )
+    .unwrap();
+    std::fs::write(db.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string) auth_username(string) auth_password(string) auth_ha1(string) auth_proxy(string) expires(int) flags(int) reg_delay(int) contact_addr(string) socket(string)\n1:u7:carol:local.test:carol:127.0.0.1\\:{}::carol:pw:::120:0:0:127.0.0.1\\:7777:\n", registrar.port)).unwrap();
+    let rpc = free_port();
+    let cfg = format!(
+        "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"uac.so\"\n\
+        modparam(\"uac\", \"reg_db_url\", \"text://{}\")\n\
+        modparam(\"uac\", \"reg_contact_addr\", \"127.0.0.1:5060\")\n\
+        modparam(\"uac\", \"reg_timer_interval\", 1)\n\
+        modparam(\"uac\", \"reg_active\", 0)\n\
+        request_route {{ sl_send_reply(\"404\", \"No\"); }}\n",
+        db.display()
+    );
+    let server = Sipvm::start(&cfg, &[]);
+    let url = format!("http://127.0.0.1:{rpc}/RPC");
+    let call = |m: &str, p: Vec<serde_json::Value>| client::call(&url, m, p).unwrap();
+    registrar.expect_nothing(Duration::from_millis(1500), "a REGISTER while inactive");
+    let v = call("uac.reg_active", vec![1.into()]).unwrap();
+    assert_eq!(
+        (v["omode"].as_i64(), v["nmode"].as_i64()),
+        (Some(0), Some(1))
+    );
+    let (r, a) = recv_text(&registrar, "the first REGISTER");
+    assert!(
+        r.starts_with(&format!(
+            "REGISTER sip:127.0.0.1:{} SIP/2.0\r\n",
+            registrar.port
+        )),
+        "{r}"
+    );
+    assert_eq!(hdr(&r, "Contact"), "<sip:u7@127.0.0.1:7777>");
+    assert_eq!(hdr(&r, "Expires"), "120");
+    registrar.send(
+        a,
+        reply_to(
+            &r,
+            "423 Interval Too Brief",
+            &hdr(&r, "CSeq"),
+            &["Min-Expires: 600".into()],
+            Some("r"),
+        )
+        .as_bytes(),
+    );
+    let (r2, a2) = recv_text(&registrar, "the REGISTER after 423");
+    assert_eq!(hdr(&r2, "Expires"), "600");
+    let ok = vec!["Contact: <sip:u7@127.0.0.1:7777>;expires=600".to_string()];
+    registrar.send(
+        a2,
+        reply_to(&r2, "200 OK", &hdr(&r2, "CSeq"), &ok, Some("r")).as_bytes(),
+    );
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let v = call("uac.reg_info", vec!["l_username".into(), "carol".into()]).unwrap();
+        if v["flags"].as_i64().unwrap() & 4 != 0 {
+            assert!(v["diff_expires"].as_i64().unwrap() > 590, "{v}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not online: {v}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    call("uac.reg_unregister", vec!["l_uuid".into(), "u7".into()]).unwrap();
+    let (r3, a3) = recv_text(&registrar, "the un-REGISTER");
+    assert_eq!(hdr(&r3, "Expires"), "0");
+    registrar.send(
+        a3,
+        reply_to(&r3, "200 OK", &hdr(&r3, "CSeq"), &[], Some("r")).as_bytes(),
+    );
+    let add: Vec<serde_json::Value> = [
+        "u8",
+        "dave",
+        "l",
+        "dave",
+        "127.0.0.1:9",
+        "",
+        "dave",
+        "pw",
+        ".",
+        "",
+    ]
+    .iter()
+    .map(|s| (*s).into())
+    .chain([0.into(), 1.into(), 0.into(), "".into(), ".".into()])
+    .collect();
+    call("uac.reg_add", add.clone()).unwrap();
+    let e = call("uac.reg_add", add).unwrap_err();
+    assert!(e.message.contains("uuid already exists"), "{e:?}");
+    let d = call("uac.reg_dump", vec![]).unwrap();
+    assert_eq!(d.as_array().unwrap().len(), 2);
+    let u8 = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["l_uuid"] == "u8")
+        .unwrap()
+        .clone();
+    assert_eq!(u8["contact_addr"], format!("127.0.0.1:{}", server.port));
+    assert_eq!(u8["auth_ha1"], "none");
+    call("uac.reg_remove", vec!["u8".into()]).unwrap();
+    assert!(call("uac.reg_remove", vec!["u8".into()]).is_err());
+    assert_eq!(
+        call("uac.reg_dump", vec![])
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -23,6 +23,7 @@ pub const PARAMS: &[&str] = &[
     "reg_keep_callid",
     "reg_random_delay",
     "reg_use_domain",
+    "reg_active",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct Config {
     pub reg_random_delay: u32,
     /// Lookups by user also compare the domain.
     pub reg_use_domain: bool,
+    /// Registrations are sent from the start (else only after `uac.reg_active 1`).
+    pub reg_active: bool,
     /// rr's `append_fromtag` (auto restore needs it).
     pub append_fromtag: bool,
 }
@@ -209,6 +212,7 @@ impl Config {
             reg_keep_callid: int(m, "reg_keep_callid", 0)? != 0,
             reg_random_delay: u32::try_from(pos("reg_random_delay", 0)?).unwrap_or(u32::MAX),
             reg_use_domain: int(m, "reg_use_domain", 0)? != 0,
+            reg_active: int(m, "reg_active", 1)? != 0,
             append_fromtag: true,
         })
     }

@@ -40,6 +40,8 @@ pub struct Reg {
     pub reg_init: i64,
     pub cseq: u32,
     pub callid: String,
+    /// `uac.reg_unregister`: send at the next tick, whatever the timer says.
+    pub send_now: bool,
 }
 
 const COLS: [&str; 15] = [
@@ -127,6 +129,8 @@ pub struct Registrations {
     pub recs: Option<Mutex<Vec<Reg>>>,
     pub cfg: Option<RegCfg>,
     last_run: Mutex<Option<i64>>,
+    /// `reg_active` / `uac.reg_active`: registrations are sent at all.
+    pub active: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Clone, Debug)]
@@ -169,6 +173,7 @@ impl Registrations {
             recs: Some(Mutex::new(recs)),
             cfg: Some(rc),
             last_run: Mutex::new(None),
+            active: std::sync::atomic::AtomicBool::new(cfg.reg_active),
         })
     }
 
@@ -221,6 +226,34 @@ impl Registrations {
     }
 }
 
+/// A record given over RPC (`uac.reg_add`), checked as a table row is.
+pub fn add(recs: &mut Vec<Reg>, mut r: Reg, contact: &str) -> Result<(), (i64, &'static str)> {
+    if r.auth_password == "." {
+        r.auth_password.clear();
+    }
+    if r.auth_ha1 == "." {
+        r.auth_ha1.clear();
+    }
+    if r.contact_addr == "." {
+        r.contact_addr = contact.to_string();
+    }
+    let bad_ha1 = !r.auth_ha1.is_empty()
+        && (r.auth_ha1.len() != 32 || !r.auth_ha1.bytes().all(|c| c.is_ascii_hexdigit()));
+    if (r.auth_password.is_empty() && r.auth_ha1.is_empty()) || bad_ha1 {
+        return Err((500, "Failed to add record - invalid password or ha1"));
+    }
+    if recs.iter().any(|o| o.l_uuid == r.l_uuid) {
+        return Err((409, "uuid already exists"));
+    }
+    if recs.len() >= dbtext::MAX_ROWS {
+        return Err((500, "Failed to add record - check log messages"));
+    }
+    r.auth_ha1 = r.auth_ha1.to_ascii_lowercase();
+    r.reg_init = now();
+    recs.push(r);
+    Ok(())
+}
+
 /// A filter attribute `find` does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnsupportedFilter;
@@ -265,7 +298,10 @@ fn register_request(r: &Reg, auth: Option<&str>) -> Outgoing {
 }
 
 /// Kamailio's `uac_reg_update`: whether the record is due, and if so its REGISTER.
-fn update(r: &mut Reg, tn: i64, cfg: &RegCfg) -> Option<Outgoing> {
+fn update(r: &mut Reg, tn: i64, cfg: &RegCfg, active: bool) -> Option<Outgoing> {
+    if std::mem::take(&mut r.send_now) {
+        return Some(send(r, tn, cfg));
+    }
     if r.expires == 0 {
         return None;
     }
@@ -275,7 +311,7 @@ fn update(r: &mut Reg, tn: i64, cfg: &RegCfg) -> Option<Outgoing> {
         }
         r.flags &= !(ONLINE | AUTHSENT);
     }
-    if r.flags & DISABLED != 0 {
+    if !active || r.flags & DISABLED != 0 {
         return None;
     }
     if r.flags & INIT == 0 {
@@ -287,6 +323,11 @@ fn update(r: &mut Reg, tn: i64, cfg: &RegCfg) -> Option<Outgoing> {
     if r.timer_expires > tn + cfg.interval as i64 + 3 {
         return None;
     }
+    Some(send(r, tn, cfg))
+}
+
+/// Kamailio's `uac_reg_send`: the record is registering from now on; its REGISTER.
+fn send(r: &mut Reg, tn: i64, cfg: &RegCfg) -> Outgoing {
     r.timer_expires = tn;
     r.flags |= ONGOING;
     let mut req = register_request(r, None);
@@ -300,7 +341,7 @@ fn update(r: &mut Reg, tn: i64, cfg: &RegCfg) -> Option<Outgoing> {
         req.cseq = r.cseq + 1;
     }
     r.flags &= !ONLINE;
-    Some(req)
+    req
 }
 
 fn failed(r: &mut Reg, cfg: &RegCfg) {
@@ -330,11 +371,12 @@ pub fn tick(e: &mut Env<'_>) {
 
 /// One pass of the timer over every record.
 pub fn run(e: &mut Env<'_>, uac: &Uac, cfg: &RegCfg, tn: i64) {
+    let active = uac.reg.active.load(std::sync::atomic::Ordering::Relaxed);
     let due: Vec<(String, Outgoing)> = uac
         .reg
         .with(|recs| {
             recs.iter_mut()
-                .filter_map(|r| update(r, tn, cfg).map(|q| (r.l_uuid.clone(), q)))
+                .filter_map(|r| update(r, tn, cfg, active).map(|q| (r.l_uuid.clone(), q)))
                 .collect()
         })
         .unwrap_or_default();
@@ -506,16 +548,16 @@ mod tests {
             ..Reg::default()
         };
         let c = cfg();
-        assert!(update(&mut r, 1000, &c).is_some());
+        assert!(update(&mut r, 1000, &c, true).is_some());
         assert_eq!(r.flags & ONGOING, ONGOING);
         // 200 with 300 s: next send when within interval + 3 of expiry.
         r.flags &= !ONGOING;
         r.flags |= ONLINE;
         r.timer_expires += 300;
-        assert!(update(&mut r, 1100, &c).is_none());
-        assert!(update(&mut r, 1300 - 93, &c).is_some());
+        assert!(update(&mut r, 1100, &c, true).is_none());
+        assert!(update(&mut r, 1300 - 93, &c, true).is_some());
         r.flags = DISABLED;
         r.timer_expires = 0;
-        assert!(update(&mut r, 5000, &c).is_none());
+        assert!(update(&mut r, 5000, &c, true).is_none());
     }
 }
