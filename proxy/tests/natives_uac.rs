@@ -380,3 +380,46 @@ fn lookups_and_uac_req_in_a_script() {
     );
     let _ = std::fs::remove_dir_all(d);
 }
+
+#[test]
+fn restore_avps_keep_the_values_before_the_change() {
+    let mut p = params();
+    p.push(("uac", "restore_from_avp", Value::Str("$avp(ofrom)".into())));
+    p.push(("uac", "restore_to_avp", Value::Str("$avp(oto)".into())));
+    let text = INVITE.replace(
+        "From: <sip:alice@atlanta.example.com>;tag=ft1",
+        "From: \"Alice A\" <sip:alice@atlanta.example.com>;tag=ft1",
+    );
+    let mut env = Env::with_params(&text, &p);
+    let mut ctx = env.ctx();
+    call(&mut ctx, "rr", "record_route", &[]);
+    assert_eq!(
+        call(
+            &mut ctx,
+            "uac",
+            "uac_replace_from",
+            &[s("sip:bob@example.net")]
+        ),
+        1
+    );
+    let avp = |ctx: &sipvm_proxy::host::Ctx<'_>, n: &str| {
+        ctx.avps
+            .iter()
+            .find(|(a, _)| &**a == n)
+            .map(|(_, v)| v.to_str().into_owned())
+    };
+    assert_eq!(
+        avp(&ctx, "ofrom").as_deref(),
+        Some("\"Alice A\" <sip:alice@atlanta.example.com>")
+    );
+    assert_eq!(avp(&ctx, "oto"), None);
+    // In dialog, the restore keeps the header as received.
+    let mut env = Env::with_params(&bye("plain"), &p);
+    let mut ctx = env.ctx();
+    call(&mut ctx, "rr", "loose_route", &[]);
+    assert_eq!(call(&mut ctx, "uac", "uac_restore_to", &[]), 1);
+    assert_eq!(
+        avp(&ctx, "oto").as_deref(),
+        Some("<sip:callee@biloxi.example.com>")
+    );
+}

@@ -24,6 +24,8 @@ pub const PARAMS: &[&str] = &[
     "reg_random_delay",
     "reg_use_domain",
     "reg_active",
+    "restore_from_avp",
+    "restore_to_avp",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +49,9 @@ pub struct Config {
     pub rr_from: String,
     pub rr_to: String,
     pub passwd: String,
+    /// `restore_from_avp` / `restore_to_avp`: the AVPs keeping a header's value before uac
+    /// changed it (what replies get back).
+    pub restore_avps: (Option<String>, Option<String>),
     /// Newest first, as Kamailio's list (the last `credential` line wins a realm).
     pub credentials: Vec<Credential>,
     /// `auth_realm_avp`, `auth_username_avp`, `auth_password_avp`: the AVP names.
@@ -197,7 +202,18 @@ impl Config {
             let v = int(m, name, d)?;
             u64::try_from(v).map_err(|_| format!("{name}: must not be negative"))
         };
+        let restore_avp = |name: &str| -> Result<Option<String>, String> {
+            match get(m, name) {
+                Some(v) if restore_mode != RestoreMode::None => Ok(Some(avp_name(&v.to_str())?)),
+                _ => Ok(None),
+            }
+        };
+        let restore_avps = (
+            restore_avp("restore_from_avp")?,
+            restore_avp("restore_to_avp")?,
+        );
         Ok(Config {
+            restore_avps,
             restore_mode,
             rr_from,
             rr_to,

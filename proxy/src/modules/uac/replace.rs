@@ -131,6 +131,23 @@ pub fn note_transaction(ctx: &mut Ctx<'_>) {
     uac.restores.note(id, from, to);
 }
 
+/// Keeps the header's value (up to the end of its URI) in the restore AVP, when one is set.
+fn save_avp(ctx: &mut Ctx<'_>, p: &Parts, from: bool) {
+    let uac = ctx.state::<Uac>();
+    let name = if from {
+        &uac.cfg.restore_avps.0
+    } else {
+        &uac.cfg.restore_avps.1
+    };
+    if let Some(n) = name {
+        let v = String::from_utf8_lossy(&ctx.msg.as_bytes()[p.body..p.addr_end]).into_owned();
+        ctx.avps.push((
+            std::sync::Arc::from(n.as_str()),
+            sipvm_vm::Value::Str(v.into()),
+        ));
+    }
+}
+
 fn mark(ctx: &mut Ctx<'_>, from: bool) {
     let f = ctx.slots.entry::<UacMsg>();
     if from {
@@ -205,6 +222,7 @@ fn replace(
         tracing::error!("failed to find/parse {} hdr", what.to_uppercase());
         return Ok(-1);
     };
+    save_avp(ctx, &p, from);
     let b = ctx.msg.as_bytes();
     let mut e = std::mem::take(&mut ctx.edits);
     header_edits(b, &p, display, uri, &mut e);
@@ -293,6 +311,7 @@ fn restore(ctx: &mut Ctx<'_>, from_param: bool) -> bool {
             return false;
         }
     };
+    save_avp(ctx, &p, !to_header);
     ctx.edits.replace_range(p.uri.0, p.uri.1, &new);
     mark(ctx, !to_header);
     true
