@@ -19,6 +19,11 @@ fn golden(case: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+fn golden_send() -> serde_json::Value {
+    let p = format!("{}/tests/golden_uac/send.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
 /// The cfg of the golden run (golden_uac/uac.cfg), on sipvm's test port.
 fn golden_cfg() -> String {
     let p = format!("{}/tests/golden_uac/uac.cfg", env!("CARGO_MANIFEST_DIR"));
@@ -242,12 +247,13 @@ fn field<'a>(auth: &'a str, name: &str) -> &'a str {
 fn uac_req_send_runs_the_event_route_and_answers_a_challenge() {
     let target = Peer::new();
     let cfg = format!(
-        "listen=udp:127.0.0.1:5060\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"uac.so\"\nloadmodule \"xlog.so\"\n\
+        "listen=udp:127.0.0.1:5060\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"rr.so\"\nloadmodule \"uac.so\"\nloadmodule \"xlog.so\"\n\
         request_route {{\n\
          $uac_req(method) = \"OPTIONS\";\n\
          $uac_req(ruri) = \"sip:probe@127.0.0.1:{}\";\n\
          $uac_req(furi) = \"sip:sipvm@sipvm.test\";\n\
          $uac_req(hdrs) = \"X-Probe: 1\\r\\n\";\n\
+         $uac_req(body) = \"hello\";\n\
          $uac_req(auser) = \"carol\";\n\
          $uac_req(apasswd) = \"pw\";\n\
          $uac_req(evroute) = 1;\n\
@@ -273,6 +279,21 @@ fn uac_req_send_runs_the_event_route_and_answers_a_challenge() {
         target.port
     )));
     assert_eq!(hdr(&req, "X-Probe"), "1");
+    // The layout of Kamailio's t_request for the same fields (golden_uac/send.cfg).
+    let g = golden_send();
+    let names = |m: &str| -> Vec<String> {
+        m.split("\r\n")
+            .take_while(|l| !l.is_empty())
+            .map(|l| {
+                l.split(|c| c == ':' || c == ' ')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(names(&req), names(g["first"].as_str().unwrap()));
+    assert!(req.ends_with("\r\n\r\nhello"));
     assert!(hdr(&req, "From").starts_with("<sip:sipvm@sipvm.test>;tag="));
     let chal = vec![
         "WWW-Authenticate: Digest realm=\"sipvm.test\", nonce=\"abcdef\", qop=\"auth\"".to_string(),
@@ -289,6 +310,10 @@ fn uac_req_send_runs_the_event_route_and_answers_a_challenge() {
         .as_bytes(),
     );
     let (req2, a2) = recv_text(&target, "the OPTIONS with credentials");
+    assert_eq!(names(&req2), names(g["retry"].as_str().unwrap()));
+    assert_eq!(hdr(&req2, "CSeq"), "11 OPTIONS");
+    assert_eq!(hdr(&req2, "To"), hdr(&req, "To"), "no To tag, as Kamailio");
+    assert_eq!(hdr(&req2, "From"), hdr(&req, "From"));
     let auth = hdr(&req2, "Authorization");
     let uri = format!("sip:probe@127.0.0.1:{}", target.port);
     assert_eq!(field(&auth, "username"), "carol");
@@ -342,7 +367,7 @@ fn remote_registration_to_a_sipp_registrar_with_a_challenge() {
     let mut sipp = sipp_uas(dir.path(), "uac-registrar.xml", registrar);
     let rpc = free_port();
     let cfg = format!(
-        "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"uac.so\"\n\
+        "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"rr.so\"\nloadmodule \"uac.so\"\n\
         modparam(\"uac\", \"reg_db_url\", \"text://{}\")\n\
         modparam(\"uac\", \"reg_contact_addr\", \"127.0.0.1:5060\")\n\
         modparam(\"uac\", \"reg_timer_interval\", 1)\n\
@@ -417,7 +442,7 @@ fn registration_rpcs_active_423_and_unregister() {
     std::fs::write(db.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string) auth_username(string) auth_password(string) auth_ha1(string) auth_proxy(string) expires(int) flags(int) reg_delay(int) contact_addr(string) socket(string)\n1:u7:carol:local.test:carol:127.0.0.1\\:{}::carol:pw:::120:0:0:127.0.0.1\\:7777:\n", registrar.port)).unwrap();
     let rpc = free_port();
     let cfg = format!(
-        "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"uac.so\"\n\
+        "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"rr.so\"\nloadmodule \"uac.so\"\n\
         modparam(\"uac\", \"reg_db_url\", \"text://{}\")\n\
         modparam(\"uac\", \"reg_contact_addr\", \"127.0.0.1:5060\")\n\
         modparam(\"uac\", \"reg_timer_interval\", 1)\n\

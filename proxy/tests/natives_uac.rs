@@ -423,3 +423,18 @@ fn restore_avps_keep_the_values_before_the_change() {
         Some("<sip:callee@biloxi.example.com>")
     );
 }
+
+#[test]
+fn restoring_needs_rr_loaded_as_in_kamailio() {
+    let mut snap = natives_common::snapshot(&[]);
+    snap.modules = std::sync::Arc::from(vec!["tm".to_string(), "uac".to_string()]);
+    let e = sipvm_proxy::modules::shared(&snap).unwrap_err();
+    assert!(e.contains("RR API"), "{e}");
+    let mut snap = natives_common::snapshot(&[("uac", "restore_mode", Value::Str("none".into()))]);
+    snap.modules = std::sync::Arc::from(vec!["tm".to_string(), "uac".to_string()]);
+    assert!(sipvm_proxy::modules::shared(&snap).is_ok());
+    let mut snap = natives_common::snapshot(&[("rr", "append_fromtag", Value::Int(0))]);
+    snap.modules = std::sync::Arc::from(vec!["rr".to_string(), "uac".to_string()]);
+    let e = sipvm_proxy::modules::shared(&snap).unwrap_err();
+    assert!(e.contains("append_fromtag"), "{e}");
+}

@@ -98,7 +98,8 @@ pub fn token() -> String {
     format!("{:016x}", crate::host::rng::next_u64())
 }
 
-/// The request as it leaves `local` with `branch`.
+/// The request as it leaves `local` with `branch`, laid out as Kamailio's tm `t_request`
+/// writes one (tests/golden_uac/send.json), `User-Agent: sipvm` for Kamailio's signature.
 pub fn build(req: &Outgoing, local: &Local, branch: &str, to_tag: Option<&str>) -> Vec<u8> {
     use std::fmt::Write;
     let mut s = String::with_capacity(512 + req.body.len());
@@ -116,7 +117,7 @@ pub fn build(req: &Outgoing, local: &Local, branch: &str, to_tag: Option<&str>) 
     }
     let _ = write!(
         s,
-        "\r\nFrom: <{}>;tag={}\r\nCSeq: {} {}\r\nCall-ID: {}\r\nMax-Forwards: 70\r\nContent-Length: {}\r\n{}\r\n{}",
+        "\r\nFrom: <{}>;tag={}\r\nCSeq: {} {}\r\nCall-ID: {}\r\nMax-Forwards: 70\r\nContent-Length: {}\r\nUser-Agent: sipvm\r\n{}\r\n{}",
         req.from,
         req.from_tag,
         req.cseq,

@@ -140,6 +140,11 @@ impl Config {
     pub fn of(snap: &sipvm_cfg::Snapshot, enabled: bool) -> Result<Config, String> {
         let mut c = Config::from_modparams(&snap.modparams, enabled)?;
         c.append_fromtag = snap.modparam_int("rr", "append_fromtag", 1) != 0;
+        // Kamailio's mod_init loads the rr API unless nothing is restored.
+        if enabled && c.restore_mode != RestoreMode::None && !snap.modules.iter().any(|m| m == "rr")
+        {
+            return Err("can't load RR API: load rr.so or set restore_mode to none".into());
+        }
         if enabled && c.restore_mode == RestoreMode::Auto && !c.append_fromtag {
             return Err(
                 "'append_fromtag' RR param is not enabled! - required by AUTO restore mode".into(),
