@@ -248,6 +248,7 @@ fn uac_req_send_runs_the_event_route_and_answers_a_challenge() {
     let target = Peer::new();
     let cfg = format!(
         "listen=udp:127.0.0.1:5060\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"rr.so\"\nloadmodule \"uac.so\"\nloadmodule \"xlog.so\"\n\
+        modparam(\"uac\", \"default_socket\", \"udp:127.0.0.1:5060\")\n\
         request_route {{\n\
          $uac_req(method) = \"OPTIONS\";\n\
          $uac_req(ruri) = \"sip:probe@127.0.0.1:{}\";\n\

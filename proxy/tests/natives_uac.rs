@@ -438,3 +438,23 @@ fn restoring_needs_rr_loaded_as_in_kamailio() {
     let e = sipvm_proxy::modules::shared(&snap).unwrap_err();
     assert!(e.contains("append_fromtag"), "{e}");
 }
+
+#[test]
+fn default_socket_must_be_local() {
+    let mods = std::sync::Arc::from(vec!["rr".to_string(), "uac".to_string()]);
+    let mut snap = natives_common::snapshot(&[(
+        "uac",
+        "default_socket",
+        Value::Str("udp:127.0.0.1:5060".into()),
+    )]);
+    snap.modules = std::sync::Arc::clone(&mods);
+    assert!(sipvm_proxy::modules::shared(&snap).is_ok());
+    let mut snap = natives_common::snapshot(&[(
+        "uac",
+        "default_socket",
+        Value::Str("udp:192.0.2.1:5060".into()),
+    )]);
+    snap.modules = mods;
+    let e = sipvm_proxy::modules::shared(&snap).unwrap_err();
+    assert!(e.contains("non-local socket"), "{e}");
+}

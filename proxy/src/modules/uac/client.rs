@@ -152,7 +152,7 @@ pub fn start(
     owner: Owner,
 ) -> Result<(), String> {
     let (dst, proto) = destination(&req).ok_or_else(|| format!("no next hop for {}", req.ruri))?;
-    let local = match &req.socket {
+    let local = match req.socket.as_ref().or(uac.cfg.default_socket.as_ref()) {
         Some(s) => locals
             .iter()
             .find(|l| l.socket_str() == *s)

@@ -26,6 +26,7 @@ pub const PARAMS: &[&str] = &[
     "reg_active",
     "restore_from_avp",
     "restore_to_avp",
+    "default_socket",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,9 @@ pub struct Config {
     pub reg_use_domain: bool,
     /// Registrations are sent from the start (else only after `uac.reg_active 1`).
     pub reg_active: bool,
+    /// `default_socket` (`proto:addr:port`): where uac's own requests leave from when neither
+    /// `$uac_req(sock)` nor the record's socket says.
+    pub default_socket: Option<String>,
     /// rr's `append_fromtag` (auto restore needs it).
     pub append_fromtag: bool,
 }
@@ -149,6 +153,9 @@ impl Config {
             return Err(
                 "'append_fromtag' RR param is not enabled! - required by AUTO restore mode".into(),
             );
+        }
+        if let Some(ds) = c.default_socket.clone().filter(|_| enabled) {
+            c.default_socket = Some(local_socket(snap, &ds)?);
         }
         Ok(c)
     }
@@ -234,9 +241,36 @@ impl Config {
             reg_random_delay: u32::try_from(pos("reg_random_delay", 0)?).unwrap_or(u32::MAX),
             reg_use_domain: int(m, "reg_use_domain", 0)? != 0,
             reg_active: int(m, "reg_active", 1)? != 0,
+            default_socket: get(m, "default_socket")
+                .map(|v| v.to_str().into_owned())
+                .filter(|v| !v.is_empty()),
             append_fromtag: true,
         })
     }
+}
+
+/// `default_socket` must name a socket of the `listen` lines (Kamailio's `grep_sock_info`):
+/// the socket as sipvm prints it (`udp:127.0.0.1:5060`).
+fn local_socket(snap: &sipvm_cfg::Snapshot, want: &str) -> Result<String, String> {
+    use crate::transport::listen;
+    let mut specs: Vec<listen::ListenSpec> = snap
+        .global("listen")
+        .filter_map(|g| listen::parse_listen(&g.raw).ok())
+        .collect();
+    if specs.is_empty() {
+        specs = listen::default_listen();
+    }
+    let w = want.trim().to_ascii_lowercase();
+    for sp in &specs {
+        for proto in sp.protos() {
+            let mut s = format!("{}:", proto.as_str());
+            crate::sip::numfmt::push_socket(&mut s, sp.addr);
+            if s == w {
+                return Ok(s);
+            }
+        }
+    }
+    Err(format!("non-local socket <{want}>"))
 }
 
 pub fn check(m: &[ModParamSetting]) -> Result<(), String> {
