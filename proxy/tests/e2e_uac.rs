@@ -285,12 +285,7 @@ fn uac_req_send_runs_the_event_route_and_answers_a_challenge() {
     let names = |m: &str| -> Vec<String> {
         m.split("\r\n")
             .take_while(|l| !l.is_empty())
-            .map(|l| {
-                l.split(|c| c == ':' || c == ' ')
-                    .next()
-                    .unwrap_or("")
-                    .to_string()
-            })
+            .map(|l| l.split([':', ' ']).next().unwrap_or("").to_string())
             .collect()
     };
     assert_eq!(names(&req), names(g["first"].as_str().unwrap()));
