@@ -393,6 +393,24 @@ mod tests {
     }
 
     #[test]
+    fn ha1_mode_uses_the_password_as_h_a1() {
+        let ch = parse_challenge(b"Digest realm=\"r\", nonce=\"n\", qop=\"auth\"").unwrap();
+        let plain = Credential {
+            user: "u".into(),
+            realm: "r".into(),
+            passwd: "p".into(),
+        };
+        let ha1 = Credential {
+            passwd: md5_hex(&[b"u:r:p"]),
+            ..plain.clone()
+        };
+        assert_eq!(
+            authorization(401, "REGISTER", "sip:r", &plain, &ch, false),
+            authorization(401, "REGISTER", "sip:r", &ha1, &ch, true)
+        );
+    }
+
+    #[test]
     fn hash1_raw_is_cores() {
         // Worked by hand from hashes.h: "abcd" -> v=0x61626364, h=v^(v>>3), no tail (v=0).
         let v: u32 = 0x61626364;
