@@ -24,12 +24,13 @@ fn golden_send() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-/// The cfg of the golden run (golden_uac/uac.cfg), on sipvm's test port.
-fn golden_cfg() -> String {
-    let p = format!("{}/tests/golden_uac/uac.cfg", env!("CARGO_MANIFEST_DIR"));
+/// The cfg of a golden run (golden_uac/uac.cfg, manual.cfg), on sipvm's test port.
+fn golden_cfg(name: &str) -> String {
+    let p = format!("{}/tests/golden_uac/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(p)
         .unwrap()
         .replace("127.0.0.1:25060", "127.0.0.1:5060")
+        .replace("127.0.0.1:25063", "127.0.0.1:5060")
         .replace("debug=2\n", "")
 }
 
@@ -139,10 +140,17 @@ fn drive(server: &Sipvm, case: &str) -> serde_json::Map<String, serde_json::Valu
 
 #[test]
 fn from_to_rewrite_and_restore_match_kamailio_byte_for_byte() {
-    let server = Sipvm::start(&golden_cfg(), &[]);
-    for case in ["plain", "display", "bare"] {
-        let want = golden(case);
-        let got = drive(&server, case);
+    let auto = Sipvm::start(&golden_cfg("uac.cfg"), &[]);
+    let manual = Sipvm::start(&golden_cfg("manual.cfg"), &[]);
+    // manual: uac_restore_* in the script; the in-dialog replies are not restored.
+    for (server, case, file) in [
+        (&auto, "plain", "plain"),
+        (&auto, "display", "display"),
+        (&auto, "bare", "bare"),
+        (&manual, "plain", "manual"),
+    ] {
+        let want = golden(file);
+        let got = drive(server, case);
         for (k, v) in want.as_object().unwrap() {
             let (w, g) = (v.as_str().unwrap(), got[k].as_str().unwrap());
             assert_eq!(

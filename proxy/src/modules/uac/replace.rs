@@ -22,6 +22,9 @@ use std::sync::Mutex;
 pub struct UacMsg {
     pub from: bool,
     pub to: bool,
+    /// Replies get restored (Kamailio registers its TMCB_RESPONSE_IN callback): set by the
+    /// first replace of the message and by auto mode's restore, not by `uac_restore_*`.
+    pub replies: bool,
 }
 
 impl MsgState for UacMsg {}
@@ -111,7 +114,7 @@ pub fn note_transaction(ctx: &mut Ctx<'_>) {
     let Some(flags) = ctx.slots.get::<UacMsg>().copied() else {
         return;
     };
-    if !flags.from && !flags.to {
+    if !flags.replies || (!flags.from && !flags.to) {
         return;
     }
     let Some(id) = ctx.slots.get_mut::<TmCtx>().and_then(|t| t.with(|t| t.id)) else {
@@ -148,8 +151,13 @@ fn save_avp(ctx: &mut Ctx<'_>, p: &Parts, from: bool) {
     }
 }
 
-fn mark(ctx: &mut Ctx<'_>, from: bool) {
+/// Sets the header's flag; `replies`: ask for reply restore (Kamailio: only when neither
+/// flag was set before).
+fn mark(ctx: &mut Ctx<'_>, from: bool, replies: bool) {
     let f = ctx.slots.entry::<UacMsg>();
+    if replies && !f.from && !f.to {
+        f.replies = true;
+    }
     if from {
         f.from = true;
     } else {
@@ -250,7 +258,7 @@ fn replace(
         tracing::error!("add_RR_param failed");
         return Ok(-1);
     }
-    mark(ctx, from);
+    mark(ctx, from, true);
     Ok(1)
 }
 
@@ -313,7 +321,7 @@ fn restore(ctx: &mut Ctx<'_>, from_param: bool) -> bool {
     };
     save_avp(ctx, &p, !to_header);
     ctx.edits.replace_range(p.uri.0, p.uri.1, &new);
-    mark(ctx, !to_header);
+    mark(ctx, !to_header, false);
     true
 }
 
@@ -328,7 +336,11 @@ pub fn rr_checker(ctx: &mut Ctx<'_>) {
     }
     let a = restore(ctx, true);
     let b = restore(ctx, false);
-    let _ = a || b;
+    if a || b {
+        // Kamailio's rr_checker registers the reply callback whatever flags were set.
+        ctx.slots.entry::<UacMsg>().replies = true;
+        note_transaction(ctx);
+    }
 }
 
 pub fn uac_restore_from(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
