@@ -367,7 +367,7 @@ fn remote_registration_to_a_sipp_registrar_with_a_challenge() {
         "table_name(str) table_version(int)\nuacreg:5\n",
     )
     .unwrap();
-    std::fs::write(db.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string) auth_username(string) auth_password(string) auth_ha1(string) auth_proxy(string) expires(int) flags(int) reg_delay(int) contact_addr(string) socket(string)\n1:u1:alice:local.test:bob:127.0.0.1\\:{registrar}:sipvm.test:bob:secret:::300:0:0::\n")).unwrap();
+    std::fs::write(db.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string,null) auth_username(string) auth_password(string,null) auth_ha1(string,null) auth_proxy(string,null) expires(int) flags(int) reg_delay(int) contact_addr(string,null) socket(string,null)\n1:u1:alice:local.test:bob:127.0.0.1\\:{registrar}:sipvm.test:bob:secret:::300:0:0::\n")).unwrap();
     let mut sipp = sipp_uas(dir.path(), "uac-registrar.xml", registrar);
     let rpc = free_port();
     let cfg = format!(
@@ -443,7 +443,7 @@ fn registration_rpcs_active_423_and_unregister() {
         "table_name(str) table_version(int)\nuacreg:5\n",
     )
     .unwrap();
-    std::fs::write(db.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string) auth_username(string) auth_password(string) auth_ha1(string) auth_proxy(string) expires(int) flags(int) reg_delay(int) contact_addr(string) socket(string)\n1:u7:carol:local.test:carol:127.0.0.1\\:{}::carol:pw:::120:0:0:127.0.0.1\\:7777:\n", registrar.port)).unwrap();
+    std::fs::write(db.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string,null) auth_username(string) auth_password(string,null) auth_ha1(string,null) auth_proxy(string,null) expires(int) flags(int) reg_delay(int) contact_addr(string,null) socket(string,null)\n1:u7:carol:local.test:carol:127.0.0.1\\:{}::carol:pw:::120:0:0:127.0.0.1\\:7777:\n", registrar.port)).unwrap();
     let rpc = free_port();
     let cfg = format!(
         "listen=udp:127.0.0.1:5060\nrpc_listen=\"127.0.0.1:{rpc}\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"rr.so\"\nloadmodule \"uac.so\"\n\

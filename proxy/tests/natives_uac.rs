@@ -240,7 +240,7 @@ pub fn reg_dir(tag: &str, rows: &str) -> std::path::PathBuf {
         "table_name(str) table_version(int)\nuacreg:5\n",
     )
     .unwrap();
-    std::fs::write(d.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string) auth_username(string) auth_password(string) auth_ha1(string) auth_proxy(string) expires(int) flags(int) reg_delay(int) contact_addr(string) socket(string)\n{rows}")).unwrap();
+    std::fs::write(d.join("uacreg"), format!("id(int,auto) l_uuid(string) l_username(string) l_domain(string) r_username(string) r_domain(string) realm(string,null) auth_username(string) auth_password(string,null) auth_ha1(string,null) auth_proxy(string,null) expires(int) flags(int) reg_delay(int) contact_addr(string,null) socket(string,null)\n{rows}")).unwrap();
     d
 }
 

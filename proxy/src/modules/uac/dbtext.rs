@@ -1,6 +1,8 @@
 //! Kamailio's db_text files, read only: one file per table in a directory, a header line
 //! `name(type[,flags]) ...`, then one row per line with `:` between values. In strings `\:`,
-//! `\\`, `\n`, `\r`, `\t` and `\0` are escapes; an empty value is NULL (db_text's default).
+//! `\\`, `\n`, `\r`, `\t` and `\0` are escapes; an empty value is NULL (db_text's default),
+//! allowed only in a column flagged `null` (an `auto` int column numbers it instead), else
+//! the table does not load, as in Kamailio.
 
 use std::path::Path;
 
@@ -52,7 +54,15 @@ impl Table {
     }
 }
 
-fn parse_header(line: &str) -> Result<(Vec<String>, Vec<Ty>), String> {
+/// A column's type and flags.
+#[derive(Clone, Copy, Debug)]
+struct Col {
+    ty: Ty,
+    null: bool,
+    auto: bool,
+}
+
+fn parse_header(line: &str) -> Result<(Vec<String>, Vec<Col>), String> {
     let mut cols = Vec::new();
     let mut tys = Vec::new();
     for item in line.split_whitespace() {
@@ -62,7 +72,16 @@ fn parse_header(line: &str) -> Result<(Vec<String>, Vec<Ty>), String> {
         let spec = rest
             .strip_suffix(')')
             .ok_or_else(|| format!("bad column definition {item}"))?;
-        let ty = spec.split(',').next().unwrap_or("").trim();
+        let mut parts = spec.split(',').map(str::trim);
+        let ty = parts.next().unwrap_or("");
+        let (mut null, mut auto) = (false, false);
+        for f in parts {
+            match f {
+                "null" => null = true,
+                "auto" => auto = true,
+                other => return Err(format!("unknown column flag {other} of {name}")),
+            }
+        }
         let ty = match ty {
             "int" | "datetime" => Ty::Int,
             "double" => Ty::Double,
@@ -70,7 +89,11 @@ fn parse_header(line: &str) -> Result<(Vec<String>, Vec<Ty>), String> {
             other => return Err(format!("unknown column type {other} of {name}")),
         };
         cols.push(name.to_string());
-        tys.push(ty);
+        tys.push(Col {
+            ty,
+            null,
+            auto: auto && ty == Ty::Int,
+        });
     }
     if cols.is_empty() {
         return Err("no columns".into());
@@ -115,6 +138,7 @@ pub fn parse(text: &str) -> Result<Table, String> {
     let header = lines.next().ok_or("empty table file")?;
     let (cols, tys) = parse_header(header)?;
     let mut rows = Vec::new();
+    let mut auto_val = 0i64;
     for (n, line) in lines.enumerate() {
         let line = line.trim_end_matches('\r');
         if line.is_empty() {
@@ -135,8 +159,16 @@ pub fn parse(text: &str) -> Result<Table, String> {
         let row = vals
             .into_iter()
             .zip(&tys)
-            .map(|(v, ty)| match ty {
-                _ if v.is_empty() => Ok(Val::Null),
+            .enumerate()
+            .map(|(i, (v, c))| match c.ty {
+                _ if v.is_empty() && c.null => Ok(Val::Null),
+                _ if v.is_empty() && c.auto => {
+                    auto_val += 1;
+                    Ok(Val::Int(auto_val))
+                }
+                _ if v.is_empty() => {
+                    Err(format!("row {}: null value not allowed - field {i}", n + 2))
+                }
                 Ty::Int => v
                     .parse::<i64>()
                     .map(Val::Int)
@@ -145,6 +177,11 @@ pub fn parse(text: &str) -> Result<Table, String> {
                 Ty::Str => Ok(Val::Str(v)),
             })
             .collect::<Result<Vec<_>, String>>()?;
+        for (v, c) in row.iter().zip(&tys) {
+            if let (Val::Int(x), true) = (v, c.auto) {
+                auto_val = auto_val.max(*x);
+            }
+        }
         rows.push(row);
     }
     Ok(Table { cols, rows })
@@ -185,7 +222,7 @@ mod tests {
     #[test]
     fn rows_and_escapes() {
         let t = parse(
-            "id(int,auto) name(string) pw(string,null) n(int)\n1:a\\:b:x\\\\y:5\n2::\\n:\n\n",
+            "id(int,auto) name(string,null) pw(string,null) n(int,null)\n1:a\\:b:x\\\\y:5\n:::\n\n",
         )
         .unwrap();
         assert_eq!(t.cols, ["id", "name", "pw", "n"]);
@@ -198,10 +235,10 @@ mod tests {
                 Val::Int(5)
             ]
         );
-        assert_eq!(
-            t.rows[1],
-            [Val::Int(2), Val::Null, Val::Str("\n".into()), Val::Null]
-        );
+        assert_eq!(t.rows[1], [Val::Int(2), Val::Null, Val::Null, Val::Null]);
+        assert!(parse("a(int) b(str)\n1:\n")
+            .unwrap_err()
+            .contains("null value not allowed"));
         assert!(parse("a(int)\nx\n").is_err());
         assert!(parse("a(int) b(str)\n1\n").is_err());
         assert!(parse("a(weird)\n").is_err());
