@@ -40,6 +40,7 @@ pub mod textopsx;
 pub mod tm;
 pub mod tmx;
 pub mod topoh;
+pub mod uac;
 pub mod usrloc;
 pub mod xlog;
 
@@ -56,6 +57,8 @@ pub const RIGHT_ALIGNED: &[&str] = &["log", "xlog", "xlogl"];
 /// transaction ends its timer G before sl's stateless ACK filter sees it.
 pub static LIST: &[&Module] = &[
     &core::MODULE,
+    // Before tm: its reply hook hands tm replies with From/To restored.
+    &uac::MODULE,
     &tm::MODULE,
     &sl::MODULE,
     &tmx::MODULE,

@@ -186,6 +186,9 @@ pub fn loose_route(ctx: &mut Ctx<'_>, mode: i64) -> i64 {
         after_loose(ctx, &el, &mut removed, false)
     };
     remove_entries(&el, &removed, &mut ctx.edits);
+    if r > 0 || r == -3 {
+        super::callbacks::run(ctx);
+    }
     r
 }
 

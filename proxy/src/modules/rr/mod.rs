@@ -46,6 +46,7 @@ use crate::host::{Ctx, Hooks, Impl, Module, PvImpl};
 use record::RrKind;
 use sipvm_vm::{ArgValue, HostError, PvKey, Value};
 
+pub mod callbacks;
 pub mod loose;
 pub mod record;
 
