@@ -52,6 +52,11 @@ pub trait Host {
     ) -> Result<i64, HostError>;
     /// `uri == myself`: whether the URI names this server (its listen addresses and aliases).
     fn is_myself(&mut self, uri: &str) -> bool;
+    /// A pseudo-variable a native asked to be assigned (its output argument: `$var(x)`
+    /// included, which only the VM can write); the VM drains these after each call.
+    fn take_pv_write(&mut self) -> Option<(PvIdx, Value)> {
+        None
+    }
     /// Whether this host answers every native itself, implemented or not (a test double).
     /// The real host says no, so a declared-but-unimplemented native is a clear VM error.
     fn stands_in_for_natives(&self) -> bool {

@@ -41,6 +41,8 @@ pub struct Ctx<'a> {
     pub running: Option<&'a sipvm_cfg::Running>,
     /// Each module's state for this message, made on first use.
     pub slots: Slots,
+    /// Output pseudo-variables a native set (`natives::set_out`), for the VM to assign.
+    pub pv_out: Vec<(sipvm_vm::PvIdx, Value)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -71,6 +73,7 @@ impl<'a> Ctx<'a> {
             force_socket: None,
             running: None,
             slots: Slots::default(),
+            pv_out: Vec::new(),
         }
     }
 
@@ -171,6 +174,10 @@ impl Host for Ctx<'_> {
                 n.module, n.name
             ))),
         }
+    }
+
+    fn take_pv_write(&mut self) -> Option<(sipvm_vm::PvIdx, Value)> {
+        (!self.pv_out.is_empty()).then(|| self.pv_out.remove(0))
     }
 
     fn is_myself(&mut self, uri: &str) -> bool {

@@ -60,6 +60,26 @@ pub fn static_key(prog: &Program, pv: PvIdx) -> Result<PvKey<'_>, HostError> {
     Ok(PvKey { pv, name, index })
 }
 
+/// Assigns `v` to the output pseudo-variable of argument `i` (any writable class, `$var`
+/// included): the VM writes it when the native returns. Err when argument `i` is not one.
+pub fn set_out(
+    ctx: &mut super::Ctx<'_>,
+    args: &[ArgValue<'_>],
+    i: usize,
+    v: Value,
+) -> Result<(), HostError> {
+    match args.get(i) {
+        Some(ArgValue::Pv(pv)) => {
+            ctx.pv_out.push((*pv, v));
+            Ok(())
+        }
+        _ => Err(HostError(format!(
+            "argument {} is not a pseudo-variable",
+            i + 1
+        ))),
+    }
+}
+
 /// The `(code, reason)` arguments of a reply function (`sl_send_reply`, `t_reply`, ...); the
 /// code must be 100..=699.
 pub fn arg_code_reason(args: &[ArgValue<'_>]) -> Result<(u16, String), HostError> {

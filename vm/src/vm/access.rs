@@ -59,7 +59,7 @@ impl Vm {
             pc: Pc(cur as u32),
             err,
         };
-        if list.len() <= INLINE_ARGS {
+        let rc = if list.len() <= INLINE_ARGS {
             let mut vals: [ArgValue<'_>; INLINE_ARGS] =
                 std::array::from_fn(|_| ArgValue::Val(Value::Null));
             for (slot, a) in vals.iter_mut().zip(list.iter()) {
@@ -73,7 +73,12 @@ impl Vm {
                 vals.push(self.arg(prog, host, a, cur)?);
             }
             host.call(prog, native, &vals).map_err(host_err)
+        };
+        // The native's output pseudo-variables, written even when it failed.
+        while let Some((pv, v)) = host.take_pv_write() {
+            self.write_pv(prog, host, pv, v, cur)?;
         }
+        rc
     }
 
     fn arg<'p, H: Host + ?Sized>(

@@ -3,6 +3,7 @@
 //! a read is one indexed call.
 
 use super::shv::Shv;
+use crate::modules::pv::xpv;
 use crate::host::uri_edit::{rewrite_ruri, UriChange};
 use crate::host::{Ctx, PvImpl};
 use crate::sip::{HeaderName, NameAddr, Uri};
@@ -216,4 +217,7 @@ pub static PVS: &[PvImpl] = &[
     get("cl", cl), get("ml", ml), get("mb", mb), get("rb", rb), get("Ts", ts),
     rw("bf", flags, set_flags), rw("mf", flags, set_flags),
     rw("avp", avp, set_avp), get("sel", sel), rw("shv", shv, set_shv),
+    // pv's eXtended AVPs (modules/pv/xpv.rs).
+    rw("xavp", xpv::get_xavp, xpv::set_xavp), rw("xavi", xpv::get_xavi, xpv::set_xavi),
+    rw("xavu", xpv::get_xavu, xpv::set_xavu),
 ];

@@ -2,7 +2,10 @@
 //! (`trans.rs`). Like its pseudo-variable classes, the transformations are core in sipvm
 //! (`core.rs` declares them): they work without `loadmodule "pv.so"`, as they always have.
 
+pub mod natives;
 pub mod trans;
+pub mod xavp;
+pub mod xpv;
 #[cfg(test)]
 mod trans_tests;
 
@@ -71,6 +74,82 @@ pub static IMPLS: &[Impl] = &[
         name: "is_int",
         f: is_int,
     },
+    Impl {
+        name: "typeof",
+        f: pv_typeof,
+    },
+    Impl {
+        name: "not_empty",
+        f: not_empty,
+    },
+    Impl {
+        name: "pv_xavp_print",
+        f: natives::pv_xavp_print,
+    },
+    Impl {
+        name: "pv_xavu_print",
+        f: natives::pv_xavu_print,
+    },
+    Impl {
+        name: "pv_xavi_print",
+        f: natives::pv_xavi_print,
+    },
+    Impl {
+        name: "xavp_rm",
+        f: natives::xavp_rm,
+    },
+    Impl {
+        name: "xavi_rm",
+        f: natives::xavi_rm,
+    },
+    Impl {
+        name: "xavp_child_rm",
+        f: natives::xavp_child_rm,
+    },
+    Impl {
+        name: "xavi_child_rm",
+        f: natives::xavi_child_rm,
+    },
+    Impl {
+        name: "xavp_child_seti",
+        f: natives::xavp_child_seti,
+    },
+    Impl {
+        name: "xavp_child_sets",
+        f: natives::xavp_child_sets,
+    },
+    Impl {
+        name: "xavi_child_seti",
+        f: natives::xavi_child_seti,
+    },
+    Impl {
+        name: "xavi_child_sets",
+        f: natives::xavi_child_sets,
+    },
+    Impl {
+        name: "xavp_params_explode",
+        f: natives::xavp_params_explode,
+    },
+    Impl {
+        name: "xavu_params_explode",
+        f: natives::xavu_params_explode,
+    },
+    Impl {
+        name: "xavp_params_implode",
+        f: natives::xavp_params_implode,
+    },
+    Impl {
+        name: "xavu_params_implode",
+        f: natives::xavu_params_implode,
+    },
+    Impl {
+        name: "xavp_slist_explode",
+        f: natives::xavp_slist_explode,
+    },
+    Impl {
+        name: "xavp_copy",
+        f: natives::xavp_copy,
+    },
 ];
 
 /// The pseudo-variable of argument 0 as a host key. `$var`, `$rc` and `$null` live in the
@@ -113,6 +192,34 @@ fn is_int(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let key = pv_key(&prog, args)?;
     Ok(match ctx.get_pv(&prog, key) {
         Ok(Value::Int(_)) => 1,
+        _ => -1,
+    })
+}
+
+/// `typeof(pv, type)`: 1 when the value is of the type named by the first letter of `type`
+/// (`i`nteger, `n`ull, `s`tring), else -1.
+fn pv_typeof(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let prog = ctx.snap.program.clone();
+    let key = pv_key(&prog, args)?;
+    let t = crate::host::natives::arg_str(args, 1);
+    let Ok(v) = ctx.get_pv(&prog, key) else {
+        return Ok(-1);
+    };
+    let yes = match t.chars().next() {
+        Some('i' | 'I') => matches!(v, Value::Int(_)),
+        Some('n' | 'N') => v.is_null(),
+        Some('s' | 'S') => matches!(v, Value::Str(_)),
+        _ => false,
+    };
+    Ok(if yes { 1 } else { -1 })
+}
+
+/// `not_empty(pv)`: 1 when the value is a non-empty string, else -1.
+fn not_empty(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let prog = ctx.snap.program.clone();
+    let key = pv_key(&prog, args)?;
+    Ok(match ctx.get_pv(&prog, key) {
+        Ok(Value::Str(s)) if !s.is_empty() => 1,
         _ => -1,
     })
 }
