@@ -119,7 +119,7 @@ fn params(text: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// `xavp_params_explode(params, xname)`: a new root `xname` whose children are the
-/// parameters (each prepended, so the last parameter is the first child).
+/// parameters, in their order.
 pub fn xavp_params_explode(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
     let (p, x) = (arg_str(args, 0), arg_str(args, 1));
     if p.is_empty() || x.is_empty() {
@@ -132,10 +132,10 @@ pub fn xavp_params_explode(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
     if xavp::room(l, ps.len() + 1).is_err() {
         return Ok(-1);
     }
-    let mut kids = Vec::with_capacity(ps.len());
-    for (n, v) in ps {
-        kids.insert(0, Xavp::new(&n, XVal::Str(Arc::from(v))));
-    }
+    let kids: Vec<Xavp> = ps
+        .into_iter()
+        .map(|(n, v)| Xavp::new(&n, XVal::Str(Arc::from(v))))
+        .collect();
     l.insert(0, Xavp::new(&x, XVal::List(kids)));
     Ok(1)
 }
