@@ -57,6 +57,9 @@ pub trait Host {
     fn take_pv_write(&mut self) -> Option<(PvIdx, Value)> {
         None
     }
+    /// The value of a pseudo-variable argument the host cannot read itself (`$var`, `$rc`,
+    /// one with transformations or a dynamic name), given before the native is called.
+    fn pv_arg(&mut self, _pv: PvIdx, _v: Value) {}
     /// Whether this host answers every native itself, implemented or not (a test double).
     /// The real host says no, so a declared-but-unimplemented native is a clear VM error.
     fn stands_in_for_natives(&self) -> bool {

@@ -43,6 +43,8 @@ pub struct Ctx<'a> {
     pub slots: Slots,
     /// Output pseudo-variables a native set (`natives::set_out`), for the VM to assign.
     pub pv_out: Vec<(sipvm_vm::PvIdx, Value)>,
+    /// Values of the current native's pseudo-variable arguments only the VM can read.
+    pub pv_in: Vec<(sipvm_vm::PvIdx, Value)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -74,6 +76,7 @@ impl<'a> Ctx<'a> {
             running: None,
             slots: Slots::default(),
             pv_out: Vec::new(),
+            pv_in: Vec::new(),
         }
     }
 
@@ -168,12 +171,20 @@ impl Host for Ctx<'_> {
             .get(native.ix())
             .ok_or_else(|| HostError("no such native".into()))?;
         match self.shared.native(n.id) {
-            Some(f) => f(self, args),
+            Some(f) => {
+                let r = f(self, args);
+                self.pv_in.clear();
+                r
+            }
             None => Err(HostError(format!(
                 "{}.{}() is declared but not implemented by sipvm yet",
                 n.module, n.name
             ))),
         }
+    }
+
+    fn pv_arg(&mut self, pv: sipvm_vm::PvIdx, v: Value) {
+        self.pv_in.push((pv, v));
     }
 
     fn take_pv_write(&mut self) -> Option<(sipvm_vm::PvIdx, Value)> {

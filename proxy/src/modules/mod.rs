@@ -32,6 +32,7 @@ pub mod textops;
 pub mod tm;
 pub mod tmx;
 pub mod usrloc;
+pub mod uuid;
 pub mod xlog;
 
 /// Functions whose shorter forms drop arguments from the front, not the back: the last
@@ -64,6 +65,7 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &uuid::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

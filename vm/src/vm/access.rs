@@ -95,7 +95,20 @@ impl Vm {
                 ArgValue::Regex(prog.regexes.get(r.ix()).ok_or_else(|| bad(cur, "regex"))?)
             }
             Arg::Route(r) => ArgValue::Route(*r),
-            Arg::Pv(p) => ArgValue::Pv(*p),
+            Arg::Pv(p) => {
+                // What the host cannot read itself ($var, $rc, transformations, dynamic
+                // names or indexes) it is handed, for natives that read their argument.
+                let r = prog.pvs.get(p.ix()).ok_or_else(|| bad(cur, "pseudo-variable"))?;
+                let vm_only = r.class >= PV_CLASS_NULL
+                    || r.trans.is_some()
+                    || matches!(r.name, PvName::Dyn(_))
+                    || matches!(r.index, PvIndex::Dyn(_));
+                if vm_only {
+                    let v = self.read_pv(prog, host, *p, cur, 0).unwrap_or(Value::Null);
+                    host.pv_arg(*p, v);
+                }
+                ArgValue::Pv(*p)
+            }
         })
     }
 

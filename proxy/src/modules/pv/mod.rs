@@ -57,8 +57,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 // ---- implementations ----
 
 use crate::host::{Ctx, Impl};
-use sipvm_vm::Host;
-use sipvm_vm::{ArgValue, HostError, PvKey, Value};
+use sipvm_vm::{ArgValue, HostError, Value};
 
 /// pv's natives sipvm implements.
 pub static IMPLS: &[Impl] = &[
@@ -152,46 +151,36 @@ pub static IMPLS: &[Impl] = &[
     },
 ];
 
-/// The pseudo-variable of argument 0 as a host key. `$var`, `$rc` and `$null` live in the
-/// VM, which natives cannot reach yet; dynamic names and indexes and transformations are
-/// refused too (all are compile-time facts, so the error is the same on every call).
-fn pv_key<'p>(prog: &'p sipvm_vm::Program, args: &[ArgValue<'_>]) -> Result<PvKey<'p>, HostError> {
-    let Some(ArgValue::Pv(pv)) = args.first() else {
-        return Err(HostError("argument 1 is not a pseudo-variable".into()));
-    };
-    crate::host::natives::static_key(prog, *pv)
+/// The value of argument 0, a pseudo-variable; None when it cannot be read.
+fn arg0(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Option<Value> {
+    match crate::host::natives::arg_pv_value(ctx, args, 0) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::debug!("pv: {e}");
+            None
+        }
+    }
 }
 
 /// `pv_isset(pv)`: 1 when the pseudo-variable has a value (not `$null`), else -1.
 fn pv_isset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let prog = ctx.snap.program.clone();
-    let key = pv_key(&prog, args)?;
-    Ok(match ctx.get_pv(&prog, key) {
-        Ok(v) if !v.is_null() => 1,
+    Ok(match arg0(ctx, args) {
+        Some(v) if !v.is_null() => 1,
         _ => -1,
     })
 }
 
-/// `pv_unset(pv)`: assigns `$null`; 1, or -1 when the pseudo-variable cannot be unset.
+/// `pv_unset(pv)`: assigns `$null` (the VM writes it); 1.
 fn pv_unset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let prog = ctx.snap.program.clone();
-    let key = pv_key(&prog, args)?;
-    Ok(match ctx.set_pv(&prog, key, Value::Null) {
-        Ok(()) => 1,
-        Err(e) => {
-            tracing::error!("pv_unset: {e}");
-            -1
-        }
-    })
+    crate::host::natives::set_out(ctx, args, 0, Value::Null)?;
+    Ok(1)
 }
 
 /// `is_int(pv)`: 1 when the value is an integer (`$sp`, an `$avp` set to a number), -1
 /// otherwise (a string of digits is a string, as in Kamailio).
 fn is_int(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let prog = ctx.snap.program.clone();
-    let key = pv_key(&prog, args)?;
-    Ok(match ctx.get_pv(&prog, key) {
-        Ok(Value::Int(_)) => 1,
+    Ok(match arg0(ctx, args) {
+        Some(Value::Int(_)) => 1,
         _ => -1,
     })
 }
@@ -199,10 +188,8 @@ fn is_int(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
 /// `typeof(pv, type)`: 1 when the value is of the type named by the first letter of `type`
 /// (`i`nteger, `n`ull, `s`tring), else -1.
 fn pv_typeof(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let prog = ctx.snap.program.clone();
-    let key = pv_key(&prog, args)?;
-    let t = crate::host::natives::arg_str(args, 1);
-    let Ok(v) = ctx.get_pv(&prog, key) else {
+    let t = crate::host::natives::arg_str(args, 1).into_owned();
+    let Some(v) = arg0(ctx, args) else {
         return Ok(-1);
     };
     let yes = match t.chars().next() {
@@ -216,10 +203,8 @@ fn pv_typeof(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError>
 
 /// `not_empty(pv)`: 1 when the value is a non-empty string, else -1.
 fn not_empty(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let prog = ctx.snap.program.clone();
-    let key = pv_key(&prog, args)?;
-    Ok(match ctx.get_pv(&prog, key) {
-        Ok(Value::Str(s)) if !s.is_empty() => 1,
+    Ok(match arg0(ctx, args) {
+        Some(Value::Str(s)) if !s.is_empty() => 1,
         _ => -1,
     })
 }
