@@ -66,3 +66,8 @@ fn side_by_side(name: &str) {
 fn xavp_xavi_xavu_as_kamailio() {
     side_by_side("xavp");
 }
+
+#[test]
+fn jansson_and_json_as_kamailio() {
+    side_by_side("jansson");
+}

@@ -20,6 +20,8 @@ pub mod core;
 pub mod corex;
 pub mod dispatcher;
 pub mod htable;
+pub mod jansson;
+pub mod json;
 pub mod maxfwd;
 pub mod pike;
 pub mod pv;
@@ -66,6 +68,8 @@ pub static LIST: &[&Module] = &[
     &corex::MODULE,
     &pike::MODULE,
     &uuid::MODULE,
+    &jansson::MODULE,
+    &json::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then
