@@ -21,7 +21,8 @@ fn run(name: &str) -> Vec<String> {
         .expect("a # cases: line")
         .split_whitespace()
         .collect();
-    let server = Sipvm::start(&cfg, &[]);
+    let here = dir().display().to_string();
+    let server = Sipvm::start(&cfg, &[("@DIR@", here)]);
     let peer = Peer::new();
     for (n, case) in cases.iter().enumerate() {
         let ruri = format!("sip:{case}@127.0.0.1");
@@ -70,4 +71,9 @@ fn xavp_xavi_xavu_as_kamailio() {
 #[test]
 fn jansson_and_json_as_kamailio() {
     side_by_side("jansson");
+}
+
+#[test]
+fn regex_as_kamailio() {
+    side_by_side("regex");
 }

@@ -25,6 +25,7 @@ pub mod json;
 pub mod maxfwd;
 pub mod pike;
 pub mod pv;
+pub mod regex;
 pub mod registrar;
 pub mod rr;
 pub mod sanity;
@@ -70,6 +71,7 @@ pub static LIST: &[&Module] = &[
     &uuid::MODULE,
     &jansson::MODULE,
     &json::MODULE,
+    &regex::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

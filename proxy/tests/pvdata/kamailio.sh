@@ -8,7 +8,7 @@ MODS=${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
 for cfg in ${@:-*.cfg}; do
     name=${cfg%.cfg}
     tmp=$(mktemp -d)
-    sed 's/127.0.0.1:5060/127.0.0.1:24060/' "$cfg" > "$tmp/k.cfg"
+    sed -e "s/127.0.0.1:5060/127.0.0.1:24060/" -e "s|@DIR@|$(pwd)|g" "$cfg" > "$tmp/k.cfg"
     kamailio -f "$tmp/k.cfg" -DD -E -n 1 -L "$MODS" -a no > "$tmp/k.log" 2>&1 &
     pid=$!
     sleep 2
