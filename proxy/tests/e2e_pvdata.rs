@@ -77,3 +77,8 @@ fn jansson_and_json_as_kamailio() {
 fn regex_as_kamailio() {
     side_by_side("regex");
 }
+
+#[test]
+fn ipops_as_kamailio() {
+    side_by_side("ipops");
+}

@@ -20,6 +20,7 @@ pub mod core;
 pub mod corex;
 pub mod dispatcher;
 pub mod htable;
+pub mod ipops;
 pub mod jansson;
 pub mod json;
 pub mod maxfwd;
@@ -72,6 +73,7 @@ pub static LIST: &[&Module] = &[
     &jansson::MODULE,
     &json::MODULE,
     &regex::MODULE,
+    &ipops::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then
