@@ -98,7 +98,10 @@ impl Vm {
             Arg::Pv(p) => {
                 // What the host cannot read itself ($var, $rc, transformations, dynamic
                 // names or indexes) it is handed, for natives that read their argument.
-                let r = prog.pvs.get(p.ix()).ok_or_else(|| bad(cur, "pseudo-variable"))?;
+                let r = prog
+                    .pvs
+                    .get(p.ix())
+                    .ok_or_else(|| bad(cur, "pseudo-variable"))?;
                 let vm_only = r.class >= PV_CLASS_NULL
                     || r.trans.is_some()
                     || matches!(r.name, PvName::Dyn(_))

@@ -3,9 +3,9 @@
 //! a read is one indexed call.
 
 use super::shv::Shv;
-use crate::modules::pv::xpv;
 use crate::host::uri_edit::{rewrite_ruri, UriChange};
 use crate::host::{Ctx, PvImpl};
+use crate::modules::pv::xpv;
 use crate::sip::{HeaderName, NameAddr, Uri};
 use sipvm_vm::{HostError, Index, PvKey, Value};
 use std::sync::Arc;

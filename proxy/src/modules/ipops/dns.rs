@@ -42,9 +42,7 @@ pub fn resolve(host: &str) -> Result<Vec<IpAddr>, i64> {
         return Ok(vec![ip]);
     }
     if !in_hosts(&hosts(), host) {
-        tracing::error!(
-            "unable to resolve {host}: sipvm resolves only names listed in /etc/hosts"
-        );
+        tracing::error!("unable to resolve {host}: sipvm resolves only names listed in /etc/hosts");
         return Err(-4);
     }
     let mut out: Vec<IpAddr> = Vec::new();
@@ -92,7 +90,9 @@ pub fn query(host: &str, name: &str) -> i64 {
 /// `count`; None for what is not there.
 pub fn read(name: &str, key: &str, idx: i64) -> Result<Option<sipvm_vm::Value>, String> {
     use sipvm_vm::Value;
-    let c = CONTAINERS.with(|c| c.borrow().get(name).cloned()).unwrap_or_default();
+    let c = CONTAINERS
+        .with(|c| c.borrow().get(name).cloned())
+        .unwrap_or_default();
     let n = c.addrs.len() as i64;
     let i = if idx < 0 { n + idx } else { idx };
     if i < 0 || i >= n {
@@ -124,7 +124,11 @@ pub fn parse_name(s: &str) -> Result<(&str, &str, i64), String> {
     let (key, idx) = match rest.strip_suffix(']') {
         Some(r) => {
             let (k, i) = r.split_once('[').ok_or("bad index")?;
-            (k, i.parse::<i64>().map_err(|_| format!("invalid index [{i}]"))?)
+            (
+                k,
+                i.parse::<i64>()
+                    .map_err(|_| format!("invalid index [{i}]"))?,
+            )
         }
         None => (rest, 0),
     };
@@ -191,8 +195,14 @@ mod tests {
     #[test]
     fn containers() {
         assert_eq!(query("192.0.2.1", "c"), 1);
-        assert_eq!(read("c", "addr", 0).unwrap(), Some(sipvm_vm::Value::Str("192.0.2.1".into())));
-        assert_eq!(read("c", "count", -1).unwrap(), Some(sipvm_vm::Value::Int(1)));
+        assert_eq!(
+            read("c", "addr", 0).unwrap(),
+            Some(sipvm_vm::Value::Str("192.0.2.1".into()))
+        );
+        assert_eq!(
+            read("c", "count", -1).unwrap(),
+            Some(sipvm_vm::Value::Int(1))
+        );
         assert_eq!(read("c", "addr", 1).unwrap(), None);
         assert_eq!(query("no-such-host.invalid", "c"), -4);
         assert_eq!(read("c", "count", 0).unwrap(), None);

@@ -97,7 +97,12 @@ fn in_entry(ip: &[u8], k: Kind, entry: &str) -> Option<Option<bool>> {
         return Some(None);
     }
     // The last '/' after the first character splits off the mask (C's atoi).
-    let slash = e.bytes().skip(1).collect::<Vec<u8>>().iter().rposition(|b| *b == b'/');
+    let slash = e
+        .bytes()
+        .skip(1)
+        .collect::<Vec<u8>>()
+        .iter()
+        .rposition(|b| *b == b'/');
     let (net, bits) = match slash {
         Some(i) => {
             let m = &e[i + 2..];
@@ -232,7 +237,11 @@ pub fn v6_type(s: &str) -> Option<&'static str> {
     V6_RANGES
         .iter()
         .find(|(v, len, _)| {
-            let mask = if *len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if *len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             a & mask == *v
         })
         .map(|r| r.2)

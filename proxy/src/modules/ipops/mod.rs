@@ -43,7 +43,6 @@ pub static DECL: ModuleDecl = ModuleDecl {
     transforms: &[],
 };
 
-
 use crate::host::natives::{arg_str, set_out};
 use crate::host::{Ctx, Impl, Module, PvImpl};
 use ip::Kind;
@@ -161,7 +160,10 @@ fn dns_query(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
 /// address, -4 when `host` does not resolve.
 fn dns_sys_match_ip(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
     let (h, a) = (arg_str(args, 0), arg_str(args, 1));
-    let a = a.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(&a);
+    let a = a
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(&a);
     let Ok(want) = a.parse::<std::net::IpAddr>() else {
         tracing::error!("invalid ip address: {a}");
         return Ok(-3);
@@ -174,7 +176,8 @@ fn dns_sys_match_ip(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
 
 fn get_dns(_: &mut Ctx<'_>, k: PvKey<'_>) -> Result<Value, HostError> {
     let name = k.name.unwrap_or("");
-    let (c, key, idx) = dns::parse_name(name).map_err(|e| HostError(format!("$dns({name}): {e}")))?;
+    let (c, key, idx) =
+        dns::parse_name(name).map_err(|e| HostError(format!("$dns({name}): {e}")))?;
     dns::read(c, key, idx)
         .map(|v| v.unwrap_or(Value::Null))
         .map_err(|e| HostError(format!("$dns({name}): {e}")))
@@ -198,26 +201,79 @@ fn get_hn(_: &mut Ctx<'_>, k: PvKey<'_>) -> Result<Value, HostError> {
 }
 
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "is_ip", f: is_ip },
-    Impl { name: "is_pure_ip", f: is_pure_ip },
-    Impl { name: "is_ipv4", f: is_ipv4 },
-    Impl { name: "is_ipv6", f: is_ipv6 },
-    Impl { name: "is_ipv6_reference", f: is_ipv6_reference },
-    Impl { name: "ip_type", f: ip_type },
-    Impl { name: "detailed_ipv4_type", f: detailed_ipv4_type },
-    Impl { name: "detailed_ipv6_type", f: detailed_ipv6_type },
-    Impl { name: "detailed_ip_type", f: detailed_ip_type },
-    Impl { name: "compare_ips", f: compare_ips },
-    Impl { name: "compare_pure_ips", f: compare_pure_ips },
-    Impl { name: "is_ip_rfc1918", f: is_ip_rfc1918 },
-    Impl { name: "is_in_subnet", f: is_in_subnet },
-    Impl { name: "dns_query", f: dns_query },
-    Impl { name: "dns_sys_match_ip", f: dns_sys_match_ip },
+    Impl {
+        name: "is_ip",
+        f: is_ip,
+    },
+    Impl {
+        name: "is_pure_ip",
+        f: is_pure_ip,
+    },
+    Impl {
+        name: "is_ipv4",
+        f: is_ipv4,
+    },
+    Impl {
+        name: "is_ipv6",
+        f: is_ipv6,
+    },
+    Impl {
+        name: "is_ipv6_reference",
+        f: is_ipv6_reference,
+    },
+    Impl {
+        name: "ip_type",
+        f: ip_type,
+    },
+    Impl {
+        name: "detailed_ipv4_type",
+        f: detailed_ipv4_type,
+    },
+    Impl {
+        name: "detailed_ipv6_type",
+        f: detailed_ipv6_type,
+    },
+    Impl {
+        name: "detailed_ip_type",
+        f: detailed_ip_type,
+    },
+    Impl {
+        name: "compare_ips",
+        f: compare_ips,
+    },
+    Impl {
+        name: "compare_pure_ips",
+        f: compare_pure_ips,
+    },
+    Impl {
+        name: "is_ip_rfc1918",
+        f: is_ip_rfc1918,
+    },
+    Impl {
+        name: "is_in_subnet",
+        f: is_in_subnet,
+    },
+    Impl {
+        name: "dns_query",
+        f: dns_query,
+    },
+    Impl {
+        name: "dns_sys_match_ip",
+        f: dns_sys_match_ip,
+    },
 ];
 
 pub static PVS: &[PvImpl] = &[
-    PvImpl { name: "dns", get: get_dns, set: None },
-    PvImpl { name: "HN", get: get_hn, set: None },
+    PvImpl {
+        name: "dns",
+        get: get_dns,
+        set: None,
+    },
+    PvImpl {
+        name: "HN",
+        get: get_hn,
+        set: None,
+    },
 ];
 
 pub static MODULE: Module = Module {

@@ -101,7 +101,13 @@ pub fn fmt_g(x: f64, prec: usize) -> String {
         return if x.is_sign_negative() { "-0" } else { "0" }.into();
     }
     if !x.is_finite() {
-        return if x.is_nan() { "nan".into() } else if x > 0.0 { "inf".into() } else { "-inf".into() };
+        return if x.is_nan() {
+            "nan".into()
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
     }
     let p = prec.max(1);
     let e = format!("{:.*e}", p - 1, x);
@@ -211,8 +217,14 @@ mod tests {
     #[test]
     fn dumps() {
         let v = parse("{\"b\":[1,2.5,true,null],\"a\":\"x/\\\"y\",\"r\":1e3}").unwrap();
-        assert_eq!(dump(&v, true), "{\"b\":[1,2.5,true,null],\"a\":\"x/\\\"y\",\"r\":1000.0}");
-        assert_eq!(dump(&v, false), "{\"b\": [1, 2.5, true, null], \"a\": \"x/\\\"y\", \"r\": 1000.0}");
+        assert_eq!(
+            dump(&v, true),
+            "{\"b\":[1,2.5,true,null],\"a\":\"x/\\\"y\",\"r\":1000.0}"
+        );
+        assert_eq!(
+            dump(&v, false),
+            "{\"b\": [1, 2.5, true, null], \"a\": \"x/\\\"y\", \"r\": 1000.0}"
+        );
     }
 
     #[test]

@@ -121,7 +121,11 @@ fn typed(ty: &str, text: &str) -> Option<Json> {
         "integer" | "int" if text.is_empty() => Some(Json::from(0)),
         "integer" | "int" => {
             let t = text.trim_start();
-            t.strip_prefix('+').unwrap_or(t).parse::<i64>().ok().map(Json::from)
+            t.strip_prefix('+')
+                .unwrap_or(t)
+                .parse::<i64>()
+                .ok()
+                .map(Json::from)
         }
         "real" if text.is_empty() => serde_json::Number::from_f64(0.0).map(Json::Number),
         "real" => text
@@ -236,13 +240,34 @@ fn jansson_xencode(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
 }
 
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "jansson_get", f: jansson_get },
-    Impl { name: "jansson_get_field", f: jansson_get_field },
-    Impl { name: "jansson_array_size", f: jansson_array_size },
-    Impl { name: "jansson_set", f: jansson_set },
-    Impl { name: "jansson_append", f: jansson_append },
-    Impl { name: "jansson_xdecode", f: jansson_xdecode },
-    Impl { name: "jansson_xencode", f: jansson_xencode },
+    Impl {
+        name: "jansson_get",
+        f: jansson_get,
+    },
+    Impl {
+        name: "jansson_get_field",
+        f: jansson_get_field,
+    },
+    Impl {
+        name: "jansson_array_size",
+        f: jansson_array_size,
+    },
+    Impl {
+        name: "jansson_set",
+        f: jansson_set,
+    },
+    Impl {
+        name: "jansson_append",
+        f: jansson_append,
+    },
+    Impl {
+        name: "jansson_xdecode",
+        f: jansson_xdecode,
+    },
+    Impl {
+        name: "jansson_xencode",
+        f: jansson_xencode,
+    },
 ];
 
 pub static MODULE: Module = Module {

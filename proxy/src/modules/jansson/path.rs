@@ -54,7 +54,10 @@ fn at_mut<'v>(mut v: &'v mut Value, steps: &[Step]) -> Option<&'v mut Value> {
 
 /// The next position at or after `from` of a byte in `set`.
 fn find(b: &[u8], from: usize, set: &[u8]) -> Option<usize> {
-    b[from..].iter().position(|c| set.contains(c)).map(|p| from + p)
+    b[from..]
+        .iter()
+        .position(|c| set.contains(c))
+        .map(|p| from + p)
 }
 
 const DELIMS: &[u8] = b".[";
@@ -166,7 +169,8 @@ pub fn set(doc: &mut Value, path: &str, value: Value, append: bool) -> Result<()
                 return Err(format!("array expected at pos {end}"));
             };
             let t = token.unwrap_or(end);
-            let i = index(&path[t..end]).map_err(|_| format!("invalid array index at pos {end}"))?;
+            let i =
+                index(&path[t..end]).map_err(|_| format!("invalid array index at pos {end}"))?;
             let Some(i) = i.filter(|i| *i < arr.len()) else {
                 return Err(format!("array index out of bound at pos {end}"));
             };

@@ -85,7 +85,11 @@ fn write(out: &mut String, v: &Json) {
     }
 }
 
-fn get_field(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], raw_strings: bool) -> Result<i64, HostError> {
+fn get_field(
+    ctx: &mut Ctx<'_>,
+    args: &[ArgValue<'_>],
+    raw_strings: bool,
+) -> Result<i64, HostError> {
     let (text, field) = (arg_str(args, 0), arg_str(args, 1));
     // Nesting is bounded as in the jansson module.
     let Ok(j) = crate::modules::jansson::doc::parse_any(&text) else {
@@ -114,8 +118,14 @@ fn json_get_string(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Host
 }
 
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "json_get_field", f: json_get_field },
-    Impl { name: "json_get_string", f: json_get_string },
+    Impl {
+        name: "json_get_field",
+        f: json_get_field,
+    },
+    Impl {
+        name: "json_get_string",
+        f: json_get_string,
+    },
 ];
 
 pub static MODULE: Module = Module {

@@ -4,10 +4,10 @@
 
 pub mod natives;
 pub mod trans;
-pub mod xavp;
-pub mod xpv;
 #[cfg(test)]
 mod trans_tests;
+pub mod xavp;
+pub mod xpv;
 
 use sipvm_lang::registry::ArgKind::{Fmt, IntFmt, Pv, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};

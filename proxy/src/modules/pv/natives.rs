@@ -200,7 +200,13 @@ pub fn xavp_slist_explode(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> R {
     let trim = mode.starts_with('t');
     let kids: Vec<Xavp> = list
         .split(|c| seps.contains(c))
-        .map(|t| if trim { t.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) } else { t })
+        .map(|t| {
+            if trim {
+                t.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+            } else {
+                t
+            }
+        })
         .filter(|t| !t.is_empty())
         .map(|t| Xavp::new("v", XVal::Str(Arc::from(t))))
         .collect();

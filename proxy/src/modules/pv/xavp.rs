@@ -257,7 +257,13 @@ fn ptr_text<T>(p: Option<*const T>) -> String {
     }
 }
 
-fn print_level(kind: Kind, l: &[Xavp], head: Option<*const Xavp>, level: u32, out: &mut Vec<String>) {
+fn print_level(
+    kind: Kind,
+    l: &[Xavp],
+    head: Option<*const Xavp>,
+    level: u32,
+    out: &mut Vec<String>,
+) {
     let name = kind.label();
     let start = ptr_text(l.first().map(|x| x as *const Xavp));
     out.push(format!(
@@ -266,7 +272,10 @@ fn print_level(kind: Kind, l: &[Xavp], head: Option<*const Xavp>, level: u32, ou
     ));
     for x in l {
         let p = x as *const Xavp;
-        out.push(format!("     *** (l:{level} - {p:p}) {name} name: {}", x.name));
+        out.push(format!(
+            "     *** (l:{level} - {p:p}) {name} name: {}",
+            x.name
+        ));
         out.push(format!("     {name} id: {}", hash1(&x.name, kind.ci())));
         let ty = match x.val {
             XVal::Null => 0,
@@ -280,7 +289,10 @@ fn print_level(kind: Kind, l: &[Xavp], head: Option<*const Xavp>, level: u32, ou
             XVal::Int(n) => out.push(format!("     {name} value (int): {}", *n as i32)),
             XVal::Str(s) => out.push(format!("     {name} value (str): {s}")),
             XVal::List(c) => {
-                out.push(format!("     {name} value: <xavp:{}>", ptr_text(c.first().map(|x| x as *const Xavp))));
+                out.push(format!(
+                    "     {name} value: <xavp:{}>",
+                    ptr_text(c.first().map(|x| x as *const Xavp))
+                ));
                 print_level(kind, c, Some(c.as_ptr()), level + 1, out);
             }
         }

@@ -245,7 +245,10 @@ pub fn write(l: &mut Vec<Xavp>, ci: bool, n: &XName<'_>, v: &Value) -> Result<()
     let Some(ri) = r.idx else {
         // A new root item holding the child.
         xavp::room(l, 2)?;
-        l.insert(0, Xavp::new(r.name, XVal::List(vec![Xavp::new(c.name, val)])));
+        l.insert(
+            0,
+            Xavp::new(r.name, XVal::List(vec![Xavp::new(c.name, val)])),
+        );
         return Ok(());
     };
     let i = match ri {
@@ -327,7 +330,10 @@ fn key_name<'k>(k: &PvKey<'k>) -> &'k str {
 }
 
 fn bad(kind: Kind, name: &str, why: String) -> HostError {
-    HostError(format!("${}({name}): {why}", kind.label().to_ascii_lowercase()))
+    HostError(format!(
+        "${}({name}): {why}",
+        kind.label().to_ascii_lowercase()
+    ))
 }
 
 fn get_x(ctx: &mut Ctx<'_>, k: PvKey<'_>, kind: Kind) -> Result<Value, HostError> {
@@ -488,7 +494,10 @@ mod tests {
     fn hash_is_kamailios() {
         // get_hash1_raw("a") = 97 ^ (97 >> 3) = 109, then hash_finish.
         let h: u32 = 109;
-        assert_eq!(xavp::hash1("a", false), h + (h >> 11) + ((h >> 13) + (h >> 23)));
+        assert_eq!(
+            xavp::hash1("a", false),
+            h + (h >> 11) + ((h >> 13) + (h >> 23))
+        );
         assert_eq!(xavp::hash1("AB", true), xavp::hash1("ab", false));
     }
 }

@@ -118,9 +118,15 @@ mod tests {
         let o = Options::default();
         assert!(compile("^ab", o).unwrap().is_match(b"abc"));
         assert!(!compile("^AB", o).unwrap().is_match(b"abc"));
-        let ci = Options { caseless: true, ..o };
+        let ci = Options {
+            caseless: true,
+            ..o
+        };
         assert!(compile("^AB", ci).unwrap().is_match(b"abc"));
-        let x = Options { extended: true, ..o };
+        let x = Options {
+            extended: true,
+            ..o
+        };
         assert!(compile("a b # c", x).unwrap().is_match(b"ab"));
         assert!(compile("(?=a)", o).is_err());
         assert!(compile("(a)\\1", o).is_err());

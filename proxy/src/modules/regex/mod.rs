@@ -83,7 +83,10 @@ impl RegexState {
     }
 
     pub fn groups(&self) -> Arc<Vec<Regex>> {
-        self.groups.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.groups
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -224,8 +227,14 @@ fn rpc(reg: &sipvm_rpc::Registry, server: &Server) {
 }
 
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "pcre_match", f: pcre_match },
-    Impl { name: "pcre_match_group", f: pcre_match_group },
+    Impl {
+        name: "pcre_match",
+        f: pcre_match,
+    },
+    Impl {
+        name: "pcre_match_group",
+        f: pcre_match_group,
+    },
 ];
 
 pub static MODULE: Module = Module {
