@@ -170,10 +170,27 @@ fn pv_isset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> 
     })
 }
 
-/// `pv_unset(pv)`: assigns `$null` (the VM writes it); 1.
+/// `pv_unset(pv)`: assigns `$null`; 1, or -1 when the class cannot be assigned. What only
+/// the VM holds (`$var`...) it writes when the native returns.
 fn pv_unset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    crate::host::natives::set_out(ctx, args, 0, Value::Null)?;
-    Ok(1)
+    let Some(ArgValue::Pv(pv)) = args.first() else {
+        return Err(HostError("argument 1 is not a pseudo-variable".into()));
+    };
+    let prog = ctx.snap.program.clone();
+    let key = match crate::host::natives::static_key(&prog, *pv) {
+        Ok(k) if !ctx.pv_in.iter().any(|(p, _)| p == pv) => k,
+        _ => {
+            crate::host::natives::set_out(ctx, args, 0, Value::Null)?;
+            return Ok(1);
+        }
+    };
+    Ok(match sipvm_vm::Host::set_pv(ctx, &prog, key, Value::Null) {
+        Ok(()) => 1,
+        Err(e) => {
+            tracing::error!("pv_unset: failed to unset variable: {e}");
+            -1
+        }
+    })
 }
 
 /// `is_int(pv)`: 1 when the value is an integer (`$sp`, an `$avp` set to a number), -1
