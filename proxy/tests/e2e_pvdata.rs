@@ -82,3 +82,8 @@ fn regex_as_kamailio() {
 fn ipops_as_kamailio() {
     side_by_side("ipops");
 }
+
+#[test]
+fn more_pv_classes_as_kamailio() {
+    side_by_side("pvs");
+}

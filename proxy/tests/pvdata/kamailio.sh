@@ -19,10 +19,14 @@ s.bind(("127.0.0.1", 0))
 s.settimeout(3)
 lp = s.getsockname()[1]
 for i, c in enumerate(sys.argv[1].split()):
-    m = (f"OPTIONS sip:{c}@127.0.0.1:24060 SIP/2.0\r\n"
-         f"Via: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK-{i}-{c}\r\n"
-         f"From: <sip:t@127.0.0.1>;tag=f{i}\r\nTo: <sip:{c}@127.0.0.1>\r\n"
-         f"Call-ID: pvd-{i}-{c}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+    # The request the e2e test's Peer::request sends.
+    cid = f"pvd-{i}-{c}"
+    m = (f"OPTIONS sip:{c}@127.0.0.1 SIP/2.0\r\n"
+         f"Via: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK-{cid};rport\r\n"
+         "Max-Forwards: 70\r\n"
+         f"From: <sip:alice@127.0.0.1:{lp}>;tag=a-{cid}\r\n"
+         "To: <sip:bob@example.test>\r\n"
+         f"Call-ID: {cid}\r\nCSeq: 1 OPTIONS\r\n"
          "Content-Length: 0\r\n\r\n")
     s.sendto(m.encode(), ("127.0.0.1", 24060))
     s.recvfrom(65535)

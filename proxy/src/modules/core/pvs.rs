@@ -5,7 +5,7 @@
 use super::shv::Shv;
 use crate::host::uri_edit::{rewrite_ruri, UriChange};
 use crate::host::{Ctx, PvImpl};
-use crate::modules::pv::xpv;
+use crate::modules::pv::{core_pvs as cp, xpv};
 use crate::sip::{HeaderName, NameAddr, Uri};
 use sipvm_vm::{HostError, Index, PvKey, Value};
 use std::sync::Arc;
@@ -220,4 +220,19 @@ pub static PVS: &[PvImpl] = &[
     // pv's eXtended AVPs (modules/pv/xpv.rs).
     rw("xavp", xpv::get_xavp, xpv::set_xavp), rw("xavi", xpv::get_xavi, xpv::set_xavi),
     rw("xavu", xpv::get_xavu, xpv::set_xavu),
+    // Aliases Kamailio's pv module declares for the classes above.
+    rw("ruri", ru, set_ru), rw("ruri.user", ru_user, |c, _, v| set_ru_part(c, &v, UriChange::user)),
+    rw("ruri.domain", ru_host, set_ru_host), rw("duri", du, set_du),
+    get("from", fu), get("from.user", fu_user), get("from.domain", fu_host),
+    get("to", tu), get("to.user", tu_user), get("to.domain", tu_host), get("src_ip", si),
+    // More of pv's classes (modules/pv/core_pvs.rs).
+    get("ou", cp::ou), get("ouri", cp::ou), get("oU", cp::o_user), get("od", cp::o_host),
+    get("op", cp::o_port), get("oP", cp::o_proto), get("oUl", cp::o_user_len),
+    get("rUl", cp::r_user_len), get("rP", cp::r_proto),
+    get("fUl", cp::f_user_len), get("tUl", cp::t_user_len),
+    get("dd", cp::d_host), get("dp", cp::d_port), get("dP", cp::d_proto),
+    get("su", cp::su), get("sut", cp::sut), get("Ru", cp::ru_sock), get("Rut", cp::rut_sock),
+    get("rv", cp::rv), get("csb", cp::csb), get("mt", cp::mt), get("mts", cp::mts),
+    get("rmid", cp::rmid), get("true", cp::true_), get("K", cp::k),
+    get("env", cp::env), get("envn", cp::envn),
 ];

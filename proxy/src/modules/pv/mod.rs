@@ -2,6 +2,7 @@
 //! (`trans.rs`). Like its pseudo-variable classes, the transformations are core in sipvm
 //! (`core.rs` declares them): they work without `loadmodule "pv.so"`, as they always have.
 
+pub mod core_pvs;
 pub mod natives;
 pub mod trans;
 #[cfg(test)]

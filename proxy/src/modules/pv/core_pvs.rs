@@ -1,0 +1,266 @@
+//! More of the pv module's classes (Kamailio 5.6.3 pv_core.c), bound in the core's table
+//! (`modules/core/pvs.rs`): the original Request-URI, URI user lengths, the destination URI's
+//! parts, source and receiving socket URIs, message facts, constants, environment.
+
+use crate::host::Ctx;
+use crate::sip::{NameAddr, Uri};
+use sipvm_vm::{HostError, PvKey, Value};
+use std::sync::Arc;
+
+type R = Result<Value, HostError>;
+
+fn s(x: &str) -> Value {
+    Value::Str(Arc::from(x))
+}
+
+fn opt(x: Option<&str>) -> Value {
+    x.filter(|x| !x.is_empty()).map(s).unwrap_or(Value::Null)
+}
+
+/// The URI parts Kamailio's `pv_get_xuri_attr` gives.
+#[derive(Clone, Copy)]
+enum Part {
+    User,
+    Host,
+    Port,
+    Proto,
+    UserLen,
+}
+
+fn transport<'u>(u: &Uri<'u>) -> Option<&'u str> {
+    u.params().get("transport").flatten()
+}
+
+fn uri_part(u: Option<Uri<'_>>, p: Part) -> Value {
+    let Some(u) = u else {
+        return Value::Null;
+    };
+    match p {
+        Part::User => opt(u.user()),
+        Part::Host => opt(Some(u.host())),
+        // Kamailio defaults to 5061 only for `transport=tls`, not for a sips scheme.
+        Part::Port => match u.port() {
+            Some(n) => Value::Int(n as i64),
+            None if transport(&u).is_some_and(|t| t.eq_ignore_ascii_case("tls")) => {
+                Value::Int(5061)
+            }
+            None => Value::Int(5060),
+        },
+        // The transport as written, `UDP` without one.
+        Part::Proto => s(transport(&u).unwrap_or("UDP")),
+        Part::UserLen => Value::Int(u.user().map_or(0, str::len) as i64),
+    }
+}
+
+fn orig(ctx: &Ctx<'_>, p: Part) -> Value {
+    if !ctx.msg.is_request() {
+        return Value::Null;
+    }
+    uri_part(Uri::parse(ctx.msg.ruri_str()).ok(), p)
+}
+
+pub fn ou(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(if ctx.msg.is_request() {
+        s(ctx.msg.ruri_str())
+    } else {
+        Value::Null
+    })
+}
+pub fn o_user(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(orig(ctx, Part::User))
+}
+pub fn o_host(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(orig(ctx, Part::Host))
+}
+pub fn o_port(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(orig(ctx, Part::Port))
+}
+pub fn o_proto(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(orig(ctx, Part::Proto))
+}
+pub fn o_user_len(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(orig(ctx, Part::UserLen))
+}
+
+/// `$rUl`: the user length of the current Request-URI; `$rP` its transport.
+pub fn r_user_len(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    if !ctx.msg.is_request() {
+        return Ok(Value::Null);
+    }
+    Ok(uri_part(Uri::parse(ctx.ruri_str()).ok(), Part::UserLen))
+}
+pub fn r_proto(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    if !ctx.msg.is_request() {
+        return Ok(Value::Null);
+    }
+    Ok(uri_part(Uri::parse(ctx.ruri_str()).ok(), Part::Proto))
+}
+
+fn na_user_len(n: Result<&NameAddr<'_>, crate::sip::HeaderError>) -> Value {
+    match n {
+        Ok(n) => Value::Int(n.uri().user().map_or(0, str::len) as i64),
+        Err(_) => Value::Null,
+    }
+}
+pub fn f_user_len(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(na_user_len(ctx.msg.from()))
+}
+pub fn t_user_len(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(na_user_len(ctx.msg.to()))
+}
+
+fn dst(ctx: &Ctx<'_>, p: Part) -> Value {
+    match ctx.dst_uri.as_deref() {
+        Some(d) => uri_part(Uri::parse(d).ok(), p),
+        None => Value::Null,
+    }
+}
+pub fn d_host(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(dst(ctx, Part::Host))
+}
+pub fn d_port(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(dst(ctx, Part::Port))
+}
+pub fn d_proto(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(dst(ctx, Part::Proto))
+}
+
+fn host_text(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(a) => format!("[{a}]"),
+        a => a.to_string(),
+    }
+}
+
+/// `$su` `sip:IP:PORT` of the source; `$sut` with `;transport=` (Kamailio's `get_src_uri`).
+pub fn su(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(s(&format!(
+        "sip:{}:{}",
+        host_text(ctx.src.ip()),
+        ctx.src.port()
+    )))
+}
+pub fn sut(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(s(&format!(
+        "sip:{}:{};transport={}",
+        host_text(ctx.src.ip()),
+        ctx.src.port(),
+        ctx.local.proto.as_str()
+    )))
+}
+
+/// `$Ru`, `$Rut`: the same for the receiving socket.
+pub fn ru_sock(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    let a = ctx.local.addr;
+    Ok(s(&format!("sip:{}:{}", host_text(a.ip()), a.port())))
+}
+pub fn rut_sock(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    let a = ctx.local.addr;
+    Ok(s(&format!(
+        "sip:{}:{};transport={}",
+        host_text(a.ip()),
+        a.port(),
+        ctx.local.proto.as_str()
+    )))
+}
+
+/// `$rv`: the SIP version of the first line.
+pub fn rv(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(s(&String::from_utf8_lossy(ctx.msg.version())))
+}
+
+/// `$csb`: the CSeq header's body.
+pub fn csb(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(ctx
+        .msg
+        .header_values(crate::sip::HeaderName::CSeq)
+        .next()
+        .map(|b| s(&String::from_utf8_lossy(b)))
+        .unwrap_or(Value::Null))
+}
+
+/// `$mt`: 1 request, 2 reply; `$mts`: `rq` or `rp`.
+pub fn mt(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(Value::Int(if ctx.msg.is_request() { 1 } else { 2 }))
+}
+pub fn mts(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(s(if ctx.msg.is_request() { "rq" } else { "rp" }))
+}
+
+/// Kamailio's method ids (`METHOD_*` of parse_methods.h), 0 for an unknown method.
+pub fn method_id(m: &str) -> i64 {
+    const IDS: &[(&str, i64)] = &[
+        ("INVITE", 1),
+        ("CANCEL", 2),
+        ("ACK", 4),
+        ("BYE", 8),
+        ("INFO", 16),
+        ("REGISTER", 32),
+        ("SUBSCRIBE", 64),
+        ("NOTIFY", 128),
+        ("MESSAGE", 256),
+        ("OPTIONS", 512),
+        ("PRACK", 1024),
+        ("UPDATE", 2048),
+        ("REFER", 4096),
+        ("PUBLISH", 8192),
+        ("KDMQ", 16384),
+        ("GET", 32768),
+        ("POST", 65536),
+        ("PUT", 131072),
+        ("DELETE", 262144),
+    ];
+    IDS.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(m))
+        .map_or(0, |(_, v)| *v)
+}
+
+/// `$rmid`: the request's method id, of the CSeq method in a reply.
+pub fn rmid(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    if ctx.msg.is_request() {
+        return Ok(Value::Int(method_id(ctx.msg.method_str())));
+    }
+    Ok(ctx
+        .msg
+        .cseq()
+        .map(|c| Value::Int(method_id(c.method)))
+        .unwrap_or(Value::Null))
+}
+
+/// `$true`: 1.
+pub fn true_(_: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(Value::Int(1))
+}
+
+/// `$K(name)`: Kamailio's constants (address families and protocol ids).
+pub fn k(_: &mut Ctx<'_>, key: PvKey<'_>) -> R {
+    let n = key.name.unwrap_or("");
+    Ok(Value::Int(match n {
+        "IPv4" | "INET" => 2,
+        "IPv6" | "INET6" => 10,
+        "UDP" => 1,
+        "TCP" => 2,
+        "TLS" => 3,
+        "SCTP" => 4,
+        "WS" => 5,
+        "WSS" => 6,
+        _ => return Err(HostError(format!("$K({n}): unknown constant"))),
+    }))
+}
+
+/// `$env(NAME)`: the environment variable, `$null` when unset.
+pub fn env(_: &mut Ctx<'_>, key: PvKey<'_>) -> R {
+    Ok(std::env::var(key.name.unwrap_or(""))
+        .ok()
+        .map(|v| s(&v))
+        .unwrap_or(Value::Null))
+}
+
+/// `$envn(NAME)`: the variable as an integer, `$null` when unset or not a number.
+pub fn envn(_: &mut Ctx<'_>, key: PvKey<'_>) -> R {
+    Ok(std::env::var(key.name.unwrap_or(""))
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .map(Value::Int)
+        .unwrap_or(Value::Null))
+}
