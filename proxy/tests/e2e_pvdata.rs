@@ -87,3 +87,63 @@ fn ipops_as_kamailio() {
 fn more_pv_classes_as_kamailio() {
     side_by_side("pvs");
 }
+
+/// Kamailio keeps a request's xavps with its transaction: the failure route sees them (and
+/// what it adds is there for the next one).
+#[test]
+fn xavps_follow_the_transaction_into_the_failure_route() {
+    let callee = Peer::new();
+    let cfg = format!(
+        "listen=udp:127.0.0.1:5060\nchildren=2\n\
+         loadmodule \"tm.so\"\nloadmodule \"pv.so\"\nloadmodule \"siputils.so\"\n\
+         request_route {{\n    $xavp(call=>who) = \"alice\";\n    $xavu(u) = 7;\n\
+             rewritehostport(\"127.0.0.1:{}\");\n    t_on_failure(\"F\");\n    t_relay();\n}}\n\
+         failure_route[F] {{\n    t_reply(\"500\", \"$xavp(call=>who)-$xavu(u)\");\n}}\n",
+        callee.port
+    );
+    let server = Sipvm::start(&cfg, &[]);
+    let caller = Peer::new();
+    caller.send(
+        server.addr,
+        &caller.request("INVITE", "sip:bob@example.test", "xavp-tm", ""),
+    );
+    let (inv, from) = callee
+        .recv(Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no INVITE at the callee\n{}", server.log_text()));
+    let text = String::from_utf8_lossy(&inv).into_owned();
+    let head = |name: &str| {
+        text.lines()
+            .filter(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+            })
+            .collect::<Vec<_>>()
+            .join("\r\n")
+    };
+    let busy = format!(
+        "SIP/2.0 486 Busy Here\r\n{}\r\n{}\r\n{};tag=callee\r\n{}\r\n{}\r\nContent-Length: 0\r\n\r\n",
+        head("Via"),
+        head("From"),
+        head("To"),
+        head("Call-ID"),
+        head("CSeq")
+    );
+    callee.send(from, busy.as_bytes());
+    let t0 = Instant::now();
+    let mut last = None;
+    while t0.elapsed() < Duration::from_secs(5) {
+        match caller.recv(Duration::from_millis(500)) {
+            Some((m, _)) if status(&m).is_some_and(|s| s >= 200) => {
+                last = Some(start_line(&m).to_string());
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        last.as_deref(),
+        Some("SIP/2.0 500 alice-7"),
+        "{}",
+        server.log_text()
+    );
+}

@@ -61,7 +61,7 @@ impl Kind {
 }
 
 /// The per-message slot: one list per kind.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct Xavps {
     pub xavp: Vec<Xavp>,
     pub xavi: Vec<Xavp>,
@@ -71,6 +71,10 @@ pub struct Xavps {
 impl MsgState for Xavps {}
 
 impl Xavps {
+    pub fn is_empty(&self) -> bool {
+        self.xavp.is_empty() && self.xavi.is_empty() && self.xavu.is_empty()
+    }
+
     pub fn list(&mut self, k: Kind) -> &mut Vec<Xavp> {
         match k {
             Kind::Xavp => &mut self.xavp,
