@@ -147,3 +147,49 @@ fn xavps_follow_the_transaction_into_the_failure_route() {
         server.log_text()
     );
 }
+
+/// `regex.reload` over JSON-RPC: the edited group file takes effect; a bad one is refused
+/// with Kamailio's 500 and the groups in use stay.
+#[test]
+fn regex_reload_over_rpc() {
+    let rpc = free_port();
+    let scratch = Scratch::new();
+    let groups = scratch.path().join("groups");
+    std::fs::write(&groups, "[0]\n^alice\n").unwrap();
+    let cfg = format!(
+        "listen=udp:127.0.0.1:5060\nchildren=1\nrpc_listen=\"127.0.0.1:{rpc}\"\n\
+         loadmodule \"sl.so\"\nloadmodule \"regex.so\"\n\
+         modparam(\"regex\", \"file\", \"{}\")\n\
+         request_route {{\n    if (pcre_match_group(\"$rU\", \"0\")) {{\n\
+                 sl_send_reply(\"200\", \"in\");\n    }} else {{\n\
+                 sl_send_reply(\"404\", \"out\");\n    }}\n}}\n",
+        groups.display()
+    );
+    let server = Sipvm::start(&cfg, &[]);
+    let url = format!("http://127.0.0.1:{rpc}/RPC");
+    let peer = Peer::new();
+    let ask = |user: &str, n: u32| {
+        let req = peer.request(
+            "OPTIONS",
+            &format!("sip:{user}@127.0.0.1"),
+            &format!("rx-{n}"),
+            "",
+        );
+        peer.send(server.addr, &req);
+        let (m, _) = peer.recv(Duration::from_secs(3)).expect("a reply");
+        status(&m).unwrap()
+    };
+    assert_eq!(ask("alice", 1), 200);
+    assert_eq!(ask("bob", 2), 404);
+    std::fs::write(&groups, "[0]\n^bob\n").unwrap();
+    let r = sipvm_rpc::client::call(&url, "regex.reload", vec![]).unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(ask("alice", 3), 404);
+    assert_eq!(ask("bob", 4), 200);
+    std::fs::write(&groups, "no group header\n").unwrap();
+    let bad = sipvm_rpc::client::call(&url, "regex.reload", vec![])
+        .unwrap()
+        .unwrap_err();
+    assert_eq!((bad.code, bad.message.as_str()), (500, "Failed to reload"));
+    assert_eq!(ask("bob", 5), 200);
+}
