@@ -235,4 +235,5 @@ pub static PVS: &[PvImpl] = &[
     get("rv", cp::rv), get("csb", cp::csb), get("mt", cp::mt), get("mts", cp::mts),
     get("rmid", cp::rmid), get("true", cp::true_), get("K", cp::k),
     get("env", cp::env), get("envn", cp::envn),
+    get("via0", cp::via0), get("via1", cp::via1), get("viaZ", cp::via_z),
 ];

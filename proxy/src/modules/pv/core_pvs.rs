@@ -264,3 +264,46 @@ pub fn envn(_: &mut Ctx<'_>, key: PvKey<'_>) -> R {
         .map(Value::Int)
         .unwrap_or(Value::Null))
 }
+
+/// `$via0(attr)`, `$via1(attr)`, `$viaZ(attr)`: the first, second and last Via body's
+/// `host`, `port` (5060 when absent), `proto`, `protoid`, `branch`, `rport`, `received`, `i`.
+fn via_attr(ctx: &Ctx<'_>, which: fn(usize) -> Option<usize>, key: &PvKey<'_>) -> R {
+    let attr = key.name.unwrap_or("");
+    let vias = match ctx.msg.via() {
+        Ok(v) => v,
+        Err(_) => return Ok(Value::Null),
+    };
+    let Some(v) = which(vias.len()).and_then(|i| vias.get(i)) else {
+        return Ok(Value::Null);
+    };
+    let param = |n: &str| opt(v.params().get(n).flatten());
+    Ok(match attr {
+        "host" => opt(Some(v.host())),
+        "port" => Value::Int(v.port().unwrap_or(5060) as i64),
+        "proto" => s(v.transport()),
+        "protoid" => Value::Int(match v.transport().to_ascii_uppercase().as_str() {
+            "UDP" => 1,
+            "TCP" => 2,
+            "TLS" => 3,
+            "SCTP" => 4,
+            "WS" => 5,
+            "WSS" => 6,
+            _ => 0,
+        }),
+        "branch" => opt(v.branch()),
+        "rport" => opt(v.rport().flatten()),
+        "received" => opt(v.received()),
+        "i" => param("i"),
+        other => return Err(HostError(format!("unknown via key {other}"))),
+    })
+}
+
+pub fn via0(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    via_attr(ctx, |_| Some(0), &k)
+}
+pub fn via1(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    via_attr(ctx, |_| Some(1), &k)
+}
+pub fn via_z(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    via_attr(ctx, |n| n.checked_sub(1), &k)
+}
