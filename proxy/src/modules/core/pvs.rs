@@ -5,7 +5,7 @@
 use super::shv::Shv;
 use crate::host::uri_edit::{rewrite_ruri, UriChange};
 use crate::host::{Ctx, PvImpl};
-use crate::modules::pv::{core_pvs as cp, xpv};
+use crate::modules::pv::{core_pvs as cp, time_pvs as tp, xpv};
 use crate::sip::{HeaderName, NameAddr, Uri};
 use sipvm_vm::{HostError, Index, PvKey, Value};
 use std::sync::Arc;
@@ -236,4 +236,7 @@ pub static PVS: &[PvImpl] = &[
     get("rmid", cp::rmid), get("true", cp::true_), get("K", cp::k),
     get("env", cp::env), get("envn", cp::envn),
     get("via0", cp::via0), get("via1", cp::via1), get("viaZ", cp::via_z),
+    get("time", tp::time), get("utime", tp::utime), get("timef", tp::timef),
+    get("utimef", tp::utimef), get("Tf", tp::tf), get("TF", tp::tf_now), get("TS", tp::ts_now),
+    get("TV", tp::tv),
 ];

@@ -4,6 +4,7 @@
 
 pub mod core_pvs;
 pub mod natives;
+pub mod time_pvs;
 pub mod trans;
 #[cfg(test)]
 mod trans_tests;
