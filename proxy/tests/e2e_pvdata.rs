@@ -26,7 +26,15 @@ fn run(name: &str) -> Vec<String> {
     let peer = Peer::new();
     for (n, case) in cases.iter().enumerate() {
         let ruri = format!("sip:{case}@127.0.0.1");
-        let req = peer.request("OPTIONS", &ruri, &format!("pvd-{n}-{case}"), "");
+        // `# extra CASE: Header: value` lines add headers to that case's request.
+        let extra: String = cfg
+            .lines()
+            .filter_map(|l| l.strip_prefix("# extra "))
+            .filter_map(|l| l.split_once(": "))
+            .filter(|(c, _)| c == case)
+            .map(|(_, h)| format!("{h}\r\n"))
+            .collect();
+        let req = peer.request("OPTIONS", &ruri, &format!("pvd-{n}-{case}"), &extra);
         peer.send(server.addr, &req);
         let (m, _) = peer
             .recv(Duration::from_secs(3))

@@ -12,8 +12,13 @@ for cfg in ${@:-*.cfg}; do
     kamailio -f "$tmp/k.cfg" -DD -E -n 1 -L "$MODS" -a no > "$tmp/k.log" 2>&1 &
     pid=$!
     sleep 2
-    python3 - "$(sed -n 's/^# cases: //p' "$cfg")" <<'PY'
+    python3 - "$(sed -n 's/^# cases: //p' "$cfg")" "$cfg" <<'PY'
 import socket, sys
+extra = {}
+for line in open(sys.argv[2]):
+    if line.startswith("# extra "):
+        case, header = line[len("# extra "):].rstrip("\n").split(": ", 1)
+        extra[case] = extra.get(case, "") + header + "\r\n"
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
 s.settimeout(3)
@@ -27,7 +32,7 @@ for i, c in enumerate(sys.argv[1].split()):
          f"From: <sip:alice@127.0.0.1:{lp}>;tag=a-{cid}\r\n"
          "To: <sip:bob@example.test>\r\n"
          f"Call-ID: {cid}\r\nCSeq: 1 OPTIONS\r\n"
-         "Content-Length: 0\r\n\r\n")
+         f"{extra.get(c, '')}Content-Length: 0\r\n\r\n")
     s.sendto(m.encode(), ("127.0.0.1", 24060))
     s.recvfrom(65535)
 PY

@@ -239,4 +239,7 @@ pub static PVS: &[PvImpl] = &[
     get("time", tp::time), get("utime", tp::utime), get("timef", tp::timef),
     get("utimef", tp::utimef), get("Tf", tp::tf), get("TF", tp::tf_now), get("TS", tp::ts_now),
     get("TV", tp::tv),
+    get("ai", cp::ai), get("pu", cp::pu), get("pU", cp::p_user), get("pd", cp::pd),
+    get("pn", cp::pn), get("rt", cp::rt), get("di", cp::di), get("dir", cp::dir),
+    get("dip", cp::dip), get("dic", cp::dic),
 ];

@@ -307,3 +307,122 @@ pub fn via1(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
 pub fn via_z(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
     via_attr(ctx, |n| n.checked_sub(1), &k)
 }
+
+/// A header's values split at the commas between its name-addrs (not inside quotes or `<>`).
+fn name_addrs<'m>(ctx: &'m Ctx<'_>, header: &'m str) -> Vec<&'m str> {
+    let mut out = Vec::new();
+    for v in ctx.msg.header_values_by_name(header) {
+        let Ok(v) = std::str::from_utf8(v) else {
+            continue;
+        };
+        let (mut depth, mut quoted, mut start) = (0i32, false, 0usize);
+        let b = v.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if quoted => i += 1,
+                b'"' => quoted = !quoted,
+                b'<' if !quoted => depth += 1,
+                b'>' if !quoted => depth -= 1,
+                b',' if !quoted && depth <= 0 => {
+                    out.push(v[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out.push(v[start..].trim());
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+#[derive(Clone, Copy)]
+enum Id {
+    Uri,
+    User,
+    Host,
+    Display,
+}
+
+/// The identity at the pseudo-variable's index (0 when none) of a P-Asserted- or
+/// P-Preferred-Identity list; `[*]` is an error, as in Kamailio.
+fn identity(ctx: &Ctx<'_>, header: &str, k: &PvKey<'_>, what: Id) -> R {
+    let i = match k.index {
+        None => 0,
+        Some(sipvm_vm::Index::At(i)) => i.max(0) as usize,
+        Some(sipvm_vm::Index::All) => {
+            return Err(HostError(format!("unable to return all {header} values")))
+        }
+    };
+    let ids = name_addrs(ctx, header);
+    // Past the last identity Kamailio stays on the last one.
+    let Some(text) = ids.get(i.min(ids.len().saturating_sub(1))) else {
+        return Ok(Value::Null);
+    };
+    let Ok(n) = NameAddr::parse(text) else {
+        return Ok(Value::Null);
+    };
+    Ok(match what {
+        Id::Uri => s(n.uri().as_str()),
+        Id::User => opt(n.uri().user()),
+        Id::Host => opt(Some(n.uri().host())),
+        Id::Display => opt(n.display()),
+    })
+}
+
+pub fn ai(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    identity(ctx, "P-Asserted-Identity", &k, Id::Uri)
+}
+pub fn pu(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    identity(ctx, "P-Preferred-Identity", &k, Id::Uri)
+}
+pub fn p_user(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    identity(ctx, "P-Preferred-Identity", &k, Id::User)
+}
+pub fn pd(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    identity(ctx, "P-Preferred-Identity", &k, Id::Host)
+}
+pub fn pn(ctx: &mut Ctx<'_>, k: PvKey<'_>) -> R {
+    identity(ctx, "P-Preferred-Identity", &k, Id::Display)
+}
+
+/// The first name-addr of `header`.
+fn first(ctx: &Ctx<'_>, header: &str) -> Option<String> {
+    name_addrs(ctx, header).first().map(|s| s.to_string())
+}
+
+/// `$rt`: the Refer-To URI.
+pub fn rt(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(first(ctx, "Refer-To")
+        .and_then(|t| NameAddr::parse(&t).ok().map(|n| s(n.uri().as_str())))
+        .unwrap_or(Value::Null))
+}
+
+fn diversion(ctx: &Ctx<'_>, param: Option<&str>) -> R {
+    let Some(t) = first(ctx, "Diversion") else {
+        return Ok(Value::Null);
+    };
+    let Ok(n) = NameAddr::parse(&t) else {
+        return Ok(Value::Null);
+    };
+    Ok(match param {
+        None => s(n.uri().as_str()),
+        Some(p) => opt(n.params().get(p).flatten()),
+    })
+}
+
+/// `$di` the Diversion URI; `$dir`, `$dip`, `$dic` its reason, privacy, counter.
+pub fn di(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    diversion(ctx, None)
+}
+pub fn dir(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    diversion(ctx, Some("reason"))
+}
+pub fn dip(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    diversion(ctx, Some("privacy"))
+}
+pub fn dic(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    diversion(ctx, Some("counter"))
+}
