@@ -107,12 +107,6 @@ getters! {
     ml => |c, k| int(c.msg.len() as i64);
     mb => |c, k| bytes(c.msg.as_bytes());
     rb => |c, k| bytes(c.msg.body());
-    ts => |c, k| int(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    );
     flags => |c, k| int(c.flags as i64);
     avp => |c, k| {
         let n = k.name.unwrap_or("");
@@ -214,7 +208,7 @@ pub static PVS: &[PvImpl] = &[
     get("si", si), get("sp", sp), get("Ri", ri), get("Rp", rp),
     get("pr", proto), get("proto", proto),
     get("hdr", hdr), get("hdrc", hdrc), get("ua", ua), get("ct", ct), get("cT", c_type),
-    get("cl", cl), get("ml", ml), get("mb", mb), get("rb", rb), get("Ts", ts),
+    get("cl", cl), get("ml", ml), get("mb", mb), get("rb", rb), get("Ts", tp::ts_msg),
     rw("bf", flags, set_flags), rw("mf", flags, set_flags),
     rw("avp", avp, set_avp), get("sel", sel), rw("shv", shv, set_shv),
     // pv's eXtended AVPs (modules/pv/xpv.rs).

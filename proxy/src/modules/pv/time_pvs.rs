@@ -130,6 +130,11 @@ pub fn tf_now(_: &mut Ctx<'_>, _: PvKey<'_>) -> R {
     Ok(ctime(secs(SystemTime::now())))
 }
 
+/// `$Ts`: the message's Unix time (the same for the whole message).
+pub fn ts_msg(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> R {
+    Ok(Value::Int(msg_time(ctx).secs()))
+}
+
 /// `$TS`: the current Unix time.
 pub fn ts_now(_: &mut Ctx<'_>, _: PvKey<'_>) -> R {
     Ok(Value::Int(secs(SystemTime::now())))
