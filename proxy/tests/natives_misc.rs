@@ -242,5 +242,10 @@ fn pv_isset_unset_and_is_int() {
     assert_eq!(call(&mut c, "pv", "pv_isset", &[pv(3)]), -1);
     // $sp cannot be unset.
     assert_eq!(call(&mut c, "pv", "pv_unset", &[pv(1)]), -1);
-    assert!(call_err(&mut c, "pv", "pv_isset", &[pv(4)]).contains("$var"));
+    // $var is the VM's: it hands the value in (here by hand) and writes pv_unset's $null.
+    assert_eq!(call(&mut c, "pv", "pv_isset", &[pv(4)]), -1);
+    c.pv_in.push((PvIdx(4), Value::Int(3)));
+    assert_eq!(call(&mut c, "pv", "is_int", &[pv(4)]), 1);
+    assert_eq!(call(&mut c, "pv", "pv_unset", &[pv(4)]), 1);
+    assert_eq!(c.pv_out, vec![(PvIdx(4), Value::Null)]);
 }

@@ -55,6 +55,14 @@ pub trait Host {
     /// A native, a pseudo-variable read or an assignment failed at `pc`; the script goes on
     /// (the native gives -1, the read `$null`). The host logs it with its place and counts it.
     fn failed(&mut self, _prog: &Program, _pc: crate::Pc, _err: &HostError) {}
+    /// A pseudo-variable a native asked to be assigned (its output argument: `$var(x)`
+    /// included, which only the VM can write); the VM drains these after each call.
+    fn take_pv_write(&mut self) -> Option<(PvIdx, Value)> {
+        None
+    }
+    /// The value of a pseudo-variable argument the host cannot read itself (`$var`, `$rc`,
+    /// one with transformations or a dynamic name), given before the native is called.
+    fn pv_arg(&mut self, _pv: PvIdx, _v: Value) {}
     /// Whether this host answers every native itself, implemented or not (a test double).
     /// The real host says no, so a declared-but-unimplemented native is a clear VM error.
     fn stands_in_for_natives(&self) -> bool {

@@ -41,6 +41,10 @@ pub struct Ctx<'a> {
     pub running: Option<&'a sipvm_cfg::Running>,
     /// Each module's state for this message, made on first use.
     pub slots: Slots,
+    /// Output pseudo-variables a native set (`natives::set_out`), for the VM to assign.
+    pub pv_out: Vec<(sipvm_vm::PvIdx, Value)>,
+    /// Values of the current native's pseudo-variable arguments only the VM can read.
+    pub pv_in: Vec<(sipvm_vm::PvIdx, Value)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -71,6 +75,8 @@ impl<'a> Ctx<'a> {
             force_socket: None,
             running: None,
             slots: Slots::default(),
+            pv_out: Vec::new(),
+            pv_in: Vec::new(),
         }
     }
 
@@ -165,7 +171,11 @@ impl Host for Ctx<'_> {
             .get(native.ix())
             .ok_or_else(|| HostError("no such native".into()))?;
         match self.shared.native(n.id) {
-            Some(f) => f(self, args),
+            Some(f) => {
+                let r = f(self, args);
+                self.pv_in.clear();
+                r
+            }
             None => Err(HostError(format!(
                 "{}.{}() is declared but not implemented by sipvm yet",
                 n.module, n.name
@@ -182,6 +192,14 @@ impl Host for Ctx<'_> {
         if let Some(r) = self.running {
             r.counters.runtime_error();
         }
+    }
+
+    fn pv_arg(&mut self, pv: sipvm_vm::PvIdx, v: Value) {
+        self.pv_in.push((pv, v));
+    }
+
+    fn take_pv_write(&mut self) -> Option<(sipvm_vm::PvIdx, Value)> {
+        (!self.pv_out.is_empty()).then(|| self.pv_out.remove(0))
     }
 
     fn is_myself(&mut self, uri: &str) -> bool {

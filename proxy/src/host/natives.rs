@@ -60,6 +60,47 @@ pub fn static_key(prog: &Program, pv: PvIdx) -> Result<PvKey<'_>, HostError> {
     Ok(PvKey { pv, name, index })
 }
 
+/// The value of the pseudo-variable of argument `i`: handed by the VM for `$var` and the
+/// like, else read through the host. Err when argument `i` is not a pseudo-variable.
+pub fn arg_pv_value(
+    ctx: &mut super::Ctx<'_>,
+    args: &[ArgValue<'_>],
+    i: usize,
+) -> Result<Value, HostError> {
+    let Some(ArgValue::Pv(pv)) = args.get(i) else {
+        return Err(HostError(format!(
+            "argument {} is not a pseudo-variable",
+            i + 1
+        )));
+    };
+    if let Some((_, v)) = ctx.pv_in.iter().find(|(p, _)| p == pv) {
+        return Ok(v.clone());
+    }
+    let prog = ctx.snap.program.clone();
+    let key = static_key(&prog, *pv)?;
+    sipvm_vm::Host::get_pv(ctx, &prog, key)
+}
+
+/// Assigns `v` to the output pseudo-variable of argument `i` (any writable class, `$var`
+/// included): the VM writes it when the native returns. Err when argument `i` is not one.
+pub fn set_out(
+    ctx: &mut super::Ctx<'_>,
+    args: &[ArgValue<'_>],
+    i: usize,
+    v: Value,
+) -> Result<(), HostError> {
+    match args.get(i) {
+        Some(ArgValue::Pv(pv)) => {
+            ctx.pv_out.push((*pv, v));
+            Ok(())
+        }
+        _ => Err(HostError(format!(
+            "argument {} is not a pseudo-variable",
+            i + 1
+        ))),
+    }
+}
+
 /// The `(code, reason)` arguments of a reply function (`sl_send_reply`, `t_reply`, ...); the
 /// code must be 100..=699.
 pub fn arg_code_reason(args: &[ArgValue<'_>]) -> Result<(u16, String), HostError> {

@@ -23,10 +23,14 @@ pub mod corex;
 pub mod dispatcher;
 pub mod htable;
 pub mod jsonrpcs;
+pub mod ipops;
+pub mod jansson;
+pub mod json;
 pub mod maxfwd;
 pub mod mqueue;
 pub mod pike;
 pub mod pv;
+pub mod regex;
 pub mod registrar;
 pub mod rr;
 pub mod rtimer;
@@ -42,6 +46,7 @@ pub mod tmx;
 pub mod topoh;
 pub mod uac;
 pub mod usrloc;
+pub mod uuid;
 pub mod xlog;
 
 /// Functions whose shorter forms drop arguments from the front, not the back: the last
@@ -85,6 +90,11 @@ pub static LIST: &[&Module] = &[
     &jsonrpcs::MODULE,
     &sdpops::MODULE,
     &textopsx::MODULE,
+    &uuid::MODULE,
+    &jansson::MODULE,
+    &json::MODULE,
+    &regex::MODULE,
+    &ipops::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

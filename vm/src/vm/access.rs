@@ -72,6 +72,10 @@ impl Vm {
             }
             host.call(prog, native, &vals)
         };
+        // The native's output pseudo-variables, written even when it failed.
+        while let Some((pv, v)) = host.take_pv_write() {
+            self.write_pv(prog, host, pv, v, cur)?;
+        }
         // A native that fails gives -1, as Kamailio's functions do: the script goes on (an
         // `if` takes its false branch) and the host logs and counts the error.
         Ok(r.unwrap_or_else(|err| {
@@ -94,7 +98,23 @@ impl Vm {
                 ArgValue::Regex(prog.regexes.get(r.ix()).ok_or_else(|| bad(cur, "regex"))?)
             }
             Arg::Route(r) => ArgValue::Route(*r),
-            Arg::Pv(p) => ArgValue::Pv(*p),
+            Arg::Pv(p) => {
+                // What the host cannot read itself ($var, $rc, transformations, dynamic
+                // names or indexes) it is handed, for natives that read their argument.
+                let r = prog
+                    .pvs
+                    .get(p.ix())
+                    .ok_or_else(|| bad(cur, "pseudo-variable"))?;
+                let vm_only = r.class >= PV_CLASS_NULL
+                    || r.trans.is_some()
+                    || matches!(r.name, PvName::Dyn(_))
+                    || matches!(r.index, PvIndex::Dyn(_));
+                if vm_only {
+                    let v = self.read_pv(prog, host, *p, cur, 0).unwrap_or(Value::Null);
+                    host.pv_arg(*p, v);
+                }
+                ArgValue::Pv(*p)
+            }
         })
     }
 

@@ -5,6 +5,7 @@
 use super::shv::Shv;
 use crate::host::uri_edit::{rewrite_ruri, UriChange};
 use crate::host::{Ctx, PvImpl};
+use crate::modules::pv::{core_pvs as cp, time_pvs as tp, xpv};
 use crate::sip::{HeaderName, NameAddr, Uri};
 use sipvm_vm::{HostError, Index, PvKey, Value};
 use std::sync::Arc;
@@ -89,8 +90,6 @@ getters! {
     t_name => |c, k| opt(name_addr(c.msg.to()).and_then(|n| n.display()));
     t_tag => |c, k| opt(name_addr(c.msg.to()).and_then(|n| n.tag()));
     ci => |c, k| opt(c.msg.call_id().ok());
-    // Kamailio's message type: 1 request, 2 reply.
-    mt => |c, k| int(if c.msg.is_request() { 1 } else { 2 });
     cs => |c, k| c.msg.cseq().map(|x| int(x.seq)).unwrap_or(Value::Null);
     rs => |c, k| c.msg.status().map(int).unwrap_or(Value::Null);
     rr => |c, k| c.msg.reason().map(bytes).unwrap_or(Value::Null);
@@ -108,12 +107,6 @@ getters! {
     ml => |c, k| int(c.msg.len() as i64);
     mb => |c, k| bytes(c.msg.as_bytes());
     rb => |c, k| bytes(c.msg.body());
-    ts => |c, k| int(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    );
     flags => |c, k| int(c.flags as i64);
     avp => |c, k| {
         let n = k.name.unwrap_or("");
@@ -211,11 +204,36 @@ pub static PVS: &[PvImpl] = &[
     rw("du", du, set_du),
     get("fu", fu), get("fU", fu_user), get("fd", fu_host), get("fn", f_name), get("ft", f_tag),
     get("tu", tu), get("tU", tu_user), get("td", tu_host), get("tn", t_name), get("tt", t_tag),
-    get("ci", ci), get("mt", mt), get("cs", cs), get("rs", rs), get("rr", rr),
+    get("ci", ci), get("cs", cs), get("rs", rs), get("rr", rr),
     get("si", si), get("sp", sp), get("Ri", ri), get("Rp", rp),
     get("pr", proto), get("proto", proto),
     get("hdr", hdr), get("hdrc", hdrc), get("ua", ua), get("ct", ct), get("cT", c_type),
-    get("cl", cl), get("ml", ml), get("mb", mb), get("rb", rb), get("Ts", ts),
+    get("cl", cl), get("ml", ml), get("mb", mb), get("rb", rb), get("Ts", tp::ts_msg),
     rw("bf", flags, set_flags), rw("mf", flags, set_flags),
     rw("avp", avp, set_avp), get("sel", sel), rw("shv", shv, set_shv),
+    // pv's eXtended AVPs (modules/pv/xpv.rs).
+    rw("xavp", xpv::get_xavp, xpv::set_xavp), rw("xavi", xpv::get_xavi, xpv::set_xavi),
+    rw("xavu", xpv::get_xavu, xpv::set_xavu),
+    // Aliases Kamailio's pv module declares for the classes above.
+    rw("ruri", ru, set_ru), rw("ruri.user", ru_user, |c, _, v| set_ru_part(c, &v, UriChange::user)),
+    rw("ruri.domain", ru_host, set_ru_host), rw("duri", du, set_du),
+    get("from", fu), get("from.user", fu_user), get("from.domain", fu_host),
+    get("to", tu), get("to.user", tu_user), get("to.domain", tu_host), get("src_ip", si),
+    // More of pv's classes (modules/pv/core_pvs.rs).
+    get("ou", cp::ou), get("ouri", cp::ou), get("oU", cp::o_user), get("od", cp::o_host),
+    get("op", cp::o_port), get("oP", cp::o_proto), get("oUl", cp::o_user_len),
+    get("rUl", cp::r_user_len), get("rP", cp::r_proto),
+    get("fUl", cp::f_user_len), get("tUl", cp::t_user_len),
+    get("dd", cp::d_host), get("dp", cp::d_port), get("dP", cp::d_proto),
+    get("su", cp::su), get("sut", cp::sut), get("Ru", cp::ru_sock), get("Rut", cp::rut_sock),
+    get("rv", cp::rv), get("csb", cp::csb), get("mt", cp::mt), get("mts", cp::mts),
+    get("rmid", cp::rmid), get("true", cp::true_), get("K", cp::k),
+    get("env", cp::env), get("envn", cp::envn),
+    get("via0", cp::via0), get("via1", cp::via1), get("viaZ", cp::via_z),
+    get("time", tp::time), get("utime", tp::utime), get("timef", tp::timef),
+    get("utimef", tp::utimef), get("Tf", tp::tf), get("TF", tp::tf_now), get("TS", tp::ts_now),
+    get("TV", tp::tv),
+    get("ai", cp::ai), get("pu", cp::pu), get("pU", cp::p_user), get("pd", cp::pd),
+    get("pn", cp::pn), get("rt", cp::rt), get("di", cp::di), get("dir", cp::dir),
+    get("dip", cp::dip), get("dic", cp::dic),
 ];

@@ -2,9 +2,14 @@
 //! (`trans.rs`). Like its pseudo-variable classes, the transformations are core in sipvm
 //! (`core.rs` declares them): they work without `loadmodule "pv.so"`, as they always have.
 
+pub mod core_pvs;
+pub mod natives;
+pub mod time_pvs;
 pub mod trans;
 #[cfg(test)]
 mod trans_tests;
+pub mod xavp;
+pub mod xpv;
 
 use sipvm_lang::registry::ArgKind::{Fmt, IntFmt, Pv, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
@@ -54,8 +59,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 // ---- implementations ----
 
 use crate::host::{Ctx, Impl};
-use sipvm_vm::Host;
-use sipvm_vm::{ArgValue, HostError, PvKey, Value};
+use sipvm_vm::{ArgValue, HostError, Value};
 
 /// pv's natives sipvm implements.
 pub static IMPLS: &[Impl] = &[
@@ -71,36 +75,121 @@ pub static IMPLS: &[Impl] = &[
         name: "is_int",
         f: is_int,
     },
+    Impl {
+        name: "typeof",
+        f: pv_typeof,
+    },
+    Impl {
+        name: "not_empty",
+        f: not_empty,
+    },
+    Impl {
+        name: "pv_xavp_print",
+        f: natives::pv_xavp_print,
+    },
+    Impl {
+        name: "pv_xavu_print",
+        f: natives::pv_xavu_print,
+    },
+    Impl {
+        name: "pv_xavi_print",
+        f: natives::pv_xavi_print,
+    },
+    Impl {
+        name: "xavp_rm",
+        f: natives::xavp_rm,
+    },
+    Impl {
+        name: "xavi_rm",
+        f: natives::xavi_rm,
+    },
+    Impl {
+        name: "xavp_child_rm",
+        f: natives::xavp_child_rm,
+    },
+    Impl {
+        name: "xavi_child_rm",
+        f: natives::xavi_child_rm,
+    },
+    Impl {
+        name: "xavp_child_seti",
+        f: natives::xavp_child_seti,
+    },
+    Impl {
+        name: "xavp_child_sets",
+        f: natives::xavp_child_sets,
+    },
+    Impl {
+        name: "xavi_child_seti",
+        f: natives::xavi_child_seti,
+    },
+    Impl {
+        name: "xavi_child_sets",
+        f: natives::xavi_child_sets,
+    },
+    Impl {
+        name: "xavp_params_explode",
+        f: natives::xavp_params_explode,
+    },
+    Impl {
+        name: "xavu_params_explode",
+        f: natives::xavu_params_explode,
+    },
+    Impl {
+        name: "xavp_params_implode",
+        f: natives::xavp_params_implode,
+    },
+    Impl {
+        name: "xavu_params_implode",
+        f: natives::xavu_params_implode,
+    },
+    Impl {
+        name: "xavp_slist_explode",
+        f: natives::xavp_slist_explode,
+    },
+    Impl {
+        name: "xavp_copy",
+        f: natives::xavp_copy,
+    },
 ];
 
-/// The pseudo-variable of argument 0 as a host key. `$var`, `$rc` and `$null` live in the
-/// VM, which natives cannot reach yet; dynamic names and indexes and transformations are
-/// refused too (all are compile-time facts, so the error is the same on every call).
-fn pv_key<'p>(prog: &'p sipvm_vm::Program, args: &[ArgValue<'_>]) -> Result<PvKey<'p>, HostError> {
-    let Some(ArgValue::Pv(pv)) = args.first() else {
-        return Err(HostError("argument 1 is not a pseudo-variable".into()));
-    };
-    crate::host::natives::static_key(prog, *pv)
+/// The value of argument 0, a pseudo-variable; None when it cannot be read.
+fn arg0(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Option<Value> {
+    match crate::host::natives::arg_pv_value(ctx, args, 0) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::debug!("pv: {e}");
+            None
+        }
+    }
 }
 
 /// `pv_isset(pv)`: 1 when the pseudo-variable has a value (not `$null`), else -1.
 fn pv_isset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let prog = ctx.snap.program.clone();
-    let key = pv_key(&prog, args)?;
-    Ok(match ctx.get_pv(&prog, key) {
-        Ok(v) if !v.is_null() => 1,
+    Ok(match arg0(ctx, args) {
+        Some(v) if !v.is_null() => 1,
         _ => -1,
     })
 }
 
-/// `pv_unset(pv)`: assigns `$null`; 1, or -1 when the pseudo-variable cannot be unset.
+/// `pv_unset(pv)`: assigns `$null`; 1, or -1 when the class cannot be assigned. What only
+/// the VM holds (`$var`...) it writes when the native returns.
 fn pv_unset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let Some(ArgValue::Pv(pv)) = args.first() else {
+        return Err(HostError("argument 1 is not a pseudo-variable".into()));
+    };
     let prog = ctx.snap.program.clone();
-    let key = pv_key(&prog, args)?;
-    Ok(match ctx.set_pv(&prog, key, Value::Null) {
+    let key = match crate::host::natives::static_key(&prog, *pv) {
+        Ok(k) if !ctx.pv_in.iter().any(|(p, _)| p == pv) => k,
+        _ => {
+            crate::host::natives::set_out(ctx, args, 0, Value::Null)?;
+            return Ok(1);
+        }
+    };
+    Ok(match sipvm_vm::Host::set_pv(ctx, &prog, key, Value::Null) {
         Ok(()) => 1,
         Err(e) => {
-            tracing::error!("pv_unset: {e}");
+            tracing::error!("pv_unset: failed to unset variable: {e}");
             -1
         }
     })
@@ -109,10 +198,32 @@ fn pv_unset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> 
 /// `is_int(pv)`: 1 when the value is an integer (`$sp`, an `$avp` set to a number), -1
 /// otherwise (a string of digits is a string, as in Kamailio).
 fn is_int(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let prog = ctx.snap.program.clone();
-    let key = pv_key(&prog, args)?;
-    Ok(match ctx.get_pv(&prog, key) {
-        Ok(Value::Int(_)) => 1,
+    Ok(match arg0(ctx, args) {
+        Some(Value::Int(_)) => 1,
+        _ => -1,
+    })
+}
+
+/// `typeof(pv, type)`: 1 when the value is of the type named by the first letter of `type`
+/// (`i`nteger, `n`ull, `s`tring), else -1.
+fn pv_typeof(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let t = crate::host::natives::arg_str(args, 1).into_owned();
+    let Some(v) = arg0(ctx, args) else {
+        return Ok(-1);
+    };
+    let yes = match t.chars().next() {
+        Some('i' | 'I') => matches!(v, Value::Int(_)),
+        Some('n' | 'N') => v.is_null(),
+        Some('s' | 'S') => matches!(v, Value::Str(_)),
+        _ => false,
+    };
+    Ok(if yes { 1 } else { -1 })
+}
+
+/// `not_empty(pv)`: 1 when the value is a non-empty string, else -1.
+fn not_empty(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    Ok(match arg0(ctx, args) {
+        Some(Value::Str(s)) if !s.is_empty() => 1,
         _ => -1,
     })
 }

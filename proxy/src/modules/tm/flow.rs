@@ -93,6 +93,7 @@ fn compact(t: &mut Txn) {
     t.edits = None;
     t.rr = None;
     t.avps = Vec::new();
+    t.xavps = None;
     // A branch that timed out keeps its request: a late provisional still needs its CANCEL,
     // a late final reply its ACK.
     for b in t.branches.iter_mut().filter(|b| b.done && !b.timed_out) {
@@ -184,6 +185,9 @@ fn run_route(
     c.running = Some(&running);
     c.flags = t.flags;
     c.avps = std::mem::take(&mut t.avps);
+    if let Some(x) = t.xavps.take() {
+        c.slots.put(*x);
+    }
     c.force_rport = t.force_rport;
     if kind == RouteKind::Failure {
         c.edits = t.edits.as_deref().cloned().unwrap_or_default();
@@ -210,8 +214,14 @@ fn run_route(
         r
     });
     let (avps, flags, armed) = (std::mem::take(&mut c.avps), c.flags, c.slots.tm().armed);
+    let xavps = c
+        .slots
+        .take::<crate::modules::pv::xavp::Xavps>()
+        .filter(|x| !x.is_empty())
+        .map(Box::new);
     drop(c);
     t.avps = avps;
+    t.xavps = xavps;
     t.flags = flags;
     t.armed = armed;
     match r {

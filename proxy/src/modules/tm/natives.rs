@@ -81,6 +81,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         ruri: None,
         flags: 0,
         avps: Vec::new(),
+        xavps: None,
         armed: Default::default(),
         timers,
         branches: Vec::new(),
@@ -147,6 +148,11 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
         t.ruri = ctx.ruri.clone();
         t.flags = ctx.flags;
         t.avps = ctx.avps.clone();
+        t.xavps = ctx
+            .slots
+            .get::<crate::modules::pv::xavp::Xavps>()
+            .filter(|x| !x.is_empty())
+            .map(|x| Box::new(x.clone()));
         t.rr = ctx
             .slots
             .get::<RrState>()

@@ -121,6 +121,8 @@ pub struct Txn {
     pub ruri: Option<String>,
     pub flags: u64,
     pub avps: Vec<(Arc<str>, Value)>,
+    /// The request's xavps (pv): Kamailio keeps them with the transaction for its routes.
+    pub xavps: Option<Box<crate::modules::pv::xavp::Xavps>>,
     /// record_route() of the request: failure-route branches are record-routed too.
     pub rr: Option<Box<crate::modules::rr::record::RrState>>,
     pub armed: Armed,
