@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use sipvm_lang::registry::Registry;
 
+pub mod acc;
 pub mod cfgutils;
 pub mod core;
 pub mod corex;
@@ -64,6 +65,7 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &acc::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

@@ -97,6 +97,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         in_failure: false,
         picked: None,
         scheduled: None,
+        relayed: None,
     });
     match made {
         Lookup::New(t) => {
