@@ -19,6 +19,7 @@ pub mod acc;
 pub mod cfgutils;
 pub mod core;
 pub mod corex;
+pub mod dialog;
 pub mod dispatcher;
 pub mod htable;
 pub mod maxfwd;
@@ -66,6 +67,7 @@ pub static LIST: &[&Module] = &[
     &corex::MODULE,
     &pike::MODULE,
     &acc::MODULE,
+    &dialog::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then
