@@ -134,8 +134,8 @@ pub fn create(ctx: &mut Ctx<'_>) -> Option<u64> {
     });
     let (id, new) = made?;
     let s = ctx.slots.entry::<DlgCtx>();
+    // `dir` stays 0: Kamailio sets it for requests within the dialog only.
     s.id = Some(id);
-    s.dir = Dir::Downstream as u8;
     s.created |= new;
     Some(id)
 }

@@ -178,6 +178,35 @@ fn is_known_dlg(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError>
     Ok(if alive == Some(true) { 1 } else { -1 })
 }
 
+/// `dlg_set_timeout(seconds[, h_entry, h_id])`: the dialog's lifetime (restarting a running
+/// timeout from now); 1, -1 for a bad value or no dialog.
+fn dlg_set_timeout(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let to = arg_int(args, 0)?;
+    if to <= 0 {
+        return Ok(-1);
+    }
+    let id = if args.len() >= 3 {
+        let (e, i) = (arg_int(args, 1)?, arg_int(args, 2)?);
+        match (u32::try_from(e), u32::try_from(i)) {
+            (Ok(e), Ok(i)) => Some((u64::from(e) << 32) | u64::from(i)),
+            _ => None,
+        }
+    } else {
+        current(ctx)
+    };
+    let Some(id) = id else {
+        return Ok(-1);
+    };
+    let now = super::logic::now_secs();
+    let done = ctx.state::<Dlg>().table.with(id, |d| {
+        d.lifetime = to as u64;
+        if matches!(d.state, State::ConfirmedNa | State::Confirmed) {
+            d.timer_at = now + d.lifetime;
+        }
+    });
+    Ok(if done.is_some() { 1 } else { -1 })
+}
+
 pub static IMPLS: &[Impl] = &[
     Impl { name: "dlg_manage", f: dlg_manage },
     Impl { name: "set_dlg_profile", f: set_dlg_profile },
@@ -189,4 +218,5 @@ pub static IMPLS: &[Impl] = &[
     Impl { name: "dlg_isflagset", f: dlg_isflagset },
     Impl { name: "dlg_bye", f: dlg_bye },
     Impl { name: "is_known_dlg", f: is_known_dlg },
+    Impl { name: "dlg_set_timeout", f: dlg_set_timeout },
 ];
