@@ -101,7 +101,9 @@ fn callee_reply(req: &[u8], code: u16, reason: &str) -> Vec<u8> {
     let mut out = format!("SIP/2.0 {code} {reason}\r\n");
     for line in head_lines(req) {
         let name = line.split(':').next().unwrap_or("").trim();
-        if ["via", "record-route", "from", "call-id", "cseq"].contains(&name.to_ascii_lowercase().as_str()) {
+        if ["via", "record-route", "from", "call-id", "cseq"]
+            .contains(&name.to_ascii_lowercase().as_str())
+        {
             out.push_str(line);
             out.push_str("\r\n");
         } else if name.eq_ignore_ascii_case("to") {
@@ -144,7 +146,13 @@ fn sipp(args: &[&str]) -> Command {
 }
 
 /// The callee and caller sipps of one call; the caller's `-s` user picks the script's branch.
-fn call(dir: &Scratch, server: &Sipvm, caller_sf: &str, user: &str, pause: &str) -> (Bounded, Bounded) {
+fn call(
+    dir: &Scratch,
+    server: &Sipvm,
+    caller_sf: &str,
+    user: &str,
+    pause: &str,
+) -> (Bounded, Bounded) {
     let callee_port = free_port();
     let cp = callee_port.to_string();
     let callee = Bounded::spawn(
@@ -152,7 +160,10 @@ fn call(dir: &Scratch, server: &Sipvm, caller_sf: &str, user: &str, pause: &str)
         dir.path(),
         "callee",
     );
-    assert!(wait_udp_bound(callee_port, Duration::from_secs(5)), "callee sipp did not bind");
+    assert!(
+        wait_udp_bound(callee_port, Duration::from_secs(5)),
+        "callee sipp did not bind"
+    );
     let target = format!("127.0.0.1:{callee_port}");
     let proxy = server.addr.to_string();
     let caller = Bounded::spawn(
@@ -217,48 +228,107 @@ fn acc_records_match_kamailio_and_dialogs_follow_and_end_calls() {
     assert_eq!(codes.last(), Some(&486), "{codes:?}");
     let ack = String::from_utf8(fixed_request(&phone, "ACK", &ruri, "m1"))
         .unwrap()
-        .replace("To: <sip:bob@example.org>", "To: <sip:bob@example.org>;tag=calleetag");
+        .replace(
+            "To: <sip:bob@example.org>",
+            "To: <sip:bob@example.org>;tag=calleetag",
+        );
     phone.send(server.addr, ack.as_bytes());
-    wait_for("the failure route", WAIT, || server.log_text().contains("failure 486"));
-    assert!(rpc(&url, "dlg.list", vec![]).as_array().unwrap().is_empty(), "a failed call has no dialog");
+    wait_for("the failure route", WAIT, || {
+        server.log_text().contains("failure 486")
+    });
+    assert!(
+        rpc(&url, "dlg.list", vec![]).as_array().unwrap().is_empty(),
+        "a failed call has no dialog"
+    );
 
     // A call the caller ends, with a reload while it runs.
     let (callee_run, caller_run) = call(&dir, &server, "dlg-caller.xml", "callee", "2500");
     wait_for("the confirmed dialog", Duration::from_secs(5), || {
-        rpc(&url, "dlg.list", vec![]).as_array().and_then(|l| l.first().map(|d| d["state"] == 4)) == Some(true)
+        rpc(&url, "dlg.list", vec![])
+            .as_array()
+            .and_then(|l| l.first().map(|d| d["state"] == 4))
+            == Some(true)
     });
     let d = only_dialog(&url);
     assert_eq!(d["caller"]["tag"], "1", "{d}");
     assert_eq!(d["caller"]["cseq"], "1", "{d}");
     assert_eq!(d["callee"]["cseq"], "0", "{d}");
     assert_eq!(d["lifetime"], 30, "{d}");
-    assert_eq!(d["profiles"], serde_json::json!([{"caller": "caller"}, "calls"]), "{d}");
+    assert_eq!(
+        d["profiles"],
+        serde_json::json!([{"caller": "caller"}, "calls"]),
+        "{d}"
+    );
     assert_eq!(d["variables"], serde_json::json!([{"x": "vx"}]), "{d}");
     assert_eq!(d["caller"]["socket"], format!("udp:{}", server.addr), "{d}");
-    assert!(d["callee"]["contact"].as_str().unwrap().starts_with("sip:callee@127.0.0.1:"), "{d}");
+    assert!(
+        d["callee"]["contact"]
+            .as_str()
+            .unwrap()
+            .starts_with("sip:callee@127.0.0.1:"),
+        "{d}"
+    );
     let stats = rpc(&url, "dlg.stats_active", vec![]);
-    assert_eq!(stats, serde_json::json!({"starting": 0, "connecting": 0, "answering": 0, "ongoing": 1, "all": 1}));
+    assert_eq!(
+        stats,
+        serde_json::json!({"starting": 0, "connecting": 0, "answering": 0, "ongoing": 1, "all": 1})
+    );
     assert_eq!(rpc(&url, "dlg.profile_get_size", vec!["calls".into()]), 1);
-    assert_eq!(rpc(&url, "dlg.profile_get_size", vec!["caller".into(), "caller".into()]), 1);
-    assert_eq!(rpc(&url, "dlg.profile_get_size", vec!["caller".into(), "nobody".into()]), 0);
-    assert_eq!(rpc(&url, "dlg.profile_list", vec!["calls".into()])[0]["h_id"], d["h_id"]);
-    let e = client::call(&url, "dlg.profile_get_size", vec!["nope".into()]).unwrap().unwrap_err();
-    assert_eq!((e.code, e.message.as_str()), (404, "Profile not found: nope"));
+    assert_eq!(
+        rpc(
+            &url,
+            "dlg.profile_get_size",
+            vec!["caller".into(), "caller".into()]
+        ),
+        1
+    );
+    assert_eq!(
+        rpc(
+            &url,
+            "dlg.profile_get_size",
+            vec!["caller".into(), "nobody".into()]
+        ),
+        0
+    );
+    assert_eq!(
+        rpc(&url, "dlg.profile_list", vec!["calls".into()])[0]["h_id"],
+        d["h_id"]
+    );
+    let e = client::call(&url, "dlg.profile_get_size", vec!["nope".into()])
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (404, "Profile not found: nope")
+    );
     let reloaded = cfg(rpc_port, "reloaded").replace("127.0.0.1:5060", &server.addr.to_string());
     std::fs::write(server.cfg_path(), reloaded).unwrap();
     assert!(server.signal("HUP"));
-    wait_for("the reload", WAIT, || server.log_text().contains("now generation 2"));
-    assert!(!only_dialog(&url).is_null(), "the dialog outlives the reload");
+    wait_for("the reload", WAIT, || {
+        server.log_text().contains("now generation 2")
+    });
+    assert!(
+        !only_dialog(&url).is_null(),
+        "the dialog outlives the reload"
+    );
     finished(callee_run, caller_run, "caller ends");
-    wait_for("the dialog to go", WAIT, || rpc(&url, "dlg.list", vec![]).as_array().unwrap().is_empty());
+    wait_for("the dialog to go", WAIT, || {
+        rpc(&url, "dlg.list", vec![]).as_array().unwrap().is_empty()
+    });
     let log = server.log_text();
     assert!(log.contains("indlg ACK dlg_state=4"), "{log}");
-    assert!(log.contains("reloaded BYE dlg_state=5"), "the reloaded script sees the BYE end the dialog\n{log}");
+    assert!(
+        log.contains("reloaded BYE dlg_state=5"),
+        "the reloaded script sees the BYE end the dialog\n{log}"
+    );
 
     // dlg.end_dlg: sipvm sends the BYEs, both sides answer.
     let (callee_run, caller_run) = call(&dir, &server, "dlg-caller-ended.xml", "end", "0");
     wait_for("the confirmed dialog", Duration::from_secs(5), || {
-        rpc(&url, "dlg.list", vec![]).as_array().and_then(|l| l.first().map(|d| d["state"] == 4)) == Some(true)
+        rpc(&url, "dlg.list", vec![])
+            .as_array()
+            .and_then(|l| l.first().map(|d| d["state"] == 4))
+            == Some(true)
     });
     let d = only_dialog(&url);
     let e = client::call(&url, "dlg.end_dlg", vec![1.into(), 1.into()]).unwrap();
@@ -266,7 +336,11 @@ fn acc_records_match_kamailio_and_dialogs_follow_and_end_calls() {
         let e = e.unwrap_err();
         assert_eq!((e.code, e.message.as_str()), (404, "Dialog not found"));
     }
-    rpc(&url, "dlg.end_dlg", vec![d["h_entry"].clone(), d["h_id"].clone()]);
+    rpc(
+        &url,
+        "dlg.end_dlg",
+        vec![d["h_entry"].clone(), d["h_id"].clone()],
+    );
     finished(callee_run, caller_run, "dlg.end_dlg");
 
     // A dialog timeout (dlg_set_timeout 2 s): the timeout route, then BYEs both ways.

@@ -18,7 +18,8 @@ Content-Length: 0
 
 ";
 
-const EXTRA: &str = "src_user=$fU;src_domain=$fd;src_ip=$si;dst_ouser=$tU;dst_user=$rU;dst_domain=$rd";
+const EXTRA: &str =
+    "src_user=$fU;src_domain=$fd;src_ip=$si;dst_ouser=$tU;dst_user=$rU;dst_domain=$rd";
 
 /// An environment whose snapshot loads acc.so with the stock settings.
 fn env(text: &str) -> Env {
@@ -80,7 +81,10 @@ fn a_comment_without_code_is_the_reason() {
     let mut e = env(OPTIONS);
     let log = logged(|| {
         let mut c = e.ctx();
-        assert_eq!(call(&mut c, "acc", "acc_log_request", &[s("options comment")]), 1);
+        assert_eq!(
+            call(&mut c, "acc", "acc_log_request", &[s("options comment")]),
+            1
+        );
     });
     // Kamailio 5.6.3's line for the same request (tests/golden/acc_records.txt), but $si.
     assert_eq!(
@@ -98,7 +102,10 @@ fn three_digits_start_the_code_and_the_current_ruri_is_used() {
     let log = logged(|| {
         let mut c = e.ctx();
         c.ruri = Some("sip:carol@192.0.2.9".into());
-        assert_eq!(call(&mut c, "acc", "acc_log_request", &[s("404  Not here")]), 1);
+        assert_eq!(
+            call(&mut c, "acc", "acc_log_request", &[s("404  Not here")]),
+            1
+        );
     });
     let r = record(&log);
     assert!(r.contains(";code=404;reason=Not here;"), "{r}");

@@ -23,7 +23,11 @@ fn env(text: &str) -> Env {
     Env::with_params(
         text,
         &[
-            ("dialog", "profiles_with_value", Value::Str("caller ; dest".into())),
+            (
+                "dialog",
+                "profiles_with_value",
+                Value::Str("caller ; dest".into()),
+            ),
             ("dialog", "profiles_no_value", Value::Str("calls".into())),
             ("dialog", "default_timeout", Value::Int(120)),
         ],
@@ -36,7 +40,11 @@ fn dlg_manage_makes_the_dialog_of_an_initial_invite() {
     let mut c = e.ctx();
     assert_eq!(call(&mut c, "dialog", "is_known_dlg", &[]), -1);
     assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
-    assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1, "the same dialog again");
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_manage", &[]),
+        1,
+        "the same dialog again"
+    );
     assert_eq!(call(&mut c, "dialog", "is_known_dlg", &[]), 1);
     drop(c);
     let t = &e.shared.state::<Dlg>().table;
@@ -56,33 +64,78 @@ fn dlg_manage_makes_the_dialog_of_an_initial_invite() {
 
 #[test]
 fn dlg_manage_refuses_what_cannot_start_a_dialog() {
-    let mut e = env(&INVITE.replace("INVITE sip", "MESSAGE sip").replace("7 INVITE", "7 MESSAGE"));
+    let mut e = env(&INVITE
+        .replace("INVITE sip", "MESSAGE sip")
+        .replace("7 INVITE", "7 MESSAGE"));
     let mut c = e.ctx();
     assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), -1);
     let mut e = env(&INVITE.replace("<sip:bob@example.org>", "<sip:bob@example.org>;tag=x"));
     let mut c = e.ctx();
-    assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), -1, "unknown in-dialog request");
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_manage", &[]),
+        -1,
+        "unknown in-dialog request"
+    );
 }
 
 #[test]
 fn profiles_are_set_tested_counted_and_unset() {
     let mut e = env(INVITE);
     let mut c = e.ctx();
-    assert_eq!(call(&mut c, "dialog", "set_dlg_profile", &[s("calls")]), -1, "no dialog yet");
+    assert_eq!(
+        call(&mut c, "dialog", "set_dlg_profile", &[s("calls")]),
+        -1,
+        "no dialog yet"
+    );
     assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
     assert_eq!(call(&mut c, "dialog", "set_dlg_profile", &[s("calls")]), 1);
-    assert_eq!(call(&mut c, "dialog", "set_dlg_profile", &[s("caller"), s("alice")]), 1);
+    assert_eq!(
+        call(
+            &mut c,
+            "dialog",
+            "set_dlg_profile",
+            &[s("caller"), s("alice")]
+        ),
+        1
+    );
     assert_eq!(call(&mut c, "dialog", "is_in_profile", &[s("calls")]), 1);
     assert_eq!(call(&mut c, "dialog", "is_in_profile", &[s("caller")]), 1);
-    assert_eq!(call(&mut c, "dialog", "is_in_profile", &[s("caller"), s("alice")]), 1);
-    assert_eq!(call(&mut c, "dialog", "is_in_profile", &[s("caller"), s("bob")]), -1);
+    assert_eq!(
+        call(
+            &mut c,
+            "dialog",
+            "is_in_profile",
+            &[s("caller"), s("alice")]
+        ),
+        1
+    );
+    assert_eq!(
+        call(&mut c, "dialog", "is_in_profile", &[s("caller"), s("bob")]),
+        -1
+    );
     assert_eq!(call(&mut c, "dialog", "is_in_profile", &[s("dest")]), -1);
     let e1 = call_err(&mut c, "dialog", "set_dlg_profile", &[s("nope")]);
     assert!(e1.contains("profile <nope> not defined"), "{e1}");
     let e2 = call_err(&mut c, "dialog", "get_profile_size", &[s("calls"), s("")]);
     assert!(e2.contains("three-argument form"), "{e2}");
-    assert_eq!(call(&mut c, "dialog", "unset_dlg_profile", &[s("caller"), s("bob")]), -1);
-    assert_eq!(call(&mut c, "dialog", "unset_dlg_profile", &[s("caller"), s("alice")]), 1);
+    assert_eq!(
+        call(
+            &mut c,
+            "dialog",
+            "unset_dlg_profile",
+            &[s("caller"), s("bob")]
+        ),
+        -1
+    );
+    assert_eq!(
+        call(
+            &mut c,
+            "dialog",
+            "unset_dlg_profile",
+            &[s("caller"), s("alice")]
+        ),
+        1
+    );
     assert_eq!(call(&mut c, "dialog", "is_in_profile", &[s("caller")]), -1);
     drop(c);
     let t = &e.shared.state::<Dlg>().table;
@@ -97,7 +150,11 @@ fn dialog_flags_before_and_after_the_dialog() {
     assert_eq!(call(&mut c, "dialog", "dlg_setflag", &[i(3)]), 1);
     assert_eq!(call(&mut c, "dialog", "dlg_isflagset", &[i(3)]), 1);
     assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
-    assert_eq!(call(&mut c, "dialog", "dlg_isflagset", &[i(3)]), 1, "the dialog starts with it");
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_isflagset", &[i(3)]),
+        1,
+        "the dialog starts with it"
+    );
     assert_eq!(call(&mut c, "dialog", "dlg_setflag", &[i(5)]), 1);
     assert_eq!(call(&mut c, "dialog", "dlg_resetflag", &[i(3)]), 1);
     assert_eq!(call(&mut c, "dialog", "dlg_isflagset", &[i(3)]), -1);
@@ -113,9 +170,17 @@ fn dialog_flags_before_and_after_the_dialog() {
 fn dlg_bye_needs_a_confirmed_dialog_and_asks_the_tick_for_byes() {
     let mut e = env(INVITE);
     let mut c = e.ctx();
-    assert_eq!(call(&mut c, "dialog", "dlg_bye", &[s("all")]), -1, "no dialog");
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_bye", &[s("all")]),
+        -1,
+        "no dialog"
+    );
     assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
-    assert_eq!(call(&mut c, "dialog", "dlg_bye", &[s("callee")]), -1, "not confirmed");
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_bye", &[s("callee")]),
+        -1,
+        "not confirmed"
+    );
     let bad = call_err(&mut c, "dialog", "dlg_bye", &[s("everyone")]);
     assert!(bad.contains("invalid parameter"), "{bad}");
     let t = &c.shared.state::<Dlg>().table;
@@ -129,7 +194,11 @@ fn dlg_bye_needs_a_confirmed_dialog_and_asks_the_tick_for_byes() {
 fn dlg_set_timeout_sets_the_lifetime() {
     let mut e = env(INVITE);
     let mut c = e.ctx();
-    assert_eq!(call(&mut c, "dialog", "dlg_set_timeout", &[i(30)]), -1, "no dialog");
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_set_timeout", &[i(30)]),
+        -1,
+        "no dialog"
+    );
     assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
     assert_eq!(call(&mut c, "dialog", "dlg_set_timeout", &[i(0)]), -1);
     assert_eq!(call(&mut c, "dialog", "dlg_set_timeout", &[i(30)]), 1);
@@ -140,7 +209,10 @@ fn dlg_set_timeout_sets_the_lifetime() {
     let args = [i(45), i(he.into()), i(hi.into())];
     assert_eq!(call(&mut c, "dialog", "dlg_set_timeout", &args), 1);
     assert_eq!(t.with(id, |d| d.lifetime), Some(45));
-    assert_eq!(call(&mut c, "dialog", "dlg_set_timeout", &[i(45), i(1), i(0)]), -1);
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_set_timeout", &[i(45), i(1), i(0)]),
+        -1
+    );
 }
 
 #[test]

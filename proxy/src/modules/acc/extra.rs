@@ -20,7 +20,9 @@ pub struct Extras {
 
 impl std::fmt::Debug for Extras {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Extras").field("names", &self.names).finish()
+        f.debug_struct("Extras")
+            .field("names", &self.names)
+            .finish()
     }
 }
 
@@ -56,7 +58,10 @@ impl Extras {
         }
         let mut text = String::new();
         for m in modules {
-            text.push_str(&format!("loadmodule \"{}.so\"\n", m.trim_end_matches(".so")));
+            text.push_str(&format!(
+                "loadmodule \"{}.so\"\n",
+                m.trim_end_matches(".so")
+            ));
         }
         text.push_str("route[ACC_EXTRA] {\n");
         for (i, (_, pv)) in pairs.iter().enumerate() {

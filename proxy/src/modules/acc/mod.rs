@@ -180,11 +180,16 @@ fn on_tx(env: &mut TxEnv<'_>, ev: &TxEvent<'_>) -> u64 {
     let snap = &t.running.snapshot;
     let mut ctx = Ctx::new(ev.req, t.src, local, env.locals, env.out, snap, env.shared);
     ctx.flags = t.flags;
-    ctx.ruri = ev.branch.and_then(|b| t.branches.get(b)).map(|b| b.uri.clone());
+    ctx.ruri = ev
+        .branch
+        .and_then(|b| t.branches.get(b))
+        .map(|b| b.uri.clone());
     let (reply_tag, reason) = match ev.reply {
         Some(r) => (
             tag_of(r.to()),
-            r.reason().map(|r| String::from_utf8_lossy(r).into_owned()).unwrap_or_default(),
+            r.reason()
+                .map(|r| String::from_utf8_lossy(r).into_owned())
+                .unwrap_or_default(),
         ),
         None => (tag_of(ev.req.to()), error_text(ev.code).to_string()),
     };
@@ -202,7 +207,14 @@ fn on_tx(env: &mut TxEnv<'_>, ev: &TxEvent<'_>) -> u64 {
         if tag.is_empty() && ev.reply.is_none() {
             tag = local_tag();
         }
-        write(acc, &mut ctx, What::Missed, tag.clone(), code.clone(), reason.clone());
+        write(
+            acc,
+            &mut ctx,
+            What::Missed,
+            tag.clone(),
+            code.clone(),
+            reason.clone(),
+        );
         clear |= 1u64 << acc.log_missed_flag.unwrap_or(0);
     }
     if answered {
@@ -216,14 +228,16 @@ fn on_tx(env: &mut TxEnv<'_>, ev: &TxEvent<'_>) -> u64 {
 fn acc_log_request(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let acc = ctx.state::<Acc>();
     let msg = ctx.msg;
-    if msg.call_id().is_err() || msg.cseq().is_err() || msg.from().is_err() || msg.to().is_err()
-    {
+    if msg.call_id().is_err() || msg.cseq().is_err() || msg.from().is_err() || msg.to().is_err() {
         return Ok(-1);
     }
     let comment = arg_str(args, 0).into_owned();
     let b = comment.as_bytes();
     let (code, reason) = if b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit) {
-        (comment[..3].to_string(), comment[3..].trim_start().to_string())
+        (
+            comment[..3].to_string(),
+            comment[3..].trim_start().to_string(),
+        )
     } else {
         (String::new(), comment.clone())
     };

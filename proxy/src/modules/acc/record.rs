@@ -25,9 +25,25 @@ impl What {
 
 /// syslog facilities Kamailio accepts for `log_facility`.
 const FACILITIES: &[&str] = &[
-    "LOG_AUTH", "LOG_CRON", "LOG_DAEMON", "LOG_KERN", "LOG_LOCAL0", "LOG_LOCAL1",
-    "LOG_LOCAL2", "LOG_LOCAL3", "LOG_LOCAL4", "LOG_LOCAL5", "LOG_LOCAL6", "LOG_LOCAL7",
-    "LOG_LPR", "LOG_MAIL", "LOG_NEWS", "LOG_USER", "LOG_UUCP", "LOG_AUTHPRIV", "LOG_FTP",
+    "LOG_AUTH",
+    "LOG_CRON",
+    "LOG_DAEMON",
+    "LOG_KERN",
+    "LOG_LOCAL0",
+    "LOG_LOCAL1",
+    "LOG_LOCAL2",
+    "LOG_LOCAL3",
+    "LOG_LOCAL4",
+    "LOG_LOCAL5",
+    "LOG_LOCAL6",
+    "LOG_LOCAL7",
+    "LOG_LPR",
+    "LOG_MAIL",
+    "LOG_NEWS",
+    "LOG_USER",
+    "LOG_UUCP",
+    "LOG_AUTHPRIV",
+    "LOG_FTP",
     "LOG_SYSLOG",
 ];
 
@@ -99,7 +115,9 @@ impl Acc {
             early_media: snap.modparam_int("acc", "early_media", 0) != 0,
             report_cancels: snap.modparam_int("acc", "report_cancels", 0) != 0,
             detect_direction: snap.modparam_int("acc", "detect_direction", 0) != 0,
-            failed_filter: parse_failed_filter(&str_param(snap, "failed_filter").unwrap_or_default())?,
+            failed_filter: parse_failed_filter(
+                &str_param(snap, "failed_filter").unwrap_or_default(),
+            )?,
             level: level_of_int(snap.modparam_int("acc", "log_level", 1)),
             facility,
             extras,

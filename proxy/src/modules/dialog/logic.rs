@@ -2,8 +2,8 @@
 //! moved on by the INVITE's replies (tm's events), by ACK and BYE (before the script), ended
 //! by timeouts and by BYEs sipvm sends both ways.
 
-use super::table::{ByeTo, Dialog, Dir, Leg, PendingBye, State, IFLAG_TIMEOUT_BYE};
 use super::table::EARLY_TIMEOUT;
+use super::table::{ByeTo, Dialog, Dir, Leg, PendingBye, State, IFLAG_TIMEOUT_BYE};
 use super::Dlg;
 use crate::host::{Ctx, Env, MsgState, Shared};
 use crate::modules::tm::events::{TxEnv, TxEvent, TxEventKind};
@@ -146,12 +146,12 @@ fn callee_route_set(ctx_locals: &[Local], snap: &sipvm_cfg::Snapshot, reply: &Ms
     let Ok(rr) = reply.record_route() else {
         return Vec::new();
     };
-    let ours = rr.iter().position(|n| {
-        crate::host::ctx::is_local(ctx_locals, snap, n.uri().host(), n.uri().port())
-    });
+    let ours = rr
+        .iter()
+        .position(|n| crate::host::ctx::is_local(ctx_locals, snap, n.uri().host(), n.uri().port()));
     let above = match ours {
         Some(i) => &rr[..i],
-        None => &rr[..],
+        None => rr,
     };
     above.iter().rev().map(|n| n.as_str().to_string()).collect()
 }
@@ -206,8 +206,15 @@ pub fn on_tx(env: &mut TxEnv<'_>, ev: &TxEvent<'_>) -> u64 {
             cseq: 0,
             route_set: callee_route_set(env.locals, snap, r),
             local,
-            socket: env.locals.get(local).map(Local::socket_str).unwrap_or_default(),
-            addr: ev.branch.and_then(|b| ev.txn.branches.get(b)).map(|b| b.dst),
+            socket: env
+                .locals
+                .get(local)
+                .map(Local::socket_str)
+                .unwrap_or_default(),
+            addr: ev
+                .branch
+                .and_then(|b| ev.txn.branches.get(b))
+                .map(|b| b.dst),
         }
     });
     dlg.table.with(id, |d| {

@@ -159,7 +159,10 @@ fn state(snap: &sipvm_cfg::Snapshot) -> Result<Arc<dyn std::any::Any + Send + Sy
     if default_timeout <= 0 {
         return Err("0 default_timeout not accepted".into());
     }
-    let (wv, nv) = (names(snap, "profiles_with_value"), names(snap, "profiles_no_value"));
+    let (wv, nv) = (
+        names(snap, "profiles_with_value"),
+        names(snap, "profiles_no_value"),
+    );
     if let Some(p) = wv.iter().find(|p| nv.contains(p)) {
         return Err(format!("profile {p} is defined twice"));
     }

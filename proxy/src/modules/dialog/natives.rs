@@ -11,19 +11,15 @@ use sipvm_vm::{ArgValue, Host, HostError, Value};
 /// the table full); a request within a known dialog gives 1, else -1.
 fn dlg_manage(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let has_totag = ctx.msg.to().ok().and_then(|t| t.tag()).is_some();
-    let found = if has_totag {
-        current(ctx)
-    } else {
-        create(ctx)
-    };
+    let found = if has_totag { current(ctx) } else { create(ctx) };
     Ok(if found.is_some() { 1 } else { -1 })
 }
 
 /// The profile argument: it must be declared (Kamailio refuses an unknown one at start-up);
 /// its value, for profiles with value.
-fn profile<'a>(
+fn profile(
     dlg: &Dlg,
-    args: &'a [ArgValue<'_>],
+    args: &[ArgValue<'_>],
     fname: &str,
 ) -> Result<(String, Option<String>), HostError> {
     let name = arg_str(args, 0).into_owned();
@@ -36,7 +32,9 @@ fn profile<'a>(
     };
     let value = (with_value && args.len() > 1).then(|| arg_str(args, 1).into_owned());
     if with_value && value.is_none() && fname == "set_dlg_profile" {
-        return Err(HostError(format!("{fname}: profile <{name}> needs a value")));
+        return Err(HostError(format!(
+            "{fname}: profile <{name}> needs a value"
+        )));
     }
     Ok((name, value))
 }
@@ -79,7 +77,9 @@ fn is_in_profile(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostEr
     let Some(id) = current(ctx) else {
         return Ok(-1);
     };
-    let hit = dlg.table.with(id, |d| d.in_profile(&name, value.as_deref()));
+    let hit = dlg
+        .table
+        .with(id, |d| d.in_profile(&name, value.as_deref()));
     Ok(if hit == Some(true) { 1 } else { -1 })
 }
 
@@ -96,7 +96,9 @@ fn get_profile_size(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Hos
     let (name, value) = profile(dlg, &args[..2], "get_profile_size")?;
     let n = dlg.table.profile_size(&name, value.as_deref());
     let Some(ArgValue::Pv(pv)) = args.get(2) else {
-        return Err(HostError("get_profile_size: argument 3 is not a pseudo-variable".into()));
+        return Err(HostError(
+            "get_profile_size: argument 3 is not a pseudo-variable".into(),
+        ));
     };
     let prog = ctx.snap.program.clone();
     let key = static_key(&prog, *pv)?;
@@ -174,7 +176,10 @@ fn is_known_dlg(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError>
     let Some(id) = current(ctx) else {
         return Ok(-1);
     };
-    let alive = ctx.state::<Dlg>().table.with(id, |d| d.state != State::Deleted);
+    let alive = ctx
+        .state::<Dlg>()
+        .table
+        .with(id, |d| d.state != State::Deleted);
     Ok(if alive == Some(true) { 1 } else { -1 })
 }
 
@@ -208,15 +213,48 @@ fn dlg_set_timeout(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Host
 }
 
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "dlg_manage", f: dlg_manage },
-    Impl { name: "set_dlg_profile", f: set_dlg_profile },
-    Impl { name: "unset_dlg_profile", f: unset_dlg_profile },
-    Impl { name: "is_in_profile", f: is_in_profile },
-    Impl { name: "get_profile_size", f: get_profile_size },
-    Impl { name: "dlg_setflag", f: dlg_setflag },
-    Impl { name: "dlg_resetflag", f: dlg_resetflag },
-    Impl { name: "dlg_isflagset", f: dlg_isflagset },
-    Impl { name: "dlg_bye", f: dlg_bye },
-    Impl { name: "is_known_dlg", f: is_known_dlg },
-    Impl { name: "dlg_set_timeout", f: dlg_set_timeout },
+    Impl {
+        name: "dlg_manage",
+        f: dlg_manage,
+    },
+    Impl {
+        name: "set_dlg_profile",
+        f: set_dlg_profile,
+    },
+    Impl {
+        name: "unset_dlg_profile",
+        f: unset_dlg_profile,
+    },
+    Impl {
+        name: "is_in_profile",
+        f: is_in_profile,
+    },
+    Impl {
+        name: "get_profile_size",
+        f: get_profile_size,
+    },
+    Impl {
+        name: "dlg_setflag",
+        f: dlg_setflag,
+    },
+    Impl {
+        name: "dlg_resetflag",
+        f: dlg_resetflag,
+    },
+    Impl {
+        name: "dlg_isflagset",
+        f: dlg_isflagset,
+    },
+    Impl {
+        name: "dlg_bye",
+        f: dlg_bye,
+    },
+    Impl {
+        name: "is_known_dlg",
+        f: is_known_dlg,
+    },
+    Impl {
+        name: "dlg_set_timeout",
+        f: dlg_set_timeout,
+    },
 ];

@@ -59,9 +59,28 @@ fn dlg_get(ctx: &mut Ctx<'_>, key: PvKey<'_>) -> Result<Value, HostError> {
 
 fn field_name_ok(name: &str) -> Result<(), HostError> {
     const NAMES: &[&str] = &[
-        "ref", "h_id", "h_entry", "state", "to_rs", "from_rs", "dflags", "sflags", "callid",
-        "to_uri", "from_uri", "to_tag", "from_tag", "toroute", "to_cseq", "from_cseq",
-        "lifetime", "start_ts", "to_contact", "from_contact", "to_bindaddr", "from_bindaddr",
+        "ref",
+        "h_id",
+        "h_entry",
+        "state",
+        "to_rs",
+        "from_rs",
+        "dflags",
+        "sflags",
+        "callid",
+        "to_uri",
+        "from_uri",
+        "to_tag",
+        "from_tag",
+        "toroute",
+        "to_cseq",
+        "from_cseq",
+        "lifetime",
+        "start_ts",
+        "to_contact",
+        "from_contact",
+        "to_bindaddr",
+        "from_bindaddr",
     ];
     if NAMES.contains(&name) {
         Ok(())
@@ -79,7 +98,10 @@ fn ctx_get(ctx: &mut Ctx<'_>, key: PvKey<'_>) -> Result<Value, HostError> {
         "flags" => Value::Int(c.flags.into()),
         "timeout" => Value::Int(c.timeout),
         "timeout_bye" => Value::Int(c.to_bye),
-        "timeout_route" => c.to_route.as_deref().map_or(Value::Null, |r| Value::Str(r.into())),
+        "timeout_route" => c
+            .to_route
+            .as_deref()
+            .map_or(Value::Null, |r| Value::Str(r.into())),
         "timeout_route_id" => Value::Int(i64::from(c.to_route.is_some())),
         "set" => Value::Int(i64::from(id.is_some())),
         "dir" => Value::Int(c.dir.into()),
@@ -118,15 +140,21 @@ fn var_get(ctx: &mut Ctx<'_>, key: PvKey<'_>) -> Result<Value, HostError> {
     let name = key.name.unwrap_or("");
     let found = match current(ctx) {
         Some(id) => ctx.state::<Dlg>().table.with(id, |d| {
-            d.vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            d.vars
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
         }),
-        None => Some(
-            ctx.slots
-                .get::<DlgCtx>()
-                .and_then(|s| s.vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())),
-        ),
+        None => Some(ctx.slots.get::<DlgCtx>().and_then(|s| {
+            s.vars
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })),
     };
-    Ok(found.flatten().map_or(Value::Null, |v| Value::Str(v.into())))
+    Ok(found
+        .flatten()
+        .map_or(Value::Null, |v| Value::Str(v.into())))
 }
 
 /// How many variables one dialog may hold (a script cannot grow one without bound).
@@ -138,7 +166,9 @@ fn put(vars: &mut Vec<(String, String)>, name: &str, v: &Value) -> Result<(), Ho
         return Ok(());
     }
     if vars.len() >= MAX_VARS {
-        return Err(HostError(format!("$dlg_var: more than {MAX_VARS} variables")));
+        return Err(HostError(format!(
+            "$dlg_var: more than {MAX_VARS} variables"
+        )));
     }
     vars.push((name.to_string(), v.to_str().into_owned()));
     Ok(())
@@ -157,7 +187,19 @@ fn var_set(ctx: &mut Ctx<'_>, key: PvKey<'_>, v: Value) -> Result<(), HostError>
 }
 
 pub static PVS: &[PvImpl] = &[
-    PvImpl { name: "dlg", get: dlg_get, set: None },
-    PvImpl { name: "dlg_ctx", get: ctx_get, set: Some(ctx_set) },
-    PvImpl { name: "dlg_var", get: var_get, set: Some(var_set) },
+    PvImpl {
+        name: "dlg",
+        get: dlg_get,
+        set: None,
+    },
+    PvImpl {
+        name: "dlg_ctx",
+        get: ctx_get,
+        set: Some(ctx_set),
+    },
+    PvImpl {
+        name: "dlg_var",
+        get: var_get,
+        set: Some(var_set),
+    },
 ];

@@ -6,8 +6,8 @@ use super::logic::now_secs;
 use super::table::{ByeTo, Dialog, Leg, State};
 use super::Dlg;
 use crate::host::Server;
-use sipvm_rpc::{Params, Registry, RpcError, Value};
 use serde_json::json;
+use sipvm_rpc::{Params, Registry, RpcError, Value};
 
 fn leg(l: &Leg, is_callee: bool, d: &Dialog) -> Value {
     // The callee's side is empty until the 2xx.
@@ -90,7 +90,12 @@ fn list(dlg: &Dlg, filter: impl Fn(&Dialog) -> bool) -> Value {
 }
 
 fn known_profile(dlg: &Dlg, name: &str) -> Result<(), RpcError> {
-    if dlg.profiles_wv.iter().chain(&dlg.profiles_nv).any(|p| p == name) {
+    if dlg
+        .profiles_wv
+        .iter()
+        .chain(&dlg.profiles_nv)
+        .any(|p| p == name)
+    {
         Ok(())
     } else {
         Err(RpcError::new(404, format!("Profile not found: {name}")))
@@ -98,7 +103,10 @@ fn known_profile(dlg: &Dlg, name: &str) -> Result<(), RpcError> {
 }
 
 fn uint(p: &Params, i: usize, what: &str) -> Result<u32, RpcError> {
-    let v = p.values().get(i).ok_or_else(|| RpcError::new(500, "Invalid parameters"))?;
+    let v = p
+        .values()
+        .get(i)
+        .ok_or_else(|| RpcError::new(500, "Invalid parameters"))?;
     v.as_u64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
         .and_then(|n| u32::try_from(n).ok())
@@ -116,41 +124,59 @@ pub fn register(reg: &Registry, server: &Server) {
         });
     }
     let shared = server.shared.clone();
-    reg.method("dlg.end_dlg", "End a given dialog based on [h_entry] [h_id]", move |p| {
-        let dlg = shared.state::<Dlg>();
-        let (e, i) = (uint(&p, 0, "h_entry")?, uint(&p, 1, "h_id")?);
-        let id = (u64::from(e) << 32) | u64::from(i);
-        if dlg.table.with(id, |_| ()).is_none() {
-            return Err(RpcError::new(404, "Dialog not found"));
-        }
-        dlg.table.end(id, ByeTo::Both);
-        Ok(Value::Null)
-    });
+    reg.method(
+        "dlg.end_dlg",
+        "End a given dialog based on [h_entry] [h_id]",
+        move |p| {
+            let dlg = shared.state::<Dlg>();
+            let (e, i) = (uint(&p, 0, "h_entry")?, uint(&p, 1, "h_id")?);
+            let id = (u64::from(e) << 32) | u64::from(i);
+            if dlg.table.with(id, |_| ()).is_none() {
+                return Err(RpcError::new(404, "Dialog not found"));
+            }
+            dlg.table.end(id, ByeTo::Both);
+            Ok(Value::Null)
+        },
+    );
     let shared = server.shared.clone();
-    reg.method("dlg.stats_active", "Get stats of active dialogs", move |_| {
-        let [starting, connecting, answering, ongoing] = shared.state::<Dlg>().table.counts();
-        Ok(json!({
-            "starting": starting,
-            "connecting": connecting,
-            "answering": answering,
-            "ongoing": ongoing,
-            "all": starting + connecting + answering + ongoing,
-        }))
-    });
+    reg.method(
+        "dlg.stats_active",
+        "Get stats of active dialogs",
+        move |_| {
+            let [starting, connecting, answering, ongoing] = shared.state::<Dlg>().table.counts();
+            Ok(json!({
+                "starting": starting,
+                "connecting": connecting,
+                "answering": answering,
+                "ongoing": ongoing,
+                "all": starting + connecting + answering + ongoing,
+            }))
+        },
+    );
     let shared = server.shared.clone();
-    reg.method("dlg.profile_get_size", "Returns the number of dialogs belonging to a profile", move |p| {
-        let dlg = shared.state::<Dlg>();
-        let name = p.str(0, "profile")?;
-        known_profile(dlg, &name)?;
-        let value = p.opt_str(1, "value")?;
-        Ok(Value::from(dlg.table.profile_size(&name, value.as_deref())))
-    });
+    reg.method(
+        "dlg.profile_get_size",
+        "Returns the number of dialogs belonging to a profile",
+        move |p| {
+            let dlg = shared.state::<Dlg>();
+            let name = p.str(0, "profile")?;
+            known_profile(dlg, &name)?;
+            let value = p.opt_str(1, "value")?;
+            Ok(Value::from(dlg.table.profile_size(&name, value.as_deref())))
+        },
+    );
     let shared = server.shared.clone();
-    reg.method("dlg.profile_list", "Lists all the dialogs belonging to a profile", move |p| {
-        let dlg = shared.state::<Dlg>();
-        let name = p.str(0, "profile")?;
-        known_profile(dlg, &name)?;
-        let value = p.opt_str(1, "value")?;
-        Ok(list(dlg, |d| d.state < State::Deleted && d.in_profile(&name, value.as_deref())))
-    });
+    reg.method(
+        "dlg.profile_list",
+        "Lists all the dialogs belonging to a profile",
+        move |p| {
+            let dlg = shared.state::<Dlg>();
+            let name = p.str(0, "profile")?;
+            known_profile(dlg, &name)?;
+            let value = p.opt_str(1, "value")?;
+            Ok(list(dlg, |d| {
+                d.state < State::Deleted && d.in_profile(&name, value.as_deref())
+            }))
+        },
+    );
 }

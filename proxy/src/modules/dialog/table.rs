@@ -136,15 +136,22 @@ pub struct Stats {
     pub failed: AtomicU64,
 }
 
-#[derive(Default)]
 pub struct Table {
     inner: Mutex<Inner>,
+    /// [`MAX_DIALOGS`], smaller in tests.
+    cap: usize,
     next_id: AtomicU64,
     /// Something for the tick to do (BYEs to send or resend).
     pub work: AtomicBool,
     /// The second of the last timer sweep.
     pub swept: AtomicU64,
     pub stats: Stats,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Table::with_cap(MAX_DIALOGS)
+    }
 }
 
 /// The Call-ID's slot, as `h_entry`.
@@ -168,6 +175,18 @@ pub enum Dir {
 }
 
 impl Table {
+    /// A table holding at most `cap` dialogs.
+    pub fn with_cap(cap: usize) -> Table {
+        Table {
+            inner: Mutex::default(),
+            cap,
+            next_id: AtomicU64::new(0),
+            work: AtomicBool::new(false),
+            swept: AtomicU64::new(0),
+            stats: Stats::default(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -185,7 +204,7 @@ impl Table {
         if let Some(id) = g.by_key.get(&key) {
             return Some((*id, false));
         }
-        if g.by_id.len() >= MAX_DIALOGS {
+        if g.by_id.len() >= self.cap {
             return None;
         }
         let h_id = (self.next_id.fetch_add(1, Relaxed) % u64::from(u32::MAX)) as u32 + 1;
@@ -389,9 +408,15 @@ mod tests {
     #[test]
     fn finds_both_directions_and_checks_the_callee_tag() {
         let t = Table::default();
-        let (id, new) = t.insert("c1", "ft", |e, i| dialog(e, i, "c1", "ft")).unwrap();
+        let (id, new) = t
+            .insert("c1", "ft", |e, i| dialog(e, i, "c1", "ft"))
+            .unwrap();
         assert!(new);
-        assert_eq!(t.insert("c1", "ft", |e, i| dialog(e, i, "c1", "ft")).unwrap(), (id, false));
+        assert_eq!(
+            t.insert("c1", "ft", |e, i| dialog(e, i, "c1", "ft"))
+                .unwrap(),
+            (id, false)
+        );
         assert_eq!(t.find("c1", "ft", None), Some((id, Dir::Downstream)));
         t.with(id, |d| d.callee.tag = "tt".into());
         assert_eq!(t.find("c1", "ft", Some("tt")), Some((id, Dir::Downstream)));
@@ -424,7 +449,33 @@ mod tests {
 
     #[test]
     fn the_table_is_bounded() {
-        assert!(MAX_DIALOGS >= 1000);
+        let t = Table::with_cap(2);
+        for c in ["a", "b"] {
+            assert!(t.insert(c, "1", |e, i| dialog(e, i, c, "1")).is_some());
+        }
+        assert!(t.insert("c", "1", |e, i| dialog(e, i, "c", "1")).is_none());
+        assert_eq!(
+            t.insert("a", "1", |e, i| dialog(e, i, "a", "1"))
+                .map(|r| r.1),
+            Some(false)
+        );
+        for n in 0..MAX_PENDING_BYES + 5 {
+            t.add_pending(PendingBye {
+                branch: format!("p{n}"),
+                data: Bytes::from_static(b"x"),
+                dst: "127.0.0.1:1".parse().unwrap(),
+                local: 0,
+                next_at: u64::MAX,
+                ivl: 500,
+                tries: 0,
+            });
+        }
+        assert!(!t.answered("p0"), "the oldest pending BYEs make room");
+        assert!(t.answered(&format!("p{}", MAX_PENDING_BYES + 4)));
+    }
+
+    #[test]
+    fn byes_are_resent_until_answered() {
         let t = Table::default();
         t.add_pending(PendingBye {
             branch: "b".into(),

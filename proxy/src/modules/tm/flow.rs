@@ -2,9 +2,9 @@
 //! branches (the best reply, the failure route). Time comes in as `Env::now`; what is sent
 //! goes to `Env::out`, so the core runs the same on simulated time.
 
+use super::events::{TxEnv, TxEvent, TxEventKind};
 use super::state::{lend, TmSlot};
 use super::txn::{Branch, Phase, Txn};
-use super::events::{TxEnv, TxEvent, TxEventKind};
 use super::{build, lock, Tm};
 use crate::forward as send;
 use crate::host::{Ctx, Shared};
@@ -283,7 +283,14 @@ pub fn all_branches_done(env: &mut Env<'_>, vm: &mut Vm, t: &mut Txn) {
     };
     t.picked = Some((i, code));
     let picked = t.branches[i].reply.clone();
-    fire(env, t, TxEventKind::OnFailure, code, picked.as_ref(), picked.is_none());
+    fire(
+        env,
+        t,
+        TxEventKind::OnFailure,
+        code,
+        picked.as_ref(),
+        picked.is_none(),
+    );
     if let Some(route) = t.armed.failure.take() {
         t.picked = Some((i, code));
         let reason = reason_of(&t.branches[i]);
