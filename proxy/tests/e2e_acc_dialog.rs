@@ -1,8 +1,9 @@
 //! acc and dialog on the real binary, with sipp: an OPTIONS accounted by `acc_log_request`, a
 //! missed call (486 through a failure route), then three calls through a record-routing
 //! stateful proxy (tests/sipp/dlg-*.xml): one the caller ends (with `dlg.list`,
-//! `dlg.stats_active` and a reload while it runs: the BYE still ends the dialog), one ended
-//! by `dlg.end_dlg` (BYEs to both sides), one by its dialog timeout (timeout route, BYEs).
+//! `dlg.stats_active` and a reload while it runs: the BYE still ends the dialog), one whose
+//! dialog `dlg_flag` makes, ended by `dlg.end_dlg` (BYEs to both sides), one ended by its
+//! dialog timeout (timeout route, BYEs).
 //! The acc records must be Kamailio 5.6.3's for the same traffic: tests/golden/acc_records.txt
 //! (see acc_records.md; `SIPVM_BLESS=1` rewrites it).
 
@@ -37,6 +38,7 @@ modparam("acc", "log_missed_flag", 2)
 modparam("acc", "log_extra", "src_user=$fU;src_domain=$fd;src_ip=$si;dst_ouser=$tU;dst_user=$rU;dst_domain=$rd")
 modparam("acc", "failed_transaction_flag", 3)
 modparam("dialog", "default_timeout", 30)
+modparam("dialog", "dlg_flag", 4)
 modparam("dialog", "profiles_with_value", "caller")
 modparam("dialog", "profiles_no_value", "calls")
 
@@ -61,7 +63,8 @@ request_route {{
     if (is_method("INVITE")) {{
         setflag(1); setflag(2); setflag(3);
         if ($rU == "tmo") {{ $dlg_ctx(timeout_bye) = 1; $dlg_ctx(timeout_route) = "DLGTO"; }}
-        dlg_manage();
+        # The call ended over RPC gets its dialog from dlg_flag, the others from dlg_manage().
+        if ($rU == "end") {{ setflag(4); }} else {{ dlg_manage(); }}
         if ($rU == "tmo") {{ dlg_set_timeout("2"); }}
         set_dlg_profile("calls");
         set_dlg_profile("caller", "$fU");
@@ -322,7 +325,7 @@ fn acc_records_match_kamailio_and_dialogs_follow_and_end_calls() {
         "the reloaded script sees the BYE end the dialog\n{log}"
     );
 
-    // dlg.end_dlg: sipvm sends the BYEs, both sides answer.
+    // dlg.end_dlg (on a dialog made by dlg_flag): sipvm sends the BYEs, both sides answer.
     let (callee_run, caller_run) = call(&dir, &server, "dlg-caller-ended.xml", "end", "0");
     wait_for("the confirmed dialog", Duration::from_secs(5), || {
         rpc(&url, "dlg.list", vec![])
@@ -331,6 +334,8 @@ fn acc_records_match_kamailio_and_dialogs_follow_and_end_calls() {
             == Some(true)
     });
     let d = only_dialog(&url);
+    assert_eq!(d["to_uri"].as_str().map(|u| u.starts_with("sip:end@")), Some(true), "{d}");
+    assert_eq!(d["profiles"], serde_json::json!([]), "set_dlg_profile ran before the dialog");
     let e = client::call(&url, "dlg.end_dlg", vec![1.into(), 1.into()]).unwrap();
     if d["h_entry"] != 1 || d["h_id"] != 1 {
         let e = e.unwrap_err();

@@ -73,3 +73,25 @@ impl TxHooks {
         hooks.iter().fold(0, |acc, f| acc | f(env, ev))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(_: &mut TxEnv<'_>, _: &TxEvent<'_>) -> u64 {
+        1
+    }
+    fn b(_: &mut TxEnv<'_>, _: &TxEvent<'_>) -> u64 {
+        4
+    }
+
+    #[test]
+    fn hooks_register_once() {
+        let h = TxHooks::default();
+        assert!(h.is_empty());
+        h.add(a);
+        h.add(a);
+        h.add(b);
+        assert_eq!(h.0.read().unwrap().len(), 2);
+    }
+}
