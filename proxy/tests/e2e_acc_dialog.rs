@@ -334,8 +334,16 @@ fn acc_records_match_kamailio_and_dialogs_follow_and_end_calls() {
             == Some(true)
     });
     let d = only_dialog(&url);
-    assert_eq!(d["to_uri"].as_str().map(|u| u.starts_with("sip:end@")), Some(true), "{d}");
-    assert_eq!(d["profiles"], serde_json::json!([]), "set_dlg_profile ran before the dialog");
+    assert_eq!(
+        d["to_uri"].as_str().map(|u| u.starts_with("sip:end@")),
+        Some(true),
+        "{d}"
+    );
+    assert_eq!(
+        d["profiles"],
+        serde_json::json!([]),
+        "set_dlg_profile ran before the dialog"
+    );
     let e = client::call(&url, "dlg.end_dlg", vec![1.into(), 1.into()]).unwrap();
     if d["h_entry"] != 1 || d["h_id"] != 1 {
         let e = e.unwrap_err();
