@@ -140,10 +140,14 @@ fn bad_settings_stop_start_up() {
         ("log_facility", Value::Str("LOG_NOPE".into())),
         ("failed_filter", Value::Str("200".into())),
         ("log_flag", Value::Int(99)),
+        ("report_ack", Value::Int(1)),
     ] {
         let snap = snapshot(&[("acc", p, v)]);
         assert!(sipvm_proxy::modules::shared(&snap).is_err(), "{p}");
     }
+    assert!(
+        sipvm_proxy::modules::shared(&snapshot(&[("acc", "report_ack", Value::Int(0))])).is_ok()
+    );
     let mut snap = snapshot(&[("acc", "log_extra", Value::Str("u=$nosuchpv".into()))]);
     snap.modules = Arc::from(vec!["acc".to_string()]);
     assert!(sipvm_proxy::modules::shared(&snap).is_err());

@@ -258,6 +258,7 @@ pub static MODULE: Module = Module {
         "early_media",
         "failed_transaction_flag",
         "failed_filter",
+        "report_ack",
         "report_cancels",
         "detect_direction",
         "log_flag",

@@ -103,6 +103,11 @@ impl Acc {
             return Err(format!("log_facility: unknown facility {facility:?}"));
         }
         let enabled = snap.modules.iter().any(|m| m == "acc");
+        // Records of end-to-end ACKs need tm to match a 2xx's ACK to its INVITE: not yet. The
+        // default (and the stock file's 0) is what sipvm does.
+        if snap.modparam_int("acc", "report_ack", 0) != 0 {
+            return Err("report_ack 1 is not implemented by sipvm yet".into());
+        }
         let extras = match str_param(snap, "log_extra") {
             Some(s) if enabled => Extras::compile(&s, &snap.modules)?,
             _ => Extras::default(),
