@@ -389,6 +389,7 @@ fn send_byes(dlg: &Dlg, id: u64, to: ByeTo, locals: &[Local], out: &mut Outbox) 
         crate::forward::send_via(out, local, proto, dst, data.clone());
         if proto == Proto::Udp {
             dlg.table.add_pending(PendingBye {
+                dialog: id,
                 branch,
                 data,
                 dst,

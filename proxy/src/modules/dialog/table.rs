@@ -112,6 +112,8 @@ impl Dialog {
 /// A BYE sipvm sent, resent over UDP until answered (RFC 3261 timer E doubling, 7 tries).
 #[derive(Debug)]
 pub struct PendingBye {
+    /// The dialog it ends (which goes once all its BYEs are answered).
+    pub dialog: u64,
     pub branch: String,
     pub data: Bytes,
     pub dst: SocketAddr,
@@ -333,12 +335,24 @@ impl Table {
         self.work.store(true, Relaxed);
     }
 
-    /// A reply to one of our BYEs: stop resending it. True when it was ours.
+    /// A reply to one of our BYEs: stop resending it; the dialog goes when all its BYEs are
+    /// answered (Kamailio frees it on the BYE replies). True when it was ours.
     pub fn answered(&self, branch: &str) -> bool {
         let mut g = self.lock();
-        let before = g.pending.len();
-        g.pending.retain(|p| p.branch != branch);
-        g.pending.len() != before
+        let Some(i) = g.pending.iter().position(|p| p.branch == branch) else {
+            return false;
+        };
+        let dialog = g.pending.remove(i).dialog;
+        let deleted = g
+            .by_id
+            .get(&dialog)
+            .is_some_and(|d| d.state == State::Deleted);
+        if deleted && !g.pending.iter().any(|p| p.dialog == dialog) {
+            if let Some(d) = g.by_id.remove(&dialog) {
+                g.by_key.remove(&(d.callid, d.caller.tag));
+            }
+        }
+        true
     }
 
     /// The BYEs to resend at `now_ms` (each rescheduled; dropped after the last try).
@@ -461,6 +475,7 @@ mod tests {
         );
         for n in 0..MAX_PENDING_BYES + 5 {
             t.add_pending(PendingBye {
+                dialog: 0,
                 branch: format!("p{n}"),
                 data: Bytes::from_static(b"x"),
                 dst: "127.0.0.1:1".parse().unwrap(),
@@ -477,7 +492,10 @@ mod tests {
     #[test]
     fn byes_are_resent_until_answered() {
         let t = Table::default();
+        let (id, _) = t.insert("c", "1", |e, i| dialog(e, i, "c", "1")).unwrap();
+        t.with(id, |d| d.delete(0));
         t.add_pending(PendingBye {
+            dialog: id,
             branch: "b".into(),
             data: Bytes::from_static(b"x"),
             dst: "127.0.0.1:1".parse().unwrap(),
@@ -490,5 +508,9 @@ mod tests {
         assert!(t.resend(100).is_empty());
         assert!(t.answered("b"));
         assert!(!t.answered("b"));
+        assert!(
+            t.is_empty(),
+            "its last BYE answered, the deleted dialog goes"
+        );
     }
 }
