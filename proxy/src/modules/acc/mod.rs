@@ -203,21 +203,34 @@ fn on_tx(env: &mut TxEnv<'_>, ev: &TxEvent<'_>) -> u64 {
     let code = ev.code.to_string();
     let mut clear = 0;
     let mut tag = reply_tag;
+    let mut remembered = None;
     if missed {
-        if tag.is_empty() && ev.reply.is_none() {
-            tag = local_tag();
-        }
-        write(
-            acc,
-            &mut ctx,
-            What::Missed,
-            tag.clone(),
-            code.clone(),
-            reason.clone(),
-        );
         clear |= 1u64 << acc.log_missed_flag.unwrap_or(0);
     }
+    {
+        let mut kept = acc.local_tags.lock().unwrap_or_else(|e| e.into_inner());
+        if ev.kind == TxEventKind::ResponseOut && ev.code >= 200 {
+            remembered = kept.remove(&t.id);
+        }
+        // Only replies sipvm made lack a To-tag of their own.
+        if missed && tag.is_empty() && ev.reply.is_none() {
+            tag = local_tag();
+            if ev.kind == TxEventKind::OnFailure {
+                if kept.len() >= record::MAX_LOCAL_TAGS {
+                    kept.clear();
+                }
+                kept.insert(t.id, tag.clone());
+            }
+        }
+    }
+    if missed {
+        let (c, r) = (code.clone(), reason.clone());
+        write(acc, &mut ctx, What::Missed, tag.clone(), c, r);
+    }
     if answered {
+        if tag.is_empty() && ev.reply.is_none() {
+            tag = remembered.unwrap_or_default();
+        }
         write(acc, &mut ctx, What::Answered, tag, code, reason);
     }
     clear

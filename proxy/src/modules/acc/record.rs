@@ -62,7 +62,13 @@ pub struct Acc {
     pub level: Level,
     pub facility: String,
     pub extras: Extras,
+    /// Transactions whose missed-call record (on a timeout) carried the local To-tag: the
+    /// record of their final reply carries it too, as Kamailio's kept `to_tag` does.
+    pub local_tags: std::sync::Mutex<std::collections::HashMap<u64, String>>,
 }
+
+/// At most this many transactions wait for their final record with a remembered To-tag.
+pub const MAX_LOCAL_TAGS: usize = 10_000;
 
 fn flag(snap: &Snapshot, name: &str) -> Result<Option<u32>, String> {
     match snap.modparam_int("acc", name, -1) {
@@ -126,6 +132,7 @@ impl Acc {
             level: level_of_int(snap.modparam_int("acc", "log_level", 1)),
             facility,
             extras,
+            local_tags: Default::default(),
         })
     }
 
