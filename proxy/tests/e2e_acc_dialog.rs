@@ -2,8 +2,8 @@
 //! missed call (486 through a failure route), then three calls through a record-routing
 //! stateful proxy (tests/sipp/dlg-*.xml): one the caller ends (with `dlg.list`,
 //! `dlg.stats_active` and a reload while it runs: the BYE still ends the dialog), one whose
-//! dialog `dlg_flag` makes, ended by `dlg.end_dlg` (BYEs to both sides), one ended by its
-//! dialog timeout (timeout route, BYEs).
+//! dialog `dlg_flag` makes, ended by `dlg.end_dlg` (BYEs to both sides), one ended by
+//! `dlg_bye("all")` in the script, one ended by its dialog timeout (timeout route, BYEs).
 //! The acc records must be Kamailio 5.6.3's for the same traffic: tests/golden/acc_records.txt
 //! (see acc_records.md; `SIPVM_BLESS=1` rewrites it).
 
@@ -48,6 +48,10 @@ request_route {{
             if (is_method("BYE")) {{ setflag(1); setflag(3); }}
             xlog("L_INFO", "{tag} $rm dlg_state=$dlg(state)\n");
             t_relay();
+            if (is_method("ACK") && $dlg(to_uri) =~ "^sip:bye@") {{
+                xlog("L_INFO", "dlg_bye $dlg(h_entry):$dlg(h_id) rc=$rc\n");
+                dlg_bye("all");
+            }}
             exit;
         }}
         if (is_method("ACK")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
@@ -355,6 +359,13 @@ fn acc_records_match_kamailio_and_dialogs_follow_and_end_calls() {
         vec![d["h_entry"].clone(), d["h_id"].clone()],
     );
     finished(callee_run, caller_run, "dlg.end_dlg");
+
+    // dlg_bye("all") from the script, on the ACK.
+    let (callee_run, caller_run) = call(&dir, &server, "dlg-caller-ended.xml", "bye", "0");
+    finished(callee_run, caller_run, "dlg_bye");
+    wait_for("the dialog to go", WAIT, || {
+        rpc(&url, "dlg.list", vec![]).as_array().unwrap().is_empty()
+    });
 
     // A dialog timeout (dlg_set_timeout 2 s): the timeout route, then BYEs both ways.
     let (callee_run, caller_run) = call(&dir, &server, "dlg-caller-ended.xml", "tmo", "0");
