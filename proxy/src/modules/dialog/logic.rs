@@ -476,3 +476,117 @@ pub fn tick(e: &mut Env<'_>, vm: &mut Vm) {
         crate::forward::send_via(e.out, local, Proto::Udp, dst, data);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leg(tag: &str, contact: &str, cseq: u32, routes: &[&str]) -> Leg {
+        Leg {
+            tag: tag.into(),
+            contact: contact.into(),
+            cseq,
+            route_set: routes.iter().map(|r| r.to_string()).collect(),
+            local: 0,
+            socket: "udp:127.0.0.1:5060".into(),
+            addr: None,
+        }
+    }
+
+    fn dialog() -> Dialog {
+        Dialog {
+            h_entry: 7,
+            h_id: 9,
+            callid: "cid-1".into(),
+            from_uri: "sip:alice@a.example".into(),
+            to_uri: "sip:bob@b.example".into(),
+            state: State::Confirmed,
+            caller: leg(
+                "ta",
+                "sip:alice@192.0.2.1:5070",
+                4,
+                &["<sip:192.0.2.50;lr>"],
+            ),
+            callee: leg("tb", "sip:bob@192.0.2.2", 0, &[]),
+            init_ts: 0,
+            start_ts: 0,
+            end_ts: 0,
+            lifetime: 60,
+            timer_at: 60,
+            sflags: 0,
+            iflags: 0,
+            toroute: None,
+            profiles: Vec::new(),
+            vars: Vec::new(),
+            running: None,
+            bye_to: None,
+        }
+    }
+
+    fn locals() -> Vec<Local> {
+        vec![Local {
+            index: 0,
+            proto: Proto::Udp,
+            addr: "127.0.0.1:5060".parse().unwrap(),
+            advertise: None,
+            name: None,
+        }]
+    }
+
+    #[test]
+    fn byes_carry_each_side_s_tags_cseq_and_route_set() {
+        let mut d = dialog();
+        let l = locals();
+        let (to_callee, dst, _, branch, proto) = build_bye(&mut d, true, &l, 1).unwrap();
+        let t = String::from_utf8(to_callee.to_vec()).unwrap();
+        assert!(t.starts_with("BYE sip:bob@192.0.2.2 SIP/2.0\r\n"), "{t}");
+        assert!(t.contains(&format!(
+            "Via: SIP/2.0/UDP 127.0.0.1:5060;branch={branch}\r\n"
+        )));
+        assert!(branch.starts_with(BYE_BRANCH));
+        assert!(t.contains("To: <sip:bob@b.example>;tag=tb\r\nFrom: <sip:alice@a.example>;tag=ta\r\nCSeq: 5 BYE\r\n"), "{t}");
+        assert!(!t.contains("Route:"), "{t}");
+        assert_eq!(dst, "192.0.2.2:5060".parse().unwrap());
+        assert_eq!(proto, Proto::Udp);
+
+        let (to_caller, dst, ..) = build_bye(&mut d, false, &l, 0).unwrap();
+        let t = String::from_utf8(to_caller.to_vec()).unwrap();
+        assert!(
+            t.starts_with("BYE sip:alice@192.0.2.1:5070 SIP/2.0\r\n"),
+            "{t}"
+        );
+        assert!(t.contains("Route: <sip:192.0.2.50;lr>\r\n"), "{t}");
+        assert!(t.contains("To: <sip:alice@a.example>;tag=ta\r\nFrom: <sip:bob@b.example>;tag=tb\r\nCSeq: 1 BYE\r\n"), "{t}");
+        assert_eq!(
+            dst,
+            "192.0.2.50:5060".parse().unwrap(),
+            "loose routing: the first Route"
+        );
+        assert_eq!((d.caller.cseq, d.callee.cseq), (5, 1));
+    }
+
+    #[test]
+    fn the_callee_route_set_is_what_lies_beyond_our_record_route() {
+        let snap = sipvm_cfg::Snapshot {
+            generation: 1,
+            file: std::sync::Arc::from("t.cfg"),
+            program: Default::default(),
+            globals: std::sync::Arc::from(Vec::new()),
+            custom: std::sync::Arc::from(Vec::new()),
+            modparams: std::sync::Arc::from(Vec::new()),
+            modules: std::sync::Arc::from(Vec::new()),
+        };
+        let reply = Msg::parse(Bytes::from_static(
+            b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n\
+Record-Route: <sip:192.0.2.61;lr>, <sip:192.0.2.60;lr>\r\n\
+Record-Route: <sip:127.0.0.1:5060;lr>\r\nRecord-Route: <sip:192.0.2.40;lr>\r\n\
+From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\
+Content-Length: 0\r\n\r\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            callee_route_set(&locals(), &snap, &reply),
+            vec!["<sip:192.0.2.60;lr>", "<sip:192.0.2.61;lr>"]
+        );
+    }
+}
