@@ -46,7 +46,7 @@ request_route {{
     if (has_totag()) {{
         if (loose_route()) {{
             if (is_method("BYE")) {{ setflag(1); setflag(3); }}
-            xlog("L_INFO", "{tag} $rm dlg_state=$dlg(state)\n");
+            xlog("L_INFO", "{tag} $rm dlg_state=$dlg(state) status=$DLG_status count=$DLG_count\n");
             t_relay();
             if (is_method("ACK") && $dlg(to_uri) =~ "^sip:bye@") {{
                 xlog("L_INFO", "dlg_bye $dlg(h_entry):$dlg(h_id) rc=$rc\n");
@@ -323,9 +323,12 @@ fn acc_records_match_kamailio_and_dialogs_follow_and_end_calls() {
         rpc(&url, "dlg.list", vec![]).as_array().unwrap().is_empty()
     });
     let log = server.log_text();
-    assert!(log.contains("indlg ACK dlg_state=4"), "{log}");
     assert!(
-        log.contains("reloaded BYE dlg_state=5"),
+        log.contains("indlg ACK dlg_state=4 status=4 count=1"),
+        "{log}"
+    );
+    assert!(
+        log.contains("reloaded BYE dlg_state=5 status=5 count=0"),
         "the reloaded script sees the BYE end the dialog\n{log}"
     );
 

@@ -186,7 +186,57 @@ fn var_set(ctx: &mut Ctx<'_>, key: PvKey<'_>, v: Value) -> Result<(), HostError>
     }
 }
 
+/// `$DLG_count`: the dialogs answered and not ended (Kamailio's `active_dialogs`).
+fn count_get(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> Result<Value, HostError> {
+    let c = ctx.state::<Dlg>().table.counts();
+    Ok(Value::Int((c[2] + c[3]) as i64))
+}
+
+/// The dialog of a request within it (Kamailio sets these while routing such a request
+/// only; other messages read `$null`).
+fn within(ctx: &mut Ctx<'_>) -> Option<u64> {
+    let in_dialog = ctx.msg.is_request() && ctx.msg.to().ok().and_then(|t| t.tag()).is_some();
+    in_dialog.then(|| current(ctx)).flatten()
+}
+
+/// `$DLG_status`: the state of the dialog of a request within it.
+fn status_get(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> Result<Value, HostError> {
+    let Some(id) = within(ctx) else {
+        return Ok(Value::Null);
+    };
+    let st = ctx.state::<Dlg>().table.with(id, |d| d.state as i64);
+    Ok(st.map_or(Value::Null, Value::Int))
+}
+
+/// `$DLG_lifetime`: seconds since the dialog of a request within it was answered.
+fn lifetime_get(ctx: &mut Ctx<'_>, _: PvKey<'_>) -> Result<Value, HostError> {
+    let Some(id) = within(ctx) else {
+        return Ok(Value::Null);
+    };
+    let now = super::logic::now_secs();
+    let l = ctx
+        .state::<Dlg>()
+        .table
+        .with(id, |d| now.saturating_sub(d.start_ts) as i64);
+    Ok(l.map_or(Value::Null, Value::Int))
+}
+
 pub static PVS: &[PvImpl] = &[
+    PvImpl {
+        name: "DLG_count",
+        get: count_get,
+        set: None,
+    },
+    PvImpl {
+        name: "DLG_status",
+        get: status_get,
+        set: None,
+    },
+    PvImpl {
+        name: "DLG_lifetime",
+        get: lifetime_get,
+        set: None,
+    },
     PvImpl {
         name: "dlg",
         get: dlg_get,
