@@ -22,7 +22,7 @@ fn unimplemented_lists_declared_only_natives_with_their_lines() {
     std::fs::write(
         &cfg,
         "loadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"acc.so\"\n\
-         request_route {\n    t_replicate(\"sip:127.0.0.1:5090\");\n    acc_log_request(\"x\");\n\
+         request_route {\n    t_replicate(\"sip:127.0.0.1:5090\");\n    acc_db_request(\"x\", \"acc\");\n\
          \x20   if (!t_relay()) {\n        sl_send_reply(\"500\", \"x\");\n    }\n\
          \x20   t_replicate(\"sip:127.0.0.1:5091\");\n}\n",
     )
@@ -34,7 +34,7 @@ fn unimplemented_lists_declared_only_natives_with_their_lines() {
         .iter()
         .map(|l| l.split('\t').next().unwrap())
         .collect();
-    for want in ["tm.t_replicate", "acc.acc_log_request"] {
+    for want in ["tm.t_replicate", "acc.acc_db_request"] {
         assert!(names.contains(&want), "{want} missing from:\n{out}");
     }
     // Implemented natives are not listed.
