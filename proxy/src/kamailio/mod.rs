@@ -2,7 +2,6 @@
 //! let `loadmodule` and `modparam` of these modules parse, and let the compiler name the
 //! module that has a function sipvm lacks.
 
-pub mod acc;
 pub mod alias_db;
 pub mod auth;
 pub mod auth_db;
@@ -37,7 +36,6 @@ pub static DECLS: &[&ModuleDecl] = &[
     &ctl::MODULE,
     &cfg_rpc::MODULE,
     &counters::MODULE,
-    &acc::MODULE,
     &debugger::MODULE,
     &nathelper::MODULE,
     &rtpproxy::MODULE,

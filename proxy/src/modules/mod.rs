@@ -17,9 +17,11 @@ use sipvm_lang::registry::Registry;
 
 pub mod r#async;
 pub mod avpops;
+pub mod acc;
 pub mod cfgutils;
 pub mod core;
 pub mod corex;
+pub mod dialog;
 pub mod dispatcher;
 pub mod htable;
 pub mod jsonrpcs;
@@ -95,6 +97,8 @@ pub static LIST: &[&Module] = &[
     &json::MODULE,
     &regex::MODULE,
     &ipops::MODULE,
+    &acc::MODULE,
+    &dialog::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

@@ -2,6 +2,8 @@
 //! tm table's simulated clock, with what it sends read from its outbox. Upstream caller A is
 //! 127.0.0.1:5070; next hops are 127.0.0.1:5081.. (nothing is sent on a network).
 
+mod acc;
+mod events;
 mod props;
 mod rig;
 

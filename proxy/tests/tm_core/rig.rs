@@ -199,6 +199,11 @@ impl Rig {
         self.shared.state::<sipvm_proxy::modules::tm::Tm>()
     }
 
+    /// Runs every module's start-up hook (acc and dialog register their tm hooks there).
+    pub fn startup(&self) {
+        self.shared.startup(&self.live.current()).unwrap();
+    }
+
     /// Milliseconds moved forward so far.
     pub fn clock(&self) -> u64 {
         self.clock

@@ -2,6 +2,7 @@
 //! branches (the best reply, the failure route). Time comes in as `Env::now`; what is sent
 //! goes to `Env::out`, so the core runs the same on simulated time.
 
+use super::events::{TxEnv, TxEvent, TxEventKind};
 use super::state::{lend, TmSlot};
 use super::txn::{Branch, Phase, Txn};
 use super::{build, lock, Tm};
@@ -57,6 +58,7 @@ pub fn reply_up(env: &mut Env<'_>, t: &mut Txn, code: u16, data: Bytes, local: b
     if code < 200 {
         // Our own 100 is not kept: a retransmission makes it again.
         if t.phase == Phase::Proceeding && !(local && code == 100) {
+            fire(env, t, TxEventKind::ResponseOut, code, Some(&data), local);
             t.last_reply = Some(data);
         }
         return;
@@ -66,6 +68,8 @@ pub fn reply_up(env: &mut Env<'_>, t: &mut Txn, code: u16, data: Bytes, local: b
     }
     st.final_sent(code);
     t.status = code;
+    // Before `compact`: the hooks read the request.
+    fire(env, t, TxEventKind::ResponseOut, code, Some(&data), local);
     t.last_reply = Some(data);
     t.phase = Phase::Completed;
     for b in t.branches.iter_mut() {
@@ -82,6 +86,50 @@ pub fn reply_up(env: &mut Env<'_>, t: &mut Txn, code: u16, data: Bytes, local: b
         env.tm.set_waiting(t);
         t.delete_at = Some(env.now + t.timers.wait);
     }
+}
+
+/// Runs the other modules' transaction hooks (`events.rs`) on `t`: `data` is the reply
+/// sent (ResponseOut) or picked (OnFailure), `local` when sipvm made it. Nothing is parsed
+/// when no module follows transactions.
+fn fire(
+    env: &mut Env<'_>,
+    t: &mut Txn,
+    kind: TxEventKind,
+    code: u16,
+    data: Option<&Bytes>,
+    local: bool,
+) {
+    if env.tm.events.is_empty() || t.req.is_empty() {
+        return;
+    }
+    let Ok(req) = Msg::parse(t.req.clone()) else {
+        return;
+    };
+    let sent = data.and_then(|d| Msg::parse(d.clone()).ok());
+    let local_to_tag = match (&sent, local) {
+        (Some(m), true) => m.to().ok().and_then(|t| t.tag()).map(str::to_string),
+        _ => None,
+    };
+    let branch = match kind {
+        TxEventKind::ResponseOut if !local => t.relayed.or(t.picked.map(|(i, _)| i)),
+        _ => t.picked.map(|(i, _)| i),
+    };
+    let ev = TxEvent {
+        kind,
+        txn: t,
+        req: &req,
+        reply: if local { None } else { sent.as_ref() },
+        code,
+        local_to_tag: local_to_tag.as_deref(),
+        branch,
+    };
+    let mut tenv = TxEnv {
+        shared: env.shared,
+        locals: env.locals,
+        out: env.out,
+    };
+    let clear = env.tm.events.run(&mut tenv, &ev);
+    t.flags &= !clear;
 }
 
 /// Once the final reply is sent no route runs again: what only routes and local replies need
@@ -243,6 +291,16 @@ pub fn all_branches_done(env: &mut Env<'_>, vm: &mut Vm, t: &mut Txn) {
     let Some((i, code)) = t.pick() else {
         return;
     };
+    t.picked = Some((i, code));
+    let picked = t.branches[i].reply.clone();
+    fire(
+        env,
+        t,
+        TxEventKind::OnFailure,
+        code,
+        picked.as_ref(),
+        picked.is_none(),
+    );
     if let Some(route) = t.armed.failure.take() {
         t.picked = Some((i, code));
         let reason = reason_of(&t.branches[i]);
@@ -302,6 +360,7 @@ fn reason_of(b: &Branch) -> String {
 /// Sends branch `i`'s final reply upstream: a timeout becomes our own 408, a 503 becomes
 /// 500 (RFC 3261 §16.7 step 6, Kamailio's remap_503_500).
 fn send_best(env: &mut Env<'_>, t: &mut Txn, i: usize, code: u16) {
+    t.relayed = Some(i);
     let b = &t.branches[i];
     if b.timed_out || b.reply.is_none() {
         reply_local(env, t, 408, "Request Timeout");
@@ -432,6 +491,7 @@ pub fn on_reply(
         b.cancel_at = None;
     }
     let mut dropped = false;
+    t.relayed = Some(idx);
     if let Some(route) = t.armed.reply {
         let end = run_route(
             env,

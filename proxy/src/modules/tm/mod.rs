@@ -7,6 +7,7 @@ use sipvm_vm::RouteKind;
 
 pub mod branch;
 pub mod build;
+pub mod events;
 pub mod flow;
 pub mod key;
 pub mod natives;

@@ -101,6 +101,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         trying: false,
         picked: None,
         scheduled: None,
+        relayed: None,
     });
     match made {
         Lookup::New(t) => {

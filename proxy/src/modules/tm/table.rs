@@ -115,6 +115,8 @@ pub struct Tm {
     trim_at: AtomicU64,
     trim_freed: AtomicU64,
     pub stats: Stats,
+    /// Other modules' transaction hooks (acc, dialog): see `events.rs`.
+    pub events: super::events::TxHooks,
 }
 
 impl std::fmt::Debug for Tm {
@@ -156,6 +158,7 @@ impl Tm {
             trim_at: AtomicU64::new(0),
             trim_freed: AtomicU64::new(0),
             stats: Stats::default(),
+            events: Default::default(),
         }
     }
 

@@ -151,6 +151,8 @@ pub struct Txn {
     pub picked: Option<(usize, u16)>,
     /// The earliest deadline already on the wheel.
     pub scheduled: Option<u64>,
+    /// The branch whose reply is being relayed upstream (Kamailio's relayed_reply_branch).
+    pub relayed: Option<usize>,
 }
 
 impl Txn {
