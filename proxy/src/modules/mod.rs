@@ -18,9 +18,12 @@ use sipvm_lang::registry::Registry;
 pub mod cfgutils;
 pub mod core;
 pub mod corex;
+pub mod debugger;
 pub mod dispatcher;
 pub mod htable;
+pub mod kex;
 pub mod maxfwd;
+pub mod nathelper;
 pub mod pike;
 pub mod pv;
 pub mod registrar;
@@ -64,6 +67,9 @@ pub static LIST: &[&Module] = &[
     &registrar::MODULE,
     &corex::MODULE,
     &pike::MODULE,
+    &kex::MODULE,
+    &nathelper::MODULE,
+    &debugger::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

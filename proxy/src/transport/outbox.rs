@@ -33,6 +33,9 @@ pub struct Outgoing {
     /// [`Outbox::reply`] does not (a reply goes on the connection the request came on, or
     /// is dropped when that connection has closed).
     pub connect: bool,
+    /// TCP only: close the connection once this is written (core `set_reply_close()`,
+    /// `set_forward_close()`).
+    pub close: bool,
 }
 
 /// A queue of datagrams and stream writes, filled by a [`super::Handler`] and flushed by its
@@ -57,6 +60,7 @@ impl Outbox {
             data,
             via_socket,
             connect: true,
+            close: false,
         });
     }
 
@@ -69,6 +73,7 @@ impl Outbox {
             data,
             via_socket: Some(via.index),
             connect: false,
+            close: false,
         });
     }
 

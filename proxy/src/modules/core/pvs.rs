@@ -113,6 +113,7 @@ getters! {
             .unwrap_or(0),
     );
     flags => |c, k| int(c.flags as i64);
+    bflags => |c, k| int(i64::from(c.bflags));
     avp => |c, k| {
         let n = k.name.unwrap_or("");
         c.avps.iter().rev().find(|(a, _)| &**a == n).map(|(_, v)| v.clone()).unwrap_or(Value::Null)
@@ -173,6 +174,12 @@ fn set_avp(ctx: &mut Ctx<'_>, k: PvKey<'_>, v: Value) -> Result<(), HostError> {
     Ok(())
 }
 
+/// `$bf`: branch 0's flags (kex `setbflag`), not the message flags.
+fn set_bflags(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    ctx.bflags = v.to_int() as u32;
+    Ok(())
+}
+
 fn set_flags(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
     ctx.flags = v.to_int() as u64;
     Ok(())
@@ -214,6 +221,6 @@ pub static PVS: &[PvImpl] = &[
     get("pr", proto), get("proto", proto),
     get("hdr", hdr), get("hdrc", hdrc), get("ua", ua), get("ct", ct), get("cT", c_type),
     get("cl", cl), get("ml", ml), get("mb", mb), get("rb", rb), get("Ts", ts),
-    rw("bf", flags, set_flags), rw("mf", flags, set_flags),
+    rw("bf", bflags, set_bflags), rw("mf", flags, set_flags),
     rw("avp", avp, set_avp), get("sel", sel), rw("shv", shv, set_shv),
 ];

@@ -61,14 +61,21 @@ pub static IMPLS: &[Impl] = &[Impl {
 }];
 
 /// `append_branch()` adds the current Request-URI to the destination set;
-/// `append_branch(uri)` adds `uri`.
+/// `append_branch(uri)` adds `uri`. The new branch takes branch 0's flags; without a URI,
+/// branch 0's flags are then cleared (the Request-URI moved to the branch, as in Kamailio).
 fn append_branch(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let uri = if args.is_empty() {
-        ctx.ruri_str().to_string()
-    } else {
-        arg_str(args, 0).into_owned()
+    let given = args.first().map(|_| arg_str(args, 0).into_owned());
+    let uri = match given.filter(|u| !u.is_empty()) {
+        Some(u) => u,
+        None => {
+            let u = ctx.ruri_str().to_string();
+            let flags = std::mem::take(&mut ctx.bflags);
+            ctx.push_branch(u, flags);
+            return Ok(1);
+        }
     };
-    ctx.branches.push(uri);
+    let flags = ctx.bflags;
+    ctx.push_branch(uri, flags);
     Ok(1)
 }
 

@@ -44,6 +44,9 @@ pub struct Branch {
     pub cancel_tries: u8,
     /// The hop-by-hop ACK sent for a negative final reply (resent on its retransmissions).
     pub ack: Option<Bytes>,
+    /// The branch flags it was sent with (kex `setbflag()`, a contact's cflags); branch 0's
+    /// flags in the onreply and failure routes of its replies.
+    pub bflags: u32,
 }
 
 impl Branch {
@@ -69,6 +72,7 @@ impl Branch {
             cancel_pending: false,
             cancel_tries: 0,
             ack: None,
+            bflags: 0,
         }
     }
 

@@ -1,10 +1,11 @@
-//! `kex`: declarations mirroring Kamailio 5.6's kex module: core extensions (flags, debug, printf).
+//! `kex`: Kamailio 5.6's kex module (core extensions: flags, debug, printf); see
+//! docs/modules/kex.md.
 
 use sipvm_lang::registry::ArgKind::{Flag, Fmt, IntFmt, Pv, Uri};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, PvDecl, PvForm, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "kex",
     functions: &[
         FnDecl { name: "setsflag", args: &[Flag], min_args: 1, routes: RouteMask::ANY },
@@ -27,4 +28,14 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "sruid", form: PvForm::Plain, writable: false },
     ],
     transforms: &[],
+};
+
+mod natives;
+
+/// kex: flags, the destination URI, `pv_printf`, `is_myself`, `$sruid`. `setdebug` and
+/// `resetdebug` stay declared only (sipvm's log level is one for the whole server).
+pub static MODULE: crate::host::Module = crate::host::Module {
+    natives: natives::IMPLS,
+    pvs: natives::PVS,
+    ..crate::host::Module::decl(&DECL)
 };

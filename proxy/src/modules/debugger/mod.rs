@@ -10,7 +10,7 @@ use sipvm_lang::registry::ArgKind::{Int, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "debugger",
     functions: &[
         FnDecl { name: "dbg_breakpoint", args: &[Int], min_args: 1, routes: RouteMask::ANY },
@@ -40,3 +40,6 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     pvs: &[],
     transforms: &[],
 };
+
+/// The debugger module: declared; `cfgtrace` is not implemented yet.
+pub static MODULE: crate::host::Module = crate::host::Module::decl(&DECL);
