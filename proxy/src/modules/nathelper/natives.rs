@@ -192,11 +192,15 @@ fn sdp_cline_differs(ctx: &Ctx<'_>) -> bool {
     }
 }
 
-fn uri_proto(u: &Uri<'_>) -> Proto {
+/// The URI's `transport` parameter; `None` without one.
+fn explicit_proto(u: &Uri<'_>) -> Option<Proto> {
     u.param("transport")
         .flatten()
-        .and_then(Proto::from_name)
-        .unwrap_or(Proto::Udp)
+        .and_then(|t| Proto::from_name(&t.to_ascii_lowercase()))
+}
+
+fn uri_proto(u: &Uri<'_>) -> Proto {
+    explicit_proto(u).unwrap_or(Proto::Udp)
 }
 
 /// Test 512: the next hop (`$du`) differs from the Request-URI, or goes to a WebSocket;
@@ -390,7 +394,8 @@ fn add_contact_alias(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Ho
     } else {
         let same = u.host().trim_matches(['[', ']']).parse::<IpAddr>().ok() == Some(ctx.src.ip())
             && port_or_default(u.port()) == ctx.src.port()
-            && uri_proto(u) == ctx.local.proto;
+            // Without a transport parameter the URI's protocol is none, never the source's.
+            && explicit_proto(u) == Some(ctx.local.proto);
         if same {
             return Ok(2);
         }
@@ -444,6 +449,11 @@ fn handle_ruri_alias(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Ho
     let end = ruri[at + 1..params_end]
         .find(';')
         .map_or(params_end, |i| at + 1 + i);
+    if mode != 0 && end == params_end {
+        // Kamailio 5.6.3 fails to parse the last alias when it is the URI's last parameter.
+        tracing::error!("handle_ruri_alias: no second '~' in alias param value");
+        return Ok(-1);
+    }
     let val = &ruri[at + 7..end];
     let mut parts = val.split('~');
     let (Some(ip), Some(port), Some(proto), None) =
