@@ -2,9 +2,8 @@
 //! (per branch of `Ctx`), the destination URI, `pv_printf`, `is_myself`, and `$sruid`.
 
 use crate::host::natives::{arg_int, arg_str, static_key};
-use crate::host::{Ctx, Impl, PvImpl};
+use crate::host::{Ctx, Impl, MsgState, PvImpl};
 use sipvm_vm::{ArgValue, Host, HostError, PvKey, Value};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub static IMPLS: &[Impl] = &[
@@ -28,11 +27,11 @@ pub static PVS: &[PvImpl] = &[PvImpl {
     set: None,
 }];
 
-thread_local! {
-    /// Kamailio's script flags live in each process and outlive the message: here, in each
-    /// worker thread.
-    static SFLAGS: Cell<u32> = const { Cell::new(0) };
-}
+/// The script flags: Kamailio 5.6 keeps them per process but starts each message with none
+/// (checked side by side), so they are per message here.
+#[derive(Default)]
+struct ScriptFlags(u32);
+impl MsgState for ScriptFlags {}
 
 /// The flag argument: Kamailio's functions answer -1 outside 0..=31.
 fn flag(args: &[ArgValue<'_>]) -> Result<Option<u32>, HostError> {
@@ -57,21 +56,24 @@ fn truth(b: bool) -> i64 {
     }
 }
 
-fn setsflag(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+fn setsflag(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let Some(m) = flag(args)? else { return Ok(-1) };
-    SFLAGS.with(|s| s.set(s.get() | m));
+    ctx.slots.entry::<ScriptFlags>().0 |= m;
     Ok(1)
 }
 
-fn resetsflag(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+fn resetsflag(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let Some(m) = flag(args)? else { return Ok(-1) };
-    SFLAGS.with(|s| s.set(s.get() & !m));
+    if let Some(f) = ctx.slots.get_mut::<ScriptFlags>() {
+        f.0 &= !m;
+    }
     Ok(1)
 }
 
-fn issflagset(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+fn issflagset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let Some(m) = flag(args)? else { return Ok(-1) };
-    Ok(truth(SFLAGS.with(|s| s.get()) & m != 0))
+    let f = ctx.slots.get::<ScriptFlags>().map_or(0, |f| f.0);
+    Ok(truth(f & m != 0))
 }
 
 /// Applies `op` to the flags of the branch the arguments name; -1 for a bad flag or index or
@@ -151,30 +153,50 @@ fn pv_printf(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError>
 }
 
 /// `is_myself(uri)`: a `sip:`/`sips:` URI by its host, port and transport, anything else as a
-/// host; without a port any local port matches (Kamailio's `check_self` with port 0).
+/// host; without a port any local port matches (Kamailio's `check_self` with port 0), with a
+/// `transport` only a socket of that protocol.
 fn is_myself(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let s = arg_str(args, 0).into_owned();
     let lower = s.get(..5).map(|p| p.to_ascii_lowercase()).unwrap_or_default();
-    let (host, port) = if s.len() > 4 && (lower.starts_with("sip:") || lower == "sips:") {
+    let (host, port, proto) = if s.len() > 4 && (lower.starts_with("sip:") || lower == "sips:") {
         match crate::sip::Uri::parse(&s) {
-            Ok(u) => (u.host().to_string(), u.port()),
+            Ok(u) => {
+                let proto = u.param("transport").flatten().map(|t| {
+                    crate::transport::Proto::from_name(t).ok_or(())
+                });
+                (u.host().to_string(), u.port(), proto)
+            }
             Err(_) => {
                 tracing::error!("is_myself: failed to parse uri [{s}]");
                 return Ok(-1);
             }
         }
     } else {
-        (s.clone(), None)
+        (s.clone(), None, None)
     };
-    let found = match port {
-        Some(p) => ctx.is_local(&host, Some(p)),
-        None => {
-            ctx.locals
-                .iter()
-                .any(|l| ctx.is_local(&host, Some(l.addr.port())))
-                || ctx.is_local(&host, None)
-        }
+    let proto = match proto {
+        Some(Err(())) => return Ok(-1),
+        Some(Ok(p)) => Some(p),
+        None => None,
     };
+    // The sockets of that protocol (all without one), and the ports worth trying.
+    let locals: Vec<crate::transport::Local> = ctx
+        .locals
+        .iter()
+        .filter(|l| proto.is_none_or(|p| l.proto == p))
+        .cloned()
+        .collect();
+    let ports: Vec<Option<u16>> = match port {
+        Some(p) => vec![Some(p)],
+        None => locals
+            .iter()
+            .map(|l| Some(l.addr.port()))
+            .chain([None])
+            .collect(),
+    };
+    let found = ports
+        .iter()
+        .any(|&p| crate::host::ctx::is_local(&locals, ctx.snap, &host, p));
     Ok(truth(found))
 }
 
