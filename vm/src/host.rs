@@ -1,6 +1,6 @@
 //! The boundary between the VM and the world: pseudo-variables and native functions.
 
-use crate::op::{NativeIdx, PvIdx};
+use crate::op::{NativeIdx, Pc, PvIdx, RouteIdx};
 use crate::program::Program;
 use crate::value::Value;
 use regex::Regex;
@@ -52,6 +52,9 @@ pub trait Host {
     ) -> Result<i64, HostError>;
     /// `uri == myself`: whether the URI names this server (its listen addresses and aliases).
     fn is_myself(&mut self, uri: &str) -> bool;
+    /// A statement is about to run (only on a VM with [`crate::Vm::set_trace`] on): the
+    /// instruction at `pc`, in a run that started at route `entry` (Kamailio's cfgtrace).
+    fn trace(&mut self, _prog: &Program, _entry: RouteIdx, _pc: Pc) {}
     /// Whether this host answers every native itself, implemented or not (a test double).
     /// The real host says no, so a declared-but-unimplemented native is a clear VM error.
     fn stands_in_for_natives(&self) -> bool {

@@ -230,6 +230,14 @@ impl Host for Ctx<'_> {
         }
     }
 
+    fn trace(&mut self, prog: &Program, entry: sipvm_vm::RouteIdx, pc: sipvm_vm::Pc) {
+        for t in &self.shared.hooks.trace {
+            if (t.on)(self.shared) {
+                (t.f)(self, prog, entry, pc);
+            }
+        }
+    }
+
     fn is_myself(&mut self, uri: &str) -> bool {
         match Uri::parse(uri) {
             Ok(u) => self.is_local(u.host(), u.port()),

@@ -7,7 +7,7 @@ use super::{Ctx, Shared};
 use crate::sip::{Edits, Msg};
 use crate::transport::{Local, Outbox};
 use sipvm_lang::registry::ModuleDecl;
-use sipvm_vm::{ArgValue, HostError, Program, PvKey, Value, Vm};
+use sipvm_vm::{ArgValue, HostError, Pc, Program, PvKey, RouteIdx, Value, Vm};
 use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -74,6 +74,17 @@ pub type ReplyInFn = fn(&Shared, &Msg) -> bool;
 pub type RequestDoneFn = fn(&mut Ctx<'_>, &mut Vm, &Program);
 pub type TickFn = fn(&mut Env<'_>, &mut Vm);
 pub type SendFn = fn(&Ctx<'_>, &Local, &mut Edits);
+/// A statement at `pc` is about to run, in a run that began at route `entry`.
+pub type TraceFn = fn(&Ctx<'_>, &Program, RouteIdx, Pc);
+
+/// Statement tracing (Kamailio's debugger `cfgtrace`): `on` says, from the module's state,
+/// whether the workers' VMs report statements at all (off, the VM pays nothing); `f` gets
+/// each one.
+#[derive(Clone, Copy)]
+pub struct Trace {
+    pub on: fn(&Shared) -> bool,
+    pub f: TraceFn,
+}
 
 /// Where a module takes part outside its natives. Each is optional.
 #[derive(Clone, Copy, Default)]
@@ -95,6 +106,8 @@ pub struct Hooks {
     pub send: Option<SendFn>,
     /// The server is stopping (flush what must reach disk).
     pub shutdown: Option<fn(&Shared)>,
+    /// Each statement the script runs, when the module turns tracing on.
+    pub trace: Option<Trace>,
 }
 
 impl Hooks {
@@ -107,6 +120,7 @@ impl Hooks {
         tick: None,
         send: None,
         shutdown: None,
+        trace: None,
     };
 }
 
@@ -122,6 +136,7 @@ pub struct HookLists {
     pub tick: Vec<TickFn>,
     pub send: Vec<SendFn>,
     pub shutdown: Vec<fn(&Shared)>,
+    pub trace: Vec<Trace>,
 }
 
 impl HookLists {
@@ -137,6 +152,7 @@ impl HookLists {
             l.tick.extend(h.tick);
             l.send.extend(h.send);
             l.shutdown.extend(h.shutdown);
+            l.trace.extend(h.trace);
         }
         l
     }
