@@ -63,7 +63,10 @@ fn nathelper_matches_kamailio() {
     let cfg = data("nathelper.cfg")
         .replace("listen=udp:127.0.0.1:PORT", "listen=udp:127.0.0.1:5060")
         .replace("listen=tcp:127.0.0.1:PORT\n", "");
-    let server = Sipvm::start(&cfg, &[("#!define CAP 21099", format!("#!define CAP {}", cap.port))]);
+    let server = Sipvm::start(
+        &cfg,
+        &[("#!define CAP 21099", format!("#!define CAP {}", cap.port))],
+    );
     let phone = Peer::new();
     let sp = phone.port.to_string();
     let mut got = Vec::new();

@@ -22,7 +22,7 @@ fn cfg() -> String {
        }\n\
        forward(\"127.0.0.1\", NEXT);\n\
      }\n"
-        .to_string()
+    .to_string()
 }
 
 fn request(t: &str, proto: &str, port: u16) -> Vec<u8> {
@@ -61,7 +61,8 @@ fn accept_within(l: &TcpListener, wait: Duration) -> Option<TcpStream> {
     while std::time::Instant::now() < end {
         if let Ok((s, _)) = l.accept() {
             s.set_nonblocking(false).unwrap();
-            s.set_read_timeout(Some(Duration::from_millis(800))).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(800)))
+                .unwrap();
             return Some(s);
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -108,7 +109,10 @@ fn tcp_forward_and_reply_flags() {
     assert!(!closed);
     c.write_all(&request("replyclose", "TCP", 1)).unwrap();
     let (got, closed) = read_until_closed(&mut c);
-    assert!(String::from_utf8_lossy(&got).starts_with("SIP/2.0 200"), "{got:?}");
+    assert!(
+        String::from_utf8_lossy(&got).starts_with("SIP/2.0 200"),
+        "{got:?}"
+    );
     assert!(closed, "set_reply_close() closes the caller's connection");
 }
 
@@ -119,7 +123,9 @@ fn udp_ignores_the_flags() {
     let phone = Peer::new();
     for t in ["noconnect", "close"] {
         phone.send(server.addr, &request(t, "UDP", phone.port));
-        let (m, _) = next.recv(Duration::from_secs(2)).expect("forwarded over UDP");
+        let (m, _) = next
+            .recv(Duration::from_secs(2))
+            .expect("forwarded over UDP");
         assert!(String::from_utf8_lossy(&m).contains(&format!("X-T: {t}")));
     }
     phone.send(server.addr, &request("replyclose", "UDP", phone.port));

@@ -128,7 +128,10 @@ fn stock_with_listen(port: u16) -> Option<String> {
             added = true;
         }
     }
-    assert!(added, "{STOCK} has no `{LISTEN_MARK}` line to put the listen line after");
+    assert!(
+        added,
+        "{STOCK} has no `{LISTEN_MARK}` line to put the listen line after"
+    );
     Some(out)
 }
 
@@ -197,11 +200,19 @@ fn free_tcp_port() -> u16 {
 /// A UDP phone on `ip`.
 fn phone(ip: &str) -> UdpSocket {
     let s = UdpSocket::bind((ip, 0)).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
     s
 }
 
-fn request(s: &UdpSocket, method: &str, ruri: &str, from: &str, call: &str, extra: &str) -> Vec<u8> {
+fn request(
+    s: &UdpSocket,
+    method: &str,
+    ruri: &str,
+    from: &str,
+    call: &str,
+    extra: &str,
+) -> Vec<u8> {
     let me = s.local_addr().unwrap();
     format!(
         "{method} {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-{call};rport\r\n\
@@ -281,7 +292,9 @@ fn register(s: &Server, user: &str, contact: &str) -> bool {
         dir,
         &format!("register-{user}"),
     );
-    let ok = r.wait(Duration::from_secs(15)).is_some_and(|st| st.success());
+    let ok = r
+        .wait(Duration::from_secs(15))
+        .is_some_and(|st| st.success());
     if !ok {
         eprintln!("{:?} register {user}:\n{}", s.kind, r.output());
     }
@@ -297,15 +310,22 @@ fn call(s: &Server, callee_port: u16) -> bool {
         dir,
         "callee",
     );
-    assert!(wait_udp_bound(callee_port, Duration::from_secs(5)), "callee sipp bound");
+    assert!(
+        wait_udp_bound(callee_port, Duration::from_secs(5)),
+        "callee sipp bound"
+    );
     let target = s.addr().to_string();
     let mut caller = Bounded::spawn(
         sipp_command(&[&target, "-sf", "stock-caller.xml", "-m", "1"], "20s"),
         dir,
         "caller",
     );
-    let a = caller.wait(Duration::from_secs(25)).is_some_and(|st| st.success());
-    let b = callee.wait(Duration::from_secs(10)).is_some_and(|st| st.success());
+    let a = caller
+        .wait(Duration::from_secs(25))
+        .is_some_and(|st| st.success());
+    let b = callee
+        .wait(Duration::from_secs(10))
+        .is_some_and(|st| st.success());
     if !(a && b) {
         eprintln!(
             "{:?} call: caller {a}, callee {b}\n--- caller\n{}\n--- callee\n{}",
@@ -336,7 +356,10 @@ struct Seen {
 fn acc_records(log: &str) -> Vec<String> {
     let ts = regex::Regex::new(r"timestamp=[0-9]+;").unwrap();
     log.lines()
-        .filter_map(|l| l.find("ACC: ").map(|i| ts.replace(&l[i..], "").into_owned()))
+        .filter_map(|l| {
+            l.find("ACC: ")
+                .map(|i| ts.replace(&l[i..], "").into_owned())
+        })
         .collect()
 }
 
@@ -363,17 +386,39 @@ fn scenarios(kind: Kind, defines: &[&str]) -> Option<(Seen, Vec<String>, String)
     let q = Duration::from_millis(1500);
 
     let before = s.log_text().len();
-    seen.options = ask(&p, to, &request(&p, "OPTIONS", &format!("sip:{host}"), &format!("sip:alice@{host}"), "opt-1", ""), q);
+    seen.options = ask(
+        &p,
+        to,
+        &request(
+            &p,
+            "OPTIONS",
+            &format!("sip:{host}"),
+            &format!("sip:alice@{host}"),
+            "opt-1",
+            "",
+        ),
+        q,
+    );
     if defines.contains(&"WITH_DEBUG") {
         std::thread::sleep(Duration::from_millis(300));
         let log = s.log_text();
-        seen.trace = trace_lines(&log[before.min(log.len())..], &s.dir.path().join("kamailio.cfg"));
+        seen.trace = trace_lines(
+            &log[before.min(log.len())..],
+            &s.dir.path().join("kamailio.cfg"),
+        );
     }
     seen.max_forwards = ask(
         &p,
         to,
-        &request(&p, "OPTIONS", &format!("sip:bob@{host}"), &format!("sip:alice@{host}"), "mf-1", "")
-            .replace_max_forwards(),
+        &request(
+            &p,
+            "OPTIONS",
+            &format!("sip:bob@{host}"),
+            &format!("sip:alice@{host}"),
+            "mf-1",
+            "",
+        )
+        .replace_max_forwards(),
         q,
     );
 
@@ -385,7 +430,19 @@ fn scenarios(kind: Kind, defines: &[&str]) -> Option<(Seen, Vec<String>, String)
     seen.call = call(&s, callee_port);
 
     let nobody = format!("sip:nobody@{host}");
-    seen.unknown_user = ask(&p, to, &request(&p, "INVITE", &nobody, &format!("sip:alice@{host}"), "inv-404", ""), q);
+    seen.unknown_user = ask(
+        &p,
+        to,
+        &request(
+            &p,
+            "INVITE",
+            &nobody,
+            &format!("sip:alice@{host}"),
+            "inv-404",
+            "",
+        ),
+        q,
+    );
     ack(&p, to, &nobody, &format!("sip:alice@{host}"), "inv-404");
 
     if defines.contains(&"WITH_ANTIFLOOD") {
@@ -393,10 +450,34 @@ fn scenarios(kind: Kind, defines: &[&str]) -> Option<(Seen, Vec<String>, String)
         // silence (pike, then the ipban htable).
         let f = phone("127.0.0.2");
         for n in 0..40 {
-            let r = ask(&f, to, &request(&f, "OPTIONS", &format!("sip:{host}"), "sip:flood@127.0.0.2", &format!("fl-{n}"), ""), Duration::from_millis(150));
+            let r = ask(
+                &f,
+                to,
+                &request(
+                    &f,
+                    "OPTIONS",
+                    &format!("sip:{host}"),
+                    "sip:flood@127.0.0.2",
+                    &format!("fl-{n}"),
+                    "",
+                ),
+                Duration::from_millis(150),
+            );
             seen.flood.push(r.join(" | "));
         }
-        seen.local_after_flood = ask(&p, to, &request(&p, "OPTIONS", &format!("sip:{host}"), &format!("sip:alice@{host}"), "opt-2", ""), q);
+        seen.local_after_flood = ask(
+            &p,
+            to,
+            &request(
+                &p,
+                "OPTIONS",
+                &format!("sip:{host}"),
+                &format!("sip:alice@{host}"),
+                "opt-2",
+                "",
+            ),
+            q,
+        );
     }
 
     if defines.contains(&"WITH_PSTN") {
@@ -413,19 +494,38 @@ fn scenarios(kind: Kind, defines: &[&str]) -> Option<(Seen, Vec<String>, String)
         {
             let ruri = format!("sip:{user}@{host}");
             let call = format!("pstn-{n}");
-            p.send_to(&request(&p, "INVITE", &ruri, &from, &call, ""), to).unwrap();
+            p.send_to(&request(&p, "INVITE", &ruri, &from, &call, ""), to)
+                .unwrap();
             let mut got = Vec::new();
             if let Some((m, src)) = gw.recv(Duration::from_millis(1500)) {
-                got.push(format!("gateway got {}", start_line(&m).replace(&gw.port.to_string(), "GW")));
+                got.push(format!(
+                    "gateway got {}",
+                    start_line(&m).replace(&gw.port.to_string(), "GW")
+                ));
                 let text = String::from_utf8_lossy(&m).into_owned();
                 let hdrs: Vec<&str> = text
                     .split("\r\n")
-                    .filter(|l| ["Via", "From", "To", "Call-ID", "CSeq"].iter().any(|h| l.starts_with(&format!("{h}:"))))
+                    .filter(|l| {
+                        ["Via", "From", "To", "Call-ID", "CSeq"]
+                            .iter()
+                            .any(|h| l.starts_with(&format!("{h}:")))
+                    })
                     .collect();
                 // The gateway is busy; its To gets a tag.
-                let to_line = hdrs.iter().find(|l| l.starts_with("To:")).copied().unwrap_or("To: <sip:x@x>");
-                let others: Vec<&str> = hdrs.iter().filter(|l| !l.starts_with("To:")).copied().collect();
-                let rep = format!("SIP/2.0 486 Busy Here\r\n{}\r\n{to_line};tag=gw\r\nContent-Length: 0\r\n\r\n", others.join("\r\n"));
+                let to_line = hdrs
+                    .iter()
+                    .find(|l| l.starts_with("To:"))
+                    .copied()
+                    .unwrap_or("To: <sip:x@x>");
+                let others: Vec<&str> = hdrs
+                    .iter()
+                    .filter(|l| !l.starts_with("To:"))
+                    .copied()
+                    .collect();
+                let rep = format!(
+                    "SIP/2.0 486 Busy Here\r\n{}\r\n{to_line};tag=gw\r\nContent-Length: 0\r\n\r\n",
+                    others.join("\r\n")
+                );
                 gw.send(src, rep.as_bytes());
             }
             let mut buf = vec![0u8; 65535];
@@ -470,30 +570,65 @@ impl MaxForwardsZero for Vec<u8> {
 /// The answers the stock file gives, whatever the server.
 fn check_expected(kind: Kind, defines: &[&str], seen: &Seen, log: &str) {
     let ctx = format!("{kind:?} {defines:?}: {seen:#?}\n--- the end of its log:\n{log}");
-    assert_eq!(seen.options.last().map(String::as_str), Some("SIP/2.0 200 Keepalive"), "{ctx}");
-    assert_eq!(seen.max_forwards.last().map(String::as_str), Some("SIP/2.0 483 Too Many Hops"), "{ctx}");
+    assert_eq!(
+        seen.options.last().map(String::as_str),
+        Some("SIP/2.0 200 Keepalive"),
+        "{ctx}"
+    );
+    assert_eq!(
+        seen.max_forwards.last().map(String::as_str),
+        Some("SIP/2.0 483 Too Many Hops"),
+        "{ctx}"
+    );
     assert_eq!(seen.registered, (true, true), "{ctx}");
     assert!(seen.call, "{ctx}");
-    assert_eq!(seen.unknown_user.last().map(String::as_str), Some("SIP/2.0 404 Not Found"), "{ctx}");
+    assert_eq!(
+        seen.unknown_user.last().map(String::as_str),
+        Some("SIP/2.0 404 Not Found"),
+        "{ctx}"
+    );
     if defines.contains(&"WITH_DEBUG") {
         assert!(
-            seen.trace.first().is_some_and(|l| l.starts_with("request_route=[DEFAULT_ROUTE]")),
+            seen.trace
+                .first()
+                .is_some_and(|l| l.starts_with("request_route=[DEFAULT_ROUTE]")),
             "{ctx}"
         );
-        assert!(seen.trace.iter().any(|l| l.ends_with("n=sl_send_reply")), "{ctx}");
+        assert!(
+            seen.trace.iter().any(|l| l.ends_with("n=sl_send_reply")),
+            "{ctx}"
+        );
     }
     if defines.contains(&"WITH_ANTIFLOOD") {
-        let answered = seen.flood.iter().take_while(|r| r.ends_with("200 Keepalive")).count();
+        let answered = seen
+            .flood
+            .iter()
+            .take_while(|r| r.ends_with("200 Keepalive"))
+            .count();
         assert!(answered > 0, "the flood is answered first: {ctx}");
         assert!(answered < seen.flood.len(), "then blocked: {ctx}");
-        assert!(seen.flood[answered..].iter().all(String::is_empty), "and stays blocked: {ctx}");
-        assert_eq!(seen.local_after_flood.last().map(String::as_str), Some("SIP/2.0 200 Keepalive"), "{ctx}");
+        assert!(
+            seen.flood[answered..].iter().all(String::is_empty),
+            "and stays blocked: {ctx}"
+        );
+        assert_eq!(
+            seen.local_after_flood.last().map(String::as_str),
+            Some("SIP/2.0 200 Keepalive"),
+            "{ctx}"
+        );
     }
     if defines.contains(&"WITH_PSTN") {
         assert_eq!(seen.pstn.len(), 3, "{ctx}");
-        let legs = if kind == Kind::Sipvm && !sipvm_has_starts_with() { 0 } else { 2 };
+        let legs = if kind == Kind::Sipvm && !sipvm_has_starts_with() {
+            0
+        } else {
+            2
+        };
         for leg in &seen.pstn[..legs] {
-            assert!(leg.starts_with("gateway got INVITE sip:+4930123456@127.0.0.1:GW SIP/2.0"), "{ctx}");
+            assert!(
+                leg.starts_with("gateway got INVITE sip:+4930123456@127.0.0.1:GW SIP/2.0"),
+                "{ctx}"
+            );
             assert!(leg.ends_with("SIP/2.0 486 Busy Here"), "{ctx}");
         }
         assert_eq!(seen.pstn[2], "SIP/2.0 403 Not Allowed", "{ctx}");
@@ -516,7 +651,10 @@ fn sipvm_has_acc() -> bool {
 
 fn flavour(defines: &[&str]) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    assert!(have_sipp(), "sipp is not installed (apt-get install sip-tester)");
+    assert!(
+        have_sipp(),
+        "sipp is not installed (apt-get install sip-tester)"
+    );
     let Some((sv, sv_acc, sv_log)) = scenarios(Kind::Sipvm, defines) else {
         return;
     };
@@ -536,10 +674,7 @@ fn flavour(defines: &[&str]) {
                 flood.push(k.to_string());
             }
         }
-        Seen {
-            flood,
-            ..s.clone()
-        }
+        Seen { flood, ..s.clone() }
     };
     let mut sv_cmp = shape(&sv);
     // KNOWN DIFFERENCE (issue #12's "reply details", the lead's part): sipvm's t_newtran()
@@ -565,11 +700,17 @@ fn flavour(defines: &[&str]) {
         );
         sv_cmp.pstn[..2].clone_from_slice(&km.pstn[..2]);
     }
-    assert_eq!(sv_cmp, shape(&km), "sipvm and Kamailio differ on {defines:?}");
+    assert_eq!(
+        sv_cmp,
+        shape(&km),
+        "sipvm and Kamailio differ on {defines:?}"
+    );
 
     // acc: Kamailio logs the INVITE and the BYE with the stock file's log_extra fields.
     assert!(
-        km_acc.iter().any(|r| r.contains("method=INVITE") && r.contains("src_user=alice") && r.contains("dst_user=bob")),
+        km_acc.iter().any(|r| r.contains("method=INVITE")
+            && r.contains("src_user=alice")
+            && r.contains("dst_user=bob")),
         "Kamailio's acc records: {km_acc:#?}"
     );
     // ACC ASSERTION (waits for the acc module of the accdlg work): sipvm must log the same
@@ -577,7 +718,9 @@ fn flavour(defines: &[&str]) {
     if sipvm_has_acc() {
         let neutral = |v: &[String]| -> Vec<String> {
             let re = regex::Regex::new(r"(from_tag|to_tag|call_id)=[^;]*").unwrap();
-            v.iter().map(|r| re.replace_all(r, "$1=X").into_owned()).collect()
+            v.iter()
+                .map(|r| re.replace_all(r, "$1=X").into_owned())
+                .collect()
         };
         assert_eq!(neutral(&sv_acc), neutral(&km_acc), "acc records");
     } else {

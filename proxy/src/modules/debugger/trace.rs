@@ -32,7 +32,10 @@ pub struct Dbg {
 }
 
 pub fn state(snap: &sipvm_cfg::Snapshot) -> Result<Arc<dyn Any + Send + Sync>, String> {
-    let text = |p: &str| snap.modparam("debugger", p).map(|v| v.to_str().into_owned());
+    let text = |p: &str| {
+        snap.modparam("debugger", p)
+            .map(|v| v.to_str().into_owned())
+    };
     Ok(Arc::new(Dbg {
         // Kamailio turns tracing on for the value 1 only.
         on: snap.modparam_int("debugger", "cfgtrace", 0) == 1,
@@ -184,7 +187,11 @@ pub fn line(
     let file = cwd.join(file);
     let file = file.display();
     Some(if no_file {
-        format!("{}=[{rname}] l={} a={t} n={name}", route_type(kind), span.line)
+        format!(
+            "{}=[{rname}] l={} a={t} n={name}",
+            route_type(kind),
+            span.line
+        )
     } else {
         format!(
             "{}=[{rname}] c=[{file}] l={} a={t} n={name}",

@@ -7,18 +7,54 @@ use sipvm_vm::{ArgValue, Host, HostError, PvKey, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "setsflag", f: setsflag },
-    Impl { name: "resetsflag", f: resetsflag },
-    Impl { name: "issflagset", f: issflagset },
-    Impl { name: "setbflag", f: setbflag },
-    Impl { name: "resetbflag", f: resetbflag },
-    Impl { name: "isbflagset", f: isbflagset },
-    Impl { name: "setdsturi", f: setdsturi },
-    Impl { name: "resetdsturi", f: resetdsturi },
-    Impl { name: "isdsturiset", f: isdsturiset },
-    Impl { name: "pv_printf", f: pv_printf },
-    Impl { name: "avp_printf", f: pv_printf },
-    Impl { name: "is_myself", f: is_myself },
+    Impl {
+        name: "setsflag",
+        f: setsflag,
+    },
+    Impl {
+        name: "resetsflag",
+        f: resetsflag,
+    },
+    Impl {
+        name: "issflagset",
+        f: issflagset,
+    },
+    Impl {
+        name: "setbflag",
+        f: setbflag,
+    },
+    Impl {
+        name: "resetbflag",
+        f: resetbflag,
+    },
+    Impl {
+        name: "isbflagset",
+        f: isbflagset,
+    },
+    Impl {
+        name: "setdsturi",
+        f: setdsturi,
+    },
+    Impl {
+        name: "resetdsturi",
+        f: resetdsturi,
+    },
+    Impl {
+        name: "isdsturiset",
+        f: isdsturiset,
+    },
+    Impl {
+        name: "pv_printf",
+        f: pv_printf,
+    },
+    Impl {
+        name: "avp_printf",
+        f: pv_printf,
+    },
+    Impl {
+        name: "is_myself",
+        f: is_myself,
+    },
 ];
 
 pub static PVS: &[PvImpl] = &[PvImpl {
@@ -157,13 +193,17 @@ fn pv_printf(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError>
 /// `transport` only a socket of that protocol.
 fn is_myself(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let s = arg_str(args, 0).into_owned();
-    let lower = s.get(..5).map(|p| p.to_ascii_lowercase()).unwrap_or_default();
+    let lower = s
+        .get(..5)
+        .map(|p| p.to_ascii_lowercase())
+        .unwrap_or_default();
     let (host, port, proto) = if s.len() > 4 && (lower.starts_with("sip:") || lower == "sips:") {
         match crate::sip::Uri::parse(&s) {
             Ok(u) => {
-                let proto = u.param("transport").flatten().map(|t| {
-                    crate::transport::Proto::from_name(t).ok_or(())
-                });
+                let proto = u
+                    .param("transport")
+                    .flatten()
+                    .map(|t| crate::transport::Proto::from_name(t).ok_or(()));
                 (u.host().to_string(), u.port(), proto)
             }
             Err(_) => {

@@ -10,15 +10,42 @@ use sipvm_vm::{ArgValue, Host, HostError, Value};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 pub static IMPLS: &[Impl] = &[
-    Impl { name: "nat_uac_test", f: nat_uac_test },
-    Impl { name: "fix_nated_contact", f: fix_nated_contact },
-    Impl { name: "fix_nated_register", f: fix_nated_register },
-    Impl { name: "set_contact_alias", f: set_contact_alias },
-    Impl { name: "add_contact_alias", f: add_contact_alias },
-    Impl { name: "handle_ruri_alias", f: handle_ruri_alias },
-    Impl { name: "add_rcv_param", f: add_rcv_param },
-    Impl { name: "is_rfc1918", f: is_rfc1918 },
-    Impl { name: "set_alias_to_pv", f: set_alias_to_pv },
+    Impl {
+        name: "nat_uac_test",
+        f: nat_uac_test,
+    },
+    Impl {
+        name: "fix_nated_contact",
+        f: fix_nated_contact,
+    },
+    Impl {
+        name: "fix_nated_register",
+        f: fix_nated_register,
+    },
+    Impl {
+        name: "set_contact_alias",
+        f: set_contact_alias,
+    },
+    Impl {
+        name: "add_contact_alias",
+        f: add_contact_alias,
+    },
+    Impl {
+        name: "handle_ruri_alias",
+        f: handle_ruri_alias,
+    },
+    Impl {
+        name: "add_rcv_param",
+        f: add_rcv_param,
+    },
+    Impl {
+        name: "is_rfc1918",
+        f: is_rfc1918,
+    },
+    Impl {
+        name: "set_alias_to_pv",
+        f: set_alias_to_pv,
+    },
 ];
 
 /// The Contact was rewritten by this message's script (Kamailio refuses a second rewrite).
@@ -142,7 +169,10 @@ fn sdp_addrs(body: &str) -> (Option<(bool, String)>, Vec<Option<(bool, String)>>
             let (Some("IN"), Some(af), Some(addr)) = (it.next(), it.next(), it.next()) else {
                 continue;
             };
-            let v = Some((af == "IP4", addr.split('/').next().unwrap_or(addr).to_string()));
+            let v = Some((
+                af == "IP4",
+                addr.split('/').next().unwrap_or(addr).to_string(),
+            ));
             match streams.last_mut() {
                 Some(s) => *s = v,
                 None => session = v,
@@ -211,7 +241,10 @@ fn destination_differs(ctx: &Ctx<'_>) -> bool {
             return false;
         };
         let Some(v2) = vias.get(1) else { return false };
-        if matches!(Proto::from_name(v2.transport()), Some(Proto::Ws | Proto::Wss)) {
+        if matches!(
+            Proto::from_name(v2.transport()),
+            Some(Proto::Ws | Proto::Wss)
+        ) {
             return true;
         }
         if let Some(Some(rp)) = v2.rport() {
@@ -219,11 +252,15 @@ fn destination_differs(ctx: &Ctx<'_>) -> bool {
                 return true;
             }
         }
-        let Some(rcv) = v2.received() else { return false };
+        let Some(rcv) = v2.received() else {
+            return false;
+        };
         return hosts_differ(rcv, v2.host());
     }
     let ruri = ctx.ruri_str().to_string();
-    let Ok(r) = Uri::parse(&ruri) else { return false };
+    let Ok(r) = Uri::parse(&ruri) else {
+        return false;
+    };
     let Some(du) = ctx.dst_uri.clone() else {
         return matches!(uri_proto(&r), Proto::Ws | Proto::Wss);
     };
@@ -276,9 +313,7 @@ fn nat_uac_test(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostErr
     if t & 4 != 0 && via.is_some_and(|v| text_is_private(ctx, v.host())) {
         return Ok(1);
     }
-    if t & 32 != 0
-        && matches!(src.ip(), IpAddr::V4(v4) if is_private(v4, addr_mode(ctx)))
-    {
+    if t & 32 != 0 && matches!(src.ip(), IpAddr::V4(v4) if is_private(v4, addr_mode(ctx))) {
         return Ok(1);
     }
     if t & 64 != 0 && matches!(ctx.local.proto, Proto::Ws | Proto::Wss) {
@@ -323,12 +358,16 @@ fn fix_nated_contact(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostE
     let text = std::str::from_utf8(&ctx.msg.as_bytes()[start..end])
         .unwrap_or("")
         .to_string();
-    let Ok(u) = Uri::parse(&text) else { return Ok(-1) };
+    let Ok(u) = Uri::parse(&text) else {
+        return Ok(-1);
+    };
     let hp = u.hostport();
     let hp_at = hp.as_ptr() as usize - text.as_ptr() as usize;
     let mut rest = text[hp_at + hp.len()..].to_string();
     if let Some(i) = rest.to_ascii_lowercase().find(";maddr=") {
-        let after = rest[i + 1..].find([';', '?']).map_or(rest.len(), |j| i + 1 + j);
+        let after = rest[i + 1..]
+            .find([';', '?'])
+            .map_or(rest.len(), |j| i + 1 + j);
         rest.replace_range(i..after, "");
     }
     let new = format!("{}{}{}", &text[..hp_at], host_port(ctx.src), rest);
@@ -427,12 +466,20 @@ fn add_contact_alias(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Ho
 /// the last) becomes `$du` and leaves the Request-URI. 2 when there is none, -1 when it is
 /// malformed.
 fn handle_ruri_alias(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let mode = if args.is_empty() { 0 } else { arg_int(args, 0)? };
+    let mode = if args.is_empty() {
+        0
+    } else {
+        arg_int(args, 0)?
+    };
     let ruri = ctx.ruri_str().to_string();
-    let Ok(u) = Uri::parse(&ruri) else { return Ok(-1) };
+    let Ok(u) = Uri::parse(&ruri) else {
+        return Ok(-1);
+    };
     let hp = u.hostport();
     let params_at = hp.as_ptr() as usize - ruri.as_ptr() as usize + hp.len();
-    let params_end = ruri[params_at..].find('?').map_or(ruri.len(), |i| params_at + i);
+    let params_end = ruri[params_at..]
+        .find('?')
+        .map_or(ruri.len(), |i| params_at + i);
     let params = &ruri[params_at..params_end];
     let mut found = None;
     let mut pos = 0;

@@ -91,7 +91,10 @@ fn t_is_failure_route(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, Host
 
 /// `t_is_reply_route()`: 1 in an onreply_route or the core reply_route, else -1.
 fn t_is_reply_route(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    truth(matches!(route_kind(ctx), RouteKind::OnReply | RouteKind::Reply))
+    truth(matches!(
+        route_kind(ctx),
+        RouteKind::OnReply | RouteKind::Reply
+    ))
 }
 
 /// `t_is_request_route()`: 1 in request_route, else -1.
