@@ -155,11 +155,14 @@ fn source_uri(ctx: &Ctx<'_>) -> String {
     s
 }
 
+/// A `c=` address: whether it is IPv4, and the address.
+type SdpAddr = (bool, String);
+
 /// The session and media `c=` addresses of an SDP body: per session, its own address and
 /// its streams' (`None` when a stream has none). Only `IN IP4`/`IN IP6` lines count.
-fn sdp_addrs(body: &str) -> (Option<(bool, String)>, Vec<Option<(bool, String)>>) {
+fn sdp_addrs(body: &str) -> (Option<SdpAddr>, Vec<Option<SdpAddr>>) {
     let mut session = None;
-    let mut streams: Vec<Option<(bool, String)>> = Vec::new();
+    let mut streams: Vec<Option<SdpAddr>> = Vec::new();
     for line in body.lines() {
         let line = line.trim_end();
         if line.starts_with("m=") {
@@ -355,9 +358,7 @@ fn fix_nated_contact(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostE
     let Some((start, end, _)) = contact_span(ctx) else {
         return Ok(-1);
     };
-    let text = std::str::from_utf8(&ctx.msg.as_bytes()[start..end])
-        .unwrap_or("")
-        .to_string();
+    let text = String::from_utf8_lossy(&ctx.msg.as_bytes()[start..end]).into_owned();
     let Ok(u) = Uri::parse(&text) else {
         return Ok(-1);
     };
