@@ -54,11 +54,67 @@ use crate::host::natives::arg_str;
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
 
+mod natives;
+
 /// corex's natives sipvm implements.
-pub static IMPLS: &[Impl] = &[Impl {
-    name: "append_branch",
-    f: append_branch,
-}];
+pub static IMPLS: &[Impl] = &[
+    Impl {
+        name: "append_branch",
+        f: append_branch,
+    },
+    Impl {
+        name: "setxflag",
+        f: natives::setxflag,
+    },
+    Impl {
+        name: "resetxflag",
+        f: natives::resetxflag,
+    },
+    Impl {
+        name: "isxflagset",
+        f: natives::isxflagset,
+    },
+    Impl {
+        name: "file_read",
+        f: natives::file_read,
+    },
+    Impl {
+        name: "file_write",
+        f: natives::file_write,
+    },
+    Impl {
+        name: "is_socket_name",
+        f: natives::is_socket_name,
+    },
+    Impl {
+        name: "set_send_socket",
+        f: natives::set_send_socket,
+    },
+    Impl {
+        name: "set_send_socket_name",
+        f: natives::set_send_socket_name,
+    },
+    Impl {
+        name: "set_recv_socket",
+        f: natives::set_recv_socket,
+    },
+    Impl {
+        name: "set_recv_socket_name",
+        f: natives::set_recv_socket_name,
+    },
+    Impl {
+        name: "send_udp",
+        f: natives::send_udp,
+    },
+    Impl {
+        name: "send_tcp",
+        f: natives::send_tcp,
+    },
+    Impl {
+        name: "send_data",
+        f: natives::send_data,
+    },
+];
 
 /// `append_branch()` adds the current Request-URI to the destination set;
 /// `append_branch(uri)` adds `uri`. The new branch takes branch 0's flags; without a URI,
