@@ -41,6 +41,10 @@ pub static IMPLS: &[crate::host::Impl] = &[
         f: crate::modules::tm::natives::t_precheck_trans,
     },
     crate::host::Impl {
+        name: "t_flush_flags",
+        f: t_flush_flags,
+    },
+    crate::host::Impl {
         name: "t_is_branch_route",
         f: t_is_branch_route,
     },
@@ -77,6 +81,24 @@ fn route_kind(ctx: &Ctx<'_>) -> RouteKind {
 
 fn truth(b: bool) -> Result<i64, HostError> {
     Ok(if b { 1 } else { -1 })
+}
+
+/// `t_flush_flags()`: the message's flags become the transaction's (the routes it runs
+/// later see them); -1 without a transaction.
+fn t_flush_flags(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    use crate::modules::tm::state::TmSlot;
+    let flags = ctx.flags;
+    if ctx.slots.get::<crate::modules::tm::state::TmCtx>().is_none() {
+        tracing::error!("failed to flush flags - no transaction found");
+        return Ok(-1);
+    }
+    match ctx.slots.tm().with(|t| t.flags = flags) {
+        Some(()) => Ok(1),
+        None => {
+            tracing::error!("failed to flush flags - no transaction found");
+            Ok(-1)
+        }
+    }
 }
 
 /// `t_is_branch_route()`: 1 in a branch_route, else -1.
