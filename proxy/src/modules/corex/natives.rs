@@ -43,7 +43,9 @@ pub fn resetxflag(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostE
 
 pub fn isxflagset(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let Some(b) = xbit(args)? else { return Ok(-1) };
-    Ok(truth(ctx.slots.get::<XFlags>().is_some_and(|f| f.0 & b != 0)))
+    Ok(truth(
+        ctx.slots.get::<XFlags>().is_some_and(|f| f.0 & b != 0),
+    ))
 }
 
 /// `file_read(path, pv)`: the whole file into the pseudo-variable; -1 when it cannot be read
@@ -99,7 +101,9 @@ pub fn is_socket_name(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, H
     if n.is_empty() {
         return Ok(-1);
     }
-    Ok(truth(ctx.locals.iter().any(|l| l.name.as_deref() == Some(&*n))))
+    Ok(truth(
+        ctx.locals.iter().any(|l| l.name.as_deref() == Some(&*n)),
+    ))
 }
 
 /// A socket specification `[proto:]host[:port]`: `None` when its port does not parse; a host
@@ -121,11 +125,7 @@ fn parse_spec(spec: &str) -> Option<Spec> {
 
 /// Which of `locals` a socket argument names (by address, or by `name` when `by_name`):
 /// `Err` for an argument that does not parse, `Ok(None)` for no such socket.
-fn find_socket<'l>(
-    locals: &'l [Local],
-    arg: &str,
-    by_name: bool,
-) -> Result<Option<&'l Local>, ()> {
+fn find_socket<'l>(locals: &'l [Local], arg: &str, by_name: bool) -> Result<Option<&'l Local>, ()> {
     if by_name {
         return Ok(locals.iter().find(|l| l.name.as_deref() == Some(arg)));
     }
@@ -236,6 +236,13 @@ pub fn send_data(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostEr
     };
     let (index, proto) = (out.index, out.proto);
     let flags = ctx.send_flags;
-    send::send_request(ctx.out, index, proto, dst, Bytes::from(data.into_bytes()), flags);
+    send::send_request(
+        ctx.out,
+        index,
+        proto,
+        dst,
+        Bytes::from(data.into_bytes()),
+        flags,
+    );
     Ok(1)
 }

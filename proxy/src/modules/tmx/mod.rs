@@ -88,7 +88,11 @@ fn truth(b: bool) -> Result<i64, HostError> {
 fn t_flush_flags(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
     use crate::modules::tm::state::TmSlot;
     let flags = ctx.flags;
-    if ctx.slots.get::<crate::modules::tm::state::TmCtx>().is_none() {
+    if ctx
+        .slots
+        .get::<crate::modules::tm::state::TmCtx>()
+        .is_none()
+    {
         tracing::error!("failed to flush flags - no transaction found");
         return Ok(-1);
     }
