@@ -49,6 +49,9 @@ fn request(line: &str, sp: &str) -> (String, Vec<u8>) {
     if contact != "-" {
         lines.push(format!("Contact: {contact}"));
     }
+    if let Some(extra) = f.get(6) {
+        lines.push(extra.replace("\\r\\n", "\r\n"));
+    }
     if !body.is_empty() {
         lines.push("Content-Type: application/sdp".into());
     }

@@ -26,7 +26,9 @@ sys.stderr.write(sp + "\n")
 for line in open(__file__.rsplit("/", 1)[0] + "/cases.txt"):
     if line.startswith("#") or not line.strip():
         continue
-    name, fn, contact, via, ruri, sdp = line.rstrip("\n").split("|")
+    f = line.rstrip("\n").split("|")
+    name, fn, contact, via, ruri, sdp = f[:6]
+    extra = f[6].replace("\\r\\n", "\r\n") if len(f) > 6 else ""
     if via == "-":
         via = "SIP/2.0/UDP 127.0.0.1:SRCPORT;branch=z9hG4bK-" + name
     lines = ["INVITE %s SIP/2.0" % ruri, "Via: " + via, "Max-Forwards: 70",
@@ -34,6 +36,8 @@ for line in open(__file__.rsplit("/", 1)[0] + "/cases.txt"):
              "Call-ID: c-" + name, "CSeq: 1 INVITE", "X-T: " + name, "X-Fn: " + fn]
     if contact != "-":
         lines.append("Contact: " + contact)
+    if extra:
+        lines.append(extra)
     body = SDP.get(sdp, "")
     if body:
         lines.append("Content-Type: application/sdp")

@@ -47,10 +47,10 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 mod natives;
 
-/// nathelper's script side; `fix_nated_sdp`, `$rr_count`, `$rr_top_count` and NAT pinging
-/// stay declared only.
+/// nathelper's script side; `fix_nated_sdp` and NAT pinging stay declared only.
 pub static MODULE: crate::host::Module = crate::host::Module {
     natives: natives::IMPLS,
+    pvs: natives::PVS,
     params: &["received_avp", "nat_addr_mode"],
     ..crate::host::Module::decl(&DECL)
 };

@@ -48,6 +48,45 @@ pub static IMPLS: &[Impl] = &[
     },
 ];
 
+pub static PVS: &[crate::host::PvImpl] = &[
+    crate::host::PvImpl {
+        name: "rr_count",
+        get: rr_count,
+        set: None,
+    },
+    crate::host::PvImpl {
+        name: "rr_top_count",
+        get: rr_top_count,
+        set: None,
+    },
+];
+
+/// `$rr_count`: the Record-Route entries of the message, over all its Record-Route headers;
+/// `$null` when they do not parse.
+fn rr_count(ctx: &mut Ctx<'_>, _: sipvm_vm::PvKey<'_>) -> Result<Value, HostError> {
+    Ok(match ctx.msg.record_route() {
+        Ok(rr) => Value::Int(rr.len() as i64),
+        Err(_) => Value::Null,
+    })
+}
+
+/// `$rr_top_count`: 0 without Record-Route, 2 when the first entry's URI has an `r2` value
+/// (a double Record-Route), else 1.
+fn rr_top_count(ctx: &mut Ctx<'_>, _: sipvm_vm::PvKey<'_>) -> Result<Value, HostError> {
+    Ok(match ctx.msg.record_route() {
+        Ok([]) => Value::Int(0),
+        Ok([top, ..]) => {
+            let r2 = top
+                .uri()
+                .param("r2")
+                .flatten()
+                .is_some_and(|v| !v.is_empty());
+            Value::Int(if r2 { 2 } else { 1 })
+        }
+        Err(_) => Value::Null,
+    })
+}
+
 /// The Contact was rewritten by this message's script (Kamailio refuses a second rewrite).
 #[derive(Default)]
 struct ContactDone(bool);
