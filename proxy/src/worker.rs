@@ -20,8 +20,10 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(cache: SnapshotCache, shared: Arc<Shared>, locals: Arc<[Local]>) -> Self {
+        let mut vm = Vm::new();
+        vm.set_trace(shared.tracing());
         Worker {
-            vm: Vm::new(),
+            vm,
             cache,
             shared,
             locals,

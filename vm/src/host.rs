@@ -1,6 +1,6 @@
 //! The boundary between the VM and the world: pseudo-variables and native functions.
 
-use crate::op::{NativeIdx, PvIdx};
+use crate::op::{NativeIdx, Pc, PvIdx, RouteIdx};
 use crate::program::Program;
 use crate::value::Value;
 use regex::Regex;
@@ -63,6 +63,9 @@ pub trait Host {
     /// The value of a pseudo-variable argument the host cannot read itself (`$var`, `$rc`,
     /// one with transformations or a dynamic name), given before the native is called.
     fn pv_arg(&mut self, _pv: PvIdx, _v: Value) {}
+    /// A statement is about to run (only on a VM with [`crate::Vm::set_trace`] on): the
+    /// instruction at `pc`, in a run that started at route `entry` (Kamailio's cfgtrace).
+    fn trace(&mut self, _prog: &Program, _entry: RouteIdx, _pc: Pc) {}
     /// Whether this host answers every native itself, implemented or not (a test double).
     /// The real host says no, so a declared-but-unimplemented native is a clear VM error.
     fn stands_in_for_natives(&self) -> bool {

@@ -1,6 +1,8 @@
 //! The per-worker interpreter: register windows, `$var` slots, `$rc`, the step budget.
 
 mod access;
+#[cfg(test)]
+mod trace_tests;
 
 use crate::host::Host;
 use crate::op::*;
@@ -98,6 +100,21 @@ fn bad(pc: usize, what: &'static str) -> VmError {
     }
 }
 
+/// The instructions that start a statement Kamailio's cfgtrace reports: calls, route calls,
+/// assignments, `exit`/`drop`/`return`.
+fn traced(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Call { .. }
+            | Op::CallRoute { .. }
+            | Op::SetVar { .. }
+            | Op::SetPv { .. }
+            | Op::Exit
+            | Op::Drop
+            | Op::Return { .. }
+    )
+}
+
 /// A suspended caller.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -123,6 +140,8 @@ pub struct Vm {
     /// The last regex compiled at run time (`=~` with a dynamic right side).
     dyn_re: Option<(Arc<str>, Regex)>,
     buf: String,
+    /// Call `Host::trace` before each traced statement (off: the loop tests one local).
+    trace: bool,
 }
 
 impl Default for Vm {
@@ -167,6 +186,7 @@ impl Vm {
             rc: 1,
             dyn_re: None,
             buf: String::new(),
+            trace: false,
         }
     }
 
@@ -181,6 +201,15 @@ impl Vm {
     /// Change the route nesting limit (default `MAX_DEPTH`).
     pub fn set_max_depth(&mut self, depth: usize) {
         self.max_depth = depth;
+    }
+
+    /// Whether each statement is reported to the host first ([`Host::trace`]).
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace = on;
+    }
+
+    pub fn tracing(&self) -> bool {
+        self.trace
     }
 
     /// The last return code (`$rc`).
@@ -255,7 +284,7 @@ impl Vm {
             .get(route.ix())
             .ok_or_else(|| bad(0, "no such route"))?;
         self.regs.resize(r.nregs as usize, Value::Null);
-        let res = self.dispatch(prog, r.entry.ix(), host);
+        let res = self.dispatch(prog, r.entry.ix(), route, host);
         self.regs.clear();
         self.frames.clear();
         res
@@ -265,11 +294,13 @@ impl Vm {
         &mut self,
         prog: &Program,
         mut pc: usize,
+        entry: RouteIdx,
         host: &mut H,
     ) -> Result<Outcome, VmError> {
         let code = &prog.code[..];
         let mut base = 0usize;
         let mut steps = self.budget;
+        let tracing = self.trace;
         loop {
             let cur = pc;
             if steps == 0 {
@@ -286,6 +317,9 @@ impl Vm {
                 None => Op::Return { src: Reg(u8::MAX) },
             };
             pc += 1;
+            if tracing && traced(&op) {
+                host.trace(prog, entry, Pc(cur as u32));
+            }
             match op {
                 Op::Nop => {}
                 Op::Const { dst, k } => {

@@ -1,9 +1,9 @@
 //! Building and sending what the stateless path emits: forwarded requests (own Via, RFC 3581
 //! `received`/`rport` on the sender's Via), local replies, and relayed replies.
 
-use crate::host::Ctx;
+use crate::host::{Ctx, SendFlags};
 use crate::sip::{build_reply_with_via, Edits, Msg, Scheme, Uri, Via};
-use crate::transport::{Local, Outbox, Proto};
+use crate::transport::{Local, Outbox, Outgoing, Proto};
 use bytes::Bytes;
 use sipvm_vm::HostError;
 use std::hash::{Hash, Hasher};
@@ -128,7 +128,8 @@ pub fn forward_over(ctx: &mut Ctx<'_>, dst: SocketAddr, proto: Proto) -> Result<
         return Ok(false);
     };
     let buf = request_for(ctx, ctx.ruri.as_deref(), &branch(ctx), out)?;
-    send_from(ctx.out, out, dst, Bytes::from(buf));
+    let flags = ctx.send_flags;
+    send_request(ctx.out, out.index, out.proto, dst, Bytes::from(buf), flags);
     Ok(true)
 }
 
@@ -239,6 +240,32 @@ pub fn send_via(out: &mut Outbox, local: usize, proto: Proto, dst: SocketAddr, d
         return;
     }
     out.send(dst, proto, data, Some(local));
+}
+
+/// Sends a request the script forwards, as its send flags say: over TCP without
+/// `set_forward_no_connect()` a connection is opened when none is open; with
+/// `set_forward_close()` it is closed once written. Over UDP the flags change nothing.
+pub fn send_request(
+    out: &mut Outbox,
+    local: usize,
+    proto: Proto,
+    dst: SocketAddr,
+    data: Bytes,
+    flags: SendFlags,
+) {
+    if loopback_only() && !dst.ip().is_loopback() {
+        tracing::warn!("not sending to {dst}: SIPVM_LOOPBACK_ONLY is set");
+        return;
+    }
+    out.push(Outgoing {
+        dst,
+        proto,
+        data,
+        via_socket: Some(local),
+        connect: !flags.forward_no_connect,
+        close: flags.forward_close,
+        aside: false,
+    });
 }
 
 /// Test safety net: with `SIPVM_LOOPBACK_ONLY=1` in the environment, sipvm sends nothing
@@ -419,6 +446,15 @@ pub fn reply_raw(ctx: &mut Ctx<'_>, buf: Vec<u8>) {
     if ctx.local.proto == Proto::Udp {
         send_from(ctx.out, ctx.local, dst, data);
     } else {
-        ctx.out.reply(ctx.src, ctx.local, data);
+        // A reply never opens a connection (as if `set_reply_no_connect()` were always on).
+        ctx.out.push(Outgoing {
+            dst: ctx.src,
+            proto: ctx.local.proto,
+            data,
+            via_socket: Some(ctx.local.index),
+            connect: false,
+            close: ctx.send_flags.reply_close,
+            aside: false,
+        });
     }
 }

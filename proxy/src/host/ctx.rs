@@ -30,6 +30,13 @@ pub struct Ctx<'a> {
     pub branches: Vec<String>,
     /// Message flags (`setflag`).
     pub flags: u64,
+    /// Branch flags of branch 0 (the Request-URI); `branch_flags[i]` are those of
+    /// `branches[i]` (missing entries are 0, so code that only pushes a URI stays right).
+    pub bflags: u32,
+    pub branch_flags: Vec<u32>,
+    /// How this message's replies and forwards may use TCP (core `set_*_no_connect()`,
+    /// `set_*_close()`); no effect over UDP.
+    pub send_flags: SendFlags,
     /// `force_rport()` was called: replies and the received Via use the source port.
     pub force_rport: bool,
     /// `$avp` values of this message (no transaction yet).
@@ -45,6 +52,20 @@ pub struct Ctx<'a> {
     pub pv_out: Vec<(sipvm_vm::PvIdx, Value)>,
     /// Values of the current native's pseudo-variable arguments only the VM can read.
     pub pv_in: Vec<(sipvm_vm::PvIdx, Value)>,
+}
+
+/// Kamailio's `SND_F_FORCE_CON_REUSE` and `SND_F_CON_CLOSE` for replies and for forwarded
+/// requests of one message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendFlags {
+    /// Replies go only on an open connection (sipvm's replies never open one anyway).
+    pub reply_no_connect: bool,
+    /// The connection is closed once the reply is written.
+    pub reply_close: bool,
+    /// Forwarded requests go only on an open connection.
+    pub forward_no_connect: bool,
+    /// The connection is closed once the forwarded request is written.
+    pub forward_close: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -70,6 +91,9 @@ impl<'a> Ctx<'a> {
             dst_uri: None,
             branches: Vec::new(),
             flags: 0,
+            bflags: 0,
+            branch_flags: Vec::new(),
+            send_flags: SendFlags::default(),
             force_rport: false,
             avps: Vec::new(),
             force_socket: None,
@@ -78,6 +102,39 @@ impl<'a> Ctx<'a> {
             pv_out: Vec::new(),
             pv_in: Vec::new(),
         }
+    }
+
+    /// The flags of branch `i` (0: the Request-URI, i: `branches[i - 1]`); `None` when there
+    /// is no such branch.
+    pub fn branch_flags(&self, i: usize) -> Option<u32> {
+        match i {
+            0 => Some(self.bflags),
+            i if i <= self.branches.len() => {
+                Some(self.branch_flags.get(i - 1).copied().unwrap_or(0))
+            }
+            _ => None,
+        }
+    }
+
+    /// The flags of branch `i` to change; `None` when there is no such branch.
+    pub fn branch_flags_mut(&mut self, i: usize) -> Option<&mut u32> {
+        match i {
+            0 => Some(&mut self.bflags),
+            i if i <= self.branches.len() => {
+                if self.branch_flags.len() < self.branches.len() {
+                    self.branch_flags.resize(self.branches.len(), 0);
+                }
+                self.branch_flags.get_mut(i - 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends a branch with its flags.
+    pub fn push_branch(&mut self, uri: String, flags: u32) {
+        self.branch_flags.resize(self.branches.len(), 0);
+        self.branches.push(uri);
+        self.branch_flags.push(flags);
     }
 
     /// The current Request-URI as text (rewritten or as received).
@@ -200,6 +257,14 @@ impl Host for Ctx<'_> {
 
     fn take_pv_write(&mut self) -> Option<(sipvm_vm::PvIdx, Value)> {
         (!self.pv_out.is_empty()).then(|| self.pv_out.remove(0))
+    }
+
+    fn trace(&mut self, prog: &Program, entry: sipvm_vm::RouteIdx, pc: sipvm_vm::Pc) {
+        for t in &self.shared.hooks.trace {
+            if (t.on)(self.shared) {
+                (t.f)(self, prog, entry, pc);
+            }
+        }
     }
 
     fn is_myself(&mut self, uri: &str) -> bool {

@@ -9,6 +9,8 @@ pub mod rng;
 pub mod shared;
 pub mod uri_edit;
 
-pub use ctx::Ctx;
-pub use module::{Env, Hooks, Impl, Module, MsgState, NativeFn, PvImpl, ReplyVerdict, Server};
+pub use ctx::{Ctx, SendFlags};
+pub use module::{
+    Env, Hooks, Impl, Module, MsgState, NativeFn, PvImpl, ReplyVerdict, Server, Trace, TraceFn,
+};
 pub use shared::Shared;

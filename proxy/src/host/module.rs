@@ -8,7 +8,7 @@ use crate::sip::{Edits, Msg};
 use crate::transport::{Local, Outbox};
 use bytes::Bytes;
 use sipvm_lang::registry::ModuleDecl;
-use sipvm_vm::{ArgValue, HostError, Program, PvKey, Value, Vm};
+use sipvm_vm::{ArgValue, HostError, Pc, Program, PvKey, RouteIdx, Value, Vm};
 use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -83,6 +83,18 @@ pub type DataInFn = fn(&Shared, &[Local], &mut Bytes, SocketAddr, &Local, &mut O
 /// socket the current message came on (where an item without `via_socket` leaves by).
 pub type DataOutFn = fn(&Shared, &[Local], &mut Outbox, usize, &Local);
 
+/// A statement at `pc` is about to run, in a run that began at route `entry`.
+pub type TraceFn = fn(&Ctx<'_>, &Program, RouteIdx, Pc);
+
+/// Statement tracing (Kamailio's debugger `cfgtrace`): `on` says, from the module's state,
+/// whether the workers' VMs report statements at all (off, the VM pays nothing); `f` gets
+/// each one.
+#[derive(Clone, Copy)]
+pub struct Trace {
+    pub on: fn(&Shared) -> bool,
+    pub f: TraceFn,
+}
+
 /// Where a module takes part outside its natives. Each is optional.
 #[derive(Clone, Copy, Default)]
 pub struct Hooks {
@@ -107,6 +119,8 @@ pub struct Hooks {
     pub data_in: Option<DataInFn>,
     /// Raw bytes out, last of all (topology hiding encodes, tracing mirrors).
     pub data_out: Option<DataOutFn>,
+    /// Each statement the script runs, when the module turns tracing on.
+    pub trace: Option<Trace>,
 }
 
 impl Hooks {
@@ -121,6 +135,7 @@ impl Hooks {
         shutdown: None,
         data_in: None,
         data_out: None,
+        trace: None,
     };
 }
 
@@ -138,6 +153,7 @@ pub struct HookLists {
     pub shutdown: Vec<fn(&Shared)>,
     pub data_in: Vec<DataInFn>,
     pub data_out: Vec<DataOutFn>,
+    pub trace: Vec<Trace>,
 }
 
 impl HookLists {
@@ -155,6 +171,7 @@ impl HookLists {
             l.shutdown.extend(h.shutdown);
             l.data_in.extend(h.data_in);
             l.data_out.extend(h.data_out);
+            l.trace.extend(h.trace);
         }
         l
     }

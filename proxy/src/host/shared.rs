@@ -121,6 +121,11 @@ impl Shared {
         Ok(())
     }
 
+    /// Whether a module wants the script's statements reported (`Hooks::trace`).
+    pub fn tracing(&self) -> bool {
+        self.hooks.trace.iter().any(|t| (t.on)(self))
+    }
+
     /// Runs every module's shutdown hook.
     pub fn shutdown(&self) {
         for f in &self.hooks.shutdown {

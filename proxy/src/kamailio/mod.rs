@@ -10,11 +10,8 @@ pub mod counters;
 pub mod ctl;
 pub mod db_mysql;
 pub mod db_sqlite;
-pub mod debugger;
 pub mod domain;
 pub mod kemix;
-pub mod kex;
-pub mod nathelper;
 pub mod outbound;
 pub mod path;
 pub mod permissions;
@@ -31,13 +28,10 @@ use sipvm_lang::registry::ModuleDecl;
 
 /// In the order the registry lists them after sipvm's own modules.
 pub static DECLS: &[&ModuleDecl] = &[
-    &kex::MODULE,
     &xhttp::MODULE,
     &ctl::MODULE,
     &cfg_rpc::MODULE,
     &counters::MODULE,
-    &debugger::MODULE,
-    &nathelper::MODULE,
     &rtpproxy::MODULE,
     &rtpengine::MODULE,
     &auth::MODULE,

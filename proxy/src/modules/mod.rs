@@ -15,21 +15,24 @@ use std::sync::OnceLock;
 
 use sipvm_lang::registry::Registry;
 
+pub mod acc;
 pub mod r#async;
 pub mod avpops;
-pub mod acc;
 pub mod cfgutils;
 pub mod core;
 pub mod corex;
+pub mod debugger;
 pub mod dialog;
 pub mod dispatcher;
 pub mod htable;
-pub mod jsonrpcs;
 pub mod ipops;
 pub mod jansson;
 pub mod json;
+pub mod jsonrpcs;
+pub mod kex;
 pub mod maxfwd;
 pub mod mqueue;
+pub mod nathelper;
 pub mod pike;
 pub mod pv;
 pub mod regex;
@@ -37,8 +40,8 @@ pub mod registrar;
 pub mod rr;
 pub mod rtimer;
 pub mod sanity;
-pub mod siptrace;
 pub mod sdpops;
+pub mod siptrace;
 pub mod siputils;
 pub mod sl;
 pub mod textops;
@@ -99,6 +102,9 @@ pub static LIST: &[&Module] = &[
     &ipops::MODULE,
     &acc::MODULE,
     &dialog::MODULE,
+    &kex::MODULE,
+    &nathelper::MODULE,
+    &debugger::MODULE,
 ];
 
 /// The registry the compiler checks scripts against: the core, every module of `LIST`, then

@@ -36,6 +36,9 @@ pub struct Outgoing {
     /// A copy sent beside SIP processing (a trace duplicate): the modules' raw-data hooks
     /// leave it alone, as Kamailio sends such copies without its `NET_DATA_OUT` event.
     pub aside: bool,
+    /// TCP only: close the connection once this is written (core `set_reply_close()`,
+    /// `set_forward_close()`).
+    pub close: bool,
 }
 
 /// A queue of datagrams and stream writes, filled by a [`super::Handler`] and flushed by its
@@ -61,6 +64,7 @@ impl Outbox {
             via_socket,
             connect: true,
             aside: false,
+            close: false,
         });
     }
 
@@ -79,6 +83,7 @@ impl Outbox {
             via_socket,
             connect: true,
             aside: true,
+            close: false,
         });
     }
 
@@ -92,6 +97,7 @@ impl Outbox {
             via_socket: Some(via.index),
             connect: false,
             aside: false,
+            close: false,
         });
     }
 

@@ -186,6 +186,9 @@ impl TcpTable {
             Ok(()) => {
                 conn.last_active.store(shared.now_ms(), Relaxed);
                 shared.stats.tx.fetch_add(1, Relaxed);
+                if item.close {
+                    self.close(&conn);
+                }
             }
             Err(_) => {
                 shared.stats.tx_errors.fetch_add(1, Relaxed);

@@ -373,6 +373,22 @@ pub static IMPLS: &[Impl] = &[
         name: "add_rport",
         f: force_rport,
     },
+    Impl {
+        name: "set_reply_no_connect",
+        f: sendflags::set_reply_no_connect,
+    },
+    Impl {
+        name: "set_forward_no_connect",
+        f: sendflags::set_forward_no_connect,
+    },
+    Impl {
+        name: "set_reply_close",
+        f: sendflags::set_reply_close,
+    },
+    Impl {
+        name: "set_forward_close",
+        f: sendflags::set_forward_close,
+    },
 ];
 
 /// `forward()`, `forward(host)`, `forward(host, port)`: stateless relay to the next hop.
@@ -509,6 +525,7 @@ fn force_rport(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> 
 pub mod globals;
 pub mod pvs;
 mod rpc;
+mod sendflags;
 pub mod shv;
 
 /// The core: what needs no `loadmodule`, with the pv module's classes and `$shv`.

@@ -108,6 +108,7 @@ getters! {
     mb => |c, k| bytes(c.msg.as_bytes());
     rb => |c, k| bytes(c.msg.body());
     flags => |c, k| int(c.flags as i64);
+    bflags => |c, k| int(i64::from(c.bflags));
     avp => |c, k| {
         let n = k.name.unwrap_or("");
         c.avps.iter().rev().find(|(a, _)| &**a == n).map(|(_, v)| v.clone()).unwrap_or(Value::Null)
@@ -168,6 +169,12 @@ fn set_avp(ctx: &mut Ctx<'_>, k: PvKey<'_>, v: Value) -> Result<(), HostError> {
     Ok(())
 }
 
+/// `$bf`: branch 0's flags (kex `setbflag`), not the message flags.
+fn set_bflags(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
+    ctx.bflags = v.to_int() as u32;
+    Ok(())
+}
+
 fn set_flags(ctx: &mut Ctx<'_>, _: PvKey<'_>, v: Value) -> Result<(), HostError> {
     ctx.flags = v.to_int() as u64;
     Ok(())
@@ -209,7 +216,7 @@ pub static PVS: &[PvImpl] = &[
     get("pr", proto), get("proto", proto),
     get("hdr", hdr), get("hdrc", hdrc), get("ua", ua), get("ct", ct), get("cT", c_type),
     get("cl", cl), get("ml", ml), get("mb", mb), get("rb", rb), get("Ts", tp::ts_msg),
-    rw("bf", flags, set_flags), rw("mf", flags, set_flags),
+    rw("bf", bflags, set_bflags), rw("mf", flags, set_flags),
     rw("avp", avp, set_avp), get("sel", sel), rw("shv", shv, set_shv),
     // pv's eXtended AVPs (modules/pv/xpv.rs).
     rw("xavp", xpv::get_xavp, xpv::set_xavp), rw("xavi", xpv::get_xavi, xpv::set_xavi),

@@ -54,21 +54,84 @@ use crate::host::natives::arg_str;
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
 
+mod natives;
+
 /// corex's natives sipvm implements.
-pub static IMPLS: &[Impl] = &[Impl {
-    name: "append_branch",
-    f: append_branch,
-}];
+pub static IMPLS: &[Impl] = &[
+    Impl {
+        name: "append_branch",
+        f: append_branch,
+    },
+    Impl {
+        name: "setxflag",
+        f: natives::setxflag,
+    },
+    Impl {
+        name: "resetxflag",
+        f: natives::resetxflag,
+    },
+    Impl {
+        name: "isxflagset",
+        f: natives::isxflagset,
+    },
+    Impl {
+        name: "file_read",
+        f: natives::file_read,
+    },
+    Impl {
+        name: "file_write",
+        f: natives::file_write,
+    },
+    Impl {
+        name: "is_socket_name",
+        f: natives::is_socket_name,
+    },
+    Impl {
+        name: "set_send_socket",
+        f: natives::set_send_socket,
+    },
+    Impl {
+        name: "set_send_socket_name",
+        f: natives::set_send_socket_name,
+    },
+    Impl {
+        name: "set_recv_socket",
+        f: natives::set_recv_socket,
+    },
+    Impl {
+        name: "set_recv_socket_name",
+        f: natives::set_recv_socket_name,
+    },
+    Impl {
+        name: "send_udp",
+        f: natives::send_udp,
+    },
+    Impl {
+        name: "send_tcp",
+        f: natives::send_tcp,
+    },
+    Impl {
+        name: "send_data",
+        f: natives::send_data,
+    },
+];
 
 /// `append_branch()` adds the current Request-URI to the destination set;
-/// `append_branch(uri)` adds `uri`.
+/// `append_branch(uri)` adds `uri`. The new branch takes branch 0's flags; without a URI,
+/// branch 0's flags are then cleared (the Request-URI moved to the branch, as in Kamailio).
 fn append_branch(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let uri = if args.is_empty() {
-        ctx.ruri_str().to_string()
-    } else {
-        arg_str(args, 0).into_owned()
+    let given = args.first().map(|_| arg_str(args, 0).into_owned());
+    let uri = match given.filter(|u| !u.is_empty()) {
+        Some(u) => u,
+        None => {
+            let u = ctx.ruri_str().to_string();
+            let flags = std::mem::take(&mut ctx.bflags);
+            ctx.push_branch(u, flags);
+            return Ok(1);
+        }
     };
-    ctx.branches.push(uri);
+    let flags = ctx.bflags;
+    ctx.push_branch(uri, flags);
     Ok(1)
 }
 

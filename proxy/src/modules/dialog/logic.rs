@@ -575,6 +575,7 @@ mod tests {
             custom: std::sync::Arc::from(Vec::new()),
             modparams: std::sync::Arc::from(Vec::new()),
             modules: std::sync::Arc::from(Vec::new()),
+            warnings: std::sync::Arc::from(""),
         };
         let reply = Msg::parse(Bytes::from_static(
             b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n\

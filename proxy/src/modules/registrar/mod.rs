@@ -233,9 +233,11 @@ fn lookup_in(ctx: &mut Ctx<'_>, table: &str, uri: Option<String>, into: Dest) ->
         Err(code) => return code,
     };
     if into == Dest::Branches {
-        ctx.branches.push(targets.first.contact.clone());
+        ctx.push_branch(targets.first.contact.clone(), targets.first.cflags);
     } else {
         ctx.ruri = Some(targets.first.contact.clone());
+        // Kamailio ORs the contact's cflags into branch 0's flags.
+        ctx.bflags |= targets.first.cflags;
         // Kamailio resets the next hop, then points it at the Path or received address.
         ctx.dst_uri = next_hop(&targets.first);
         if into == Dest::Ruri && !targets.first.path.is_empty() {
@@ -244,8 +246,9 @@ fn lookup_in(ctx: &mut Ctx<'_>, table: &str, uri: Option<String>, into: Dest) ->
         }
     }
     // Branches carry only their URI for now: their own received/Path is not kept.
-    ctx.branches
-        .extend(targets.rest.into_iter().map(|b| b.contact));
+    for b in targets.rest {
+        ctx.push_branch(b.contact, b.cflags);
+    }
     1
 }
 
@@ -265,19 +268,25 @@ fn lookup_branches(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Host
         return Ok(ret);
     }
     let mut found = ret > 0;
-    let (ruri, dst) = (ctx.ruri.clone(), ctx.dst_uri.clone());
+    let (ruri, dst, bflags) = (ctx.ruri.clone(), ctx.dst_uri.clone(), ctx.bflags);
     for i in 0..before {
         let uri = ctx.branches[i].clone();
+        ctx.bflags = ctx.branch_flags(i + 1).unwrap_or(0);
         ret = lookup_in(ctx, &table, Some(uri), Dest::RuriOnly);
         if ret > 0 {
             found = true;
             if let Some(best) = ctx.ruri.clone() {
                 ctx.branches[i] = best;
             }
+            let f = ctx.bflags;
+            if let Some(slot) = ctx.branch_flags_mut(i + 1) {
+                *slot = f;
+            }
         }
     }
     ctx.ruri = ruri;
     ctx.dst_uri = dst;
+    ctx.bflags = bflags;
     Ok(if found { 1 } else { ret })
 }
 

@@ -28,11 +28,14 @@ pub fn run_pending(ctx: &mut Ctx<'_>, vm: &mut Vm, prog: &Program) {
         ctx.edits.clone(),
         ctx.flags,
         ctx.slots.tm().route,
+        ctx.bflags,
     );
     let mut sent = 0;
-    for (uri, dst) in pending {
+    for (uri, dst, bflags) in pending {
         ctx.ruri = Some(uri);
         ctx.dst_uri = dst;
+        // In branch_route, branch 0's flags are this branch's (as Kamailio's tm sets them).
+        ctx.bflags = bflags;
         ctx.edits = saved.2.clone();
         ctx.slots.tm().route = Some(RouteKind::Branch);
         let r = vm.run(prog, route, ctx);
@@ -45,16 +48,16 @@ pub fn run_pending(ctx: &mut Ctx<'_>, vm: &mut Vm, prog: &Program) {
             }
             Ok(_) => {}
         }
-        let (u, d) = (ctx.ruri_str().to_string(), ctx.dst_uri.clone());
+        let (u, d, f) = (ctx.ruri_str().to_string(), ctx.dst_uri.clone(), ctx.bflags);
         let ok = match std::mem::take(&mut ctx.slots.tm().tx) {
             Tx::None => false,
             Tx::Held(t) => {
-                let ok = add_one(ctx, &mut lock(&t), u, d);
+                let ok = add_one(ctx, &mut lock(&t), u, d, f);
                 ctx.slots.tm().tx = Tx::Held(t);
                 ok
             }
             Tx::Lent(mut t) => {
-                let ok = add_one(ctx, t.get(), u, d);
+                let ok = add_one(ctx, t.get(), u, d, f);
                 ctx.slots.tm().tx = Tx::Lent(t);
                 ok
             }
@@ -65,6 +68,7 @@ pub fn run_pending(ctx: &mut Ctx<'_>, vm: &mut Vm, prog: &Program) {
     ctx.dst_uri = saved.1;
     ctx.edits = saved.2;
     ctx.flags = saved.3;
+    ctx.bflags = saved.5;
     if sent == 0 && ctx.slots.tm().route.is_none() {
         super::natives::reply_stateful(ctx, 500, "No branch left");
     }

@@ -252,6 +252,9 @@ fn run_route(
         tm.armed.failure = None;
     }
     if let Some((branch, code, reason)) = reply {
+        // Branch 0's flags are those of the branch that replied (Kamailio's tm does the same).
+        c.bflags = t.branches.get(branch).map_or(0, |b| b.bflags);
+        let tm = c.slots.tm();
         tm.branch = Some(branch);
         tm.reply = Some((code, reason));
     }

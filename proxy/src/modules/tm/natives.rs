@@ -137,12 +137,14 @@ const TRYING: &str = "trying -- your call is important to us";
 /// targets wait in `ctx.slots.tm().pending` for [`super::branch::run_pending`]. Returns how many
 /// went out (or wait).
 fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
-    let mut targets: Vec<(String, Option<String>)> =
-        vec![(ctx.ruri_str().to_string(), ctx.dst_uri.clone())];
+    let mut targets: Vec<(String, Option<String>, u32)> =
+        vec![(ctx.ruri_str().to_string(), ctx.dst_uri.clone(), ctx.bflags)];
+    let flags = std::mem::take(&mut ctx.branch_flags);
     targets.extend(
         std::mem::take(&mut ctx.branches)
             .into_iter()
-            .map(|u| (u, None)),
+            .enumerate()
+            .map(|(i, u)| (u, None, flags.get(i).copied().unwrap_or(0))),
     );
     if ctx.slots.tm().route != Some(RouteKind::Failure) {
         t.edits = (!ctx.edits.is_empty()).then(|| Box::new(ctx.edits.clone()));
@@ -171,8 +173,8 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
     }
     t.branches.reserve_exact(targets.len());
     let mut sent = 0;
-    for (uri, dst_uri) in targets {
-        if add_one(ctx, t, uri, dst_uri) {
+    for (uri, dst_uri, bflags) in targets {
+        if add_one(ctx, t, uri, dst_uri, bflags) {
             sent += 1;
         }
     }
@@ -180,8 +182,14 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
 }
 
 /// One client branch to `uri` (via `dst_uri` when set): built from the script's state, sent,
-/// its timers started. False when it has nowhere to go.
-pub fn add_one(ctx: &mut Ctx<'_>, t: &mut Txn, uri: String, dst_uri: Option<String>) -> bool {
+/// its timers started, `bflags` kept with it. False when it has nowhere to go.
+pub fn add_one(
+    ctx: &mut Ctx<'_>,
+    t: &mut Txn,
+    uri: String,
+    dst_uri: Option<String>,
+    bflags: u32,
+) -> bool {
     let now = ctx.state::<Tm>().now();
     // Kamailio's max_branches (12) over all the transaction's rounds: a failure route that
     // relays again forever cannot grow a transaction without bound.
@@ -213,13 +221,15 @@ pub fn add_one(ctx: &mut Ctx<'_>, t: &mut Txn, uri: String, dst_uri: Option<Stri
     };
     let data = Bytes::from(buf);
     let (local, proto) = (out.index, out.proto);
-    send::send_via(ctx.out, local, proto, dst, data.clone());
+    let flags = ctx.send_flags;
+    send::send_request(ctx.out, local, proto, dst, data.clone(), flags);
     let udp = proto == Proto::Udp;
     t.branches.reserve_exact(1);
     t.branches.push(Branch {
         retr_at: udp.then_some(now + t.timers.t1),
         retr_ivl: t.timers.t1,
         fr_at: Some(now + t.timers.fr),
+        bflags,
         ..Branch::new(uri, dst, local, proto, data)
     });
     // Branches run on their own timers now; the lifetime still bounds them.

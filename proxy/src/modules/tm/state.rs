@@ -45,8 +45,8 @@ pub struct TmCtx {
     pub reply: Option<(u16, String)>,
     /// The request's own transaction key, once computed.
     pub key: Option<super::Key>,
-    /// Targets waiting for the armed branch_route (URI, `$du`).
-    pub pending: Vec<(String, Option<String>)>,
+    /// Targets waiting for the armed branch_route (URI, `$du`, branch flags).
+    pub pending: Vec<(String, Option<String>, u32)>,
 }
 
 impl MsgState for TmCtx {}

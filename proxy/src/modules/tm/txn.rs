@@ -46,6 +46,9 @@ pub struct Branch {
     pub dropped: bool,
     /// The hop-by-hop ACK sent for a negative final reply (resent on its retransmissions).
     pub ack: Option<Bytes>,
+    /// The branch flags it was sent with (kex `setbflag()`, a contact's cflags); branch 0's
+    /// flags in the onreply and failure routes of its replies.
+    pub bflags: u32,
 }
 
 impl Branch {
@@ -72,6 +75,7 @@ impl Branch {
             cancel_tries: 0,
             dropped: false,
             ack: None,
+            bflags: 0,
         }
     }
 

@@ -35,10 +35,98 @@ pub static DECL: ModuleDecl = ModuleDecl {
 };
 
 /// tmx's natives sipvm has.
-pub static IMPLS: &[crate::host::Impl] = &[crate::host::Impl {
-    name: "t_precheck_trans",
-    f: crate::modules::tm::natives::t_precheck_trans,
-}];
+pub static IMPLS: &[crate::host::Impl] = &[
+    crate::host::Impl {
+        name: "t_precheck_trans",
+        f: crate::modules::tm::natives::t_precheck_trans,
+    },
+    crate::host::Impl {
+        name: "t_flush_flags",
+        f: t_flush_flags,
+    },
+    crate::host::Impl {
+        name: "t_is_branch_route",
+        f: t_is_branch_route,
+    },
+    crate::host::Impl {
+        name: "t_is_failure_route",
+        f: t_is_failure_route,
+    },
+    crate::host::Impl {
+        name: "t_is_reply_route",
+        f: t_is_reply_route,
+    },
+    crate::host::Impl {
+        name: "t_is_request_route",
+        f: t_is_request_route,
+    },
+];
+
+use crate::host::Ctx;
+use sipvm_vm::{ArgValue, HostError, RouteKind};
+
+/// The kind of route running: tm's routes say so in tm's slot; otherwise a request is in
+/// request_route and a reply in the core reply_route.
+fn route_kind(ctx: &Ctx<'_>) -> RouteKind {
+    let tm = ctx
+        .slots
+        .get::<crate::modules::tm::state::TmCtx>()
+        .and_then(|t| t.route);
+    tm.unwrap_or(if ctx.msg.is_request() {
+        RouteKind::Request
+    } else {
+        RouteKind::Reply
+    })
+}
+
+fn truth(b: bool) -> Result<i64, HostError> {
+    Ok(if b { 1 } else { -1 })
+}
+
+/// `t_flush_flags()`: the message's flags become the transaction's (the routes it runs
+/// later see them); -1 without a transaction.
+fn t_flush_flags(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    use crate::modules::tm::state::TmSlot;
+    let flags = ctx.flags;
+    if ctx
+        .slots
+        .get::<crate::modules::tm::state::TmCtx>()
+        .is_none()
+    {
+        tracing::error!("failed to flush flags - no transaction found");
+        return Ok(-1);
+    }
+    match ctx.slots.tm().with(|t| t.flags = flags) {
+        Some(()) => Ok(1),
+        None => {
+            tracing::error!("failed to flush flags - no transaction found");
+            Ok(-1)
+        }
+    }
+}
+
+/// `t_is_branch_route()`: 1 in a branch_route, else -1.
+fn t_is_branch_route(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    truth(route_kind(ctx) == RouteKind::Branch)
+}
+
+/// `t_is_failure_route()`: 1 in a failure_route, else -1.
+fn t_is_failure_route(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    truth(route_kind(ctx) == RouteKind::Failure)
+}
+
+/// `t_is_reply_route()`: 1 in an onreply_route or the core reply_route, else -1.
+fn t_is_reply_route(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    truth(matches!(
+        route_kind(ctx),
+        RouteKind::OnReply | RouteKind::Reply
+    ))
+}
+
+/// `t_is_request_route()`: 1 in request_route, else -1.
+fn t_is_request_route(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    truth(route_kind(ctx) == RouteKind::Request)
+}
 
 /// The tmx module.
 pub static MODULE: crate::host::Module = crate::host::Module {

@@ -12,6 +12,8 @@ pub struct Target {
     pub contact: String,
     pub path: String,
     pub received: String,
+    /// The binding's cflags (branch flags at `save` time), back as branch flags.
+    pub cflags: u32,
 }
 
 impl From<&Binding> for Target {
@@ -20,6 +22,7 @@ impl From<&Binding> for Target {
             contact: b.contact.clone(),
             path: b.path.clone(),
             received: b.received.clone(),
+            cflags: b.cflags,
         }
     }
 }

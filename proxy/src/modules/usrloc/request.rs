@@ -204,6 +204,7 @@ pub fn read_register(ctx: &Ctx<'_>, cfg: &RegCfg, flags: u32) -> Result<Register
         source: source_uri(ctx.src, ctx.local.proto),
         allow,
         flags,
+        cflags: ctx.bflags,
     })
 }
 

@@ -178,6 +178,8 @@ pub struct Register {
     /// Methods of the Allow header (all when absent).
     pub allow: u32,
     pub flags: u32,
+    /// Branch 0's flags when `save` ran: stored as the bindings' cflags.
+    pub cflags: u32,
 }
 
 /// What `save` did: its return code, the error state (none: 200), and whether the record's
@@ -263,7 +265,7 @@ fn pack(
         source: reg.source.clone(),
         last_modified: now,
         flags: reg.flags & FL_MEM,
-        cflags: 0,
+        cflags: reg.cflags,
         methods: c.methods.unwrap_or(reg.allow),
         ruid: ul.next_ruid(),
     }

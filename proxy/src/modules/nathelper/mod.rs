@@ -1,10 +1,11 @@
-//! `nathelper`: declarations mirroring Kamailio 5.6's nathelper module: NAT traversal helpers.
+//! `nathelper`: Kamailio 5.6's nathelper module, its script side (NAT detection and the
+//! Contact/Request-URI rewrites); no NAT pinging, no SDP rewriting. See docs/modules/nathelper.md.
 
 use sipvm_lang::registry::ArgKind::{Fmt, Int, IntFmt, Pv};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, PvDecl, PvForm, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "nathelper",
     functions: &[
         FnDecl { name: "fix_nated_contact", args: &[], min_args: 0, routes: RouteMask::REQUEST.or(RouteMask::ONREPLY).or(RouteMask::BRANCH).or(RouteMask::LOCAL) },
@@ -42,4 +43,15 @@ pub static MODULE: ModuleDecl = ModuleDecl {
         PvDecl { name: "rr_top_count", form: PvForm::Plain, writable: false },
     ],
     transforms: &[],
+};
+
+mod natives;
+
+/// nathelper's script side; `fix_nated_sdp` and NAT pinging stay declared only.
+pub static MODULE: crate::host::Module = crate::host::Module {
+    natives: natives::IMPLS,
+    pvs: natives::PVS,
+    params: &["received_avp", "nat_addr_mode"],
+    restart: &["received_avp", "nat_addr_mode"],
+    ..crate::host::Module::decl(&DECL)
 };

@@ -1,4 +1,5 @@
-//! `debugger`: declarations mirroring Kamailio 5.6's debugger module: config debugger and tracing.
+//! `debugger`: Kamailio 5.6's debugger module; sipvm implements its config tracing
+//! (`cfgtrace`), see docs/modules/debugger.md.
 //!
 //! `dbg_pv_dump([mask[, level]])` and `dbg_sip_msg([level[, facility]])` take a log level
 //! (`L_INFO`...), but their short forms drop trailing arguments, and the compiler treats a
@@ -10,7 +11,7 @@ use sipvm_lang::registry::ArgKind::{Int, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, ParamDecl, ParamType, RouteMask};
 
 #[rustfmt::skip]
-pub static MODULE: ModuleDecl = ModuleDecl {
+pub static DECL: ModuleDecl = ModuleDecl {
     name: "debugger",
     functions: &[
         FnDecl { name: "dbg_breakpoint", args: &[Int], min_args: 1, routes: RouteMask::ANY },
@@ -39,4 +40,22 @@ pub static MODULE: ModuleDecl = ModuleDecl {
     ],
     pvs: &[],
     transforms: &[],
+};
+
+mod trace;
+
+/// The debugger module: `cfgtrace` and the parameters that shape its lines; the breakpoint
+/// machinery and `dbg_*` functions stay declared only.
+pub static MODULE: crate::host::Module = crate::host::Module {
+    params: trace::PARAMS,
+    restart: trace::PARAMS,
+    state: Some(trace::state),
+    hooks: crate::host::Hooks {
+        trace: Some(crate::host::Trace {
+            on: trace::on,
+            f: trace::trace,
+        }),
+        ..crate::host::Hooks::NONE
+    },
+    ..crate::host::Module::decl(&DECL)
 };
