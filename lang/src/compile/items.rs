@@ -267,19 +267,6 @@ impl Ctx<'_> {
             }
             return self.diags.push(d);
         };
-        if !self.reg.is_param_implemented(mi, p.name) {
-            let d = self
-                .err(
-                    param.1,
-                    format!(
-                        "parameter `{}` of module `{}` is not implemented",
-                        param.0, m.name
-                    ),
-                )
-                .with_len(self.loc.width(param.1))
-                .missing("modparam", m.name, p.name);
-            return self.diags.push(d);
-        }
         let v = match (&value.0, p.ty) {
             (Lit::Word(w), _) => {
                 let d = self
@@ -319,6 +306,19 @@ impl Ctx<'_> {
             (Lit::Int(i), _) => Value::Int(*i),
             (Lit::Str(s), _) => Value::Str(Arc::from(s.as_str())),
         };
+        if !self.reg.is_param_implemented(mi, p.name) {
+            let d = self
+                .err(
+                    param.1,
+                    format!(
+                        "parameter `{}` of module `{}` is not implemented",
+                        param.0, m.name
+                    ),
+                )
+                .with_len(self.loc.width(param.1))
+                .missing("modparam", m.name, p.name);
+            return self.diags.push(d);
+        }
         if module.0 == "pv" && param.0 == "varset" {
             self.varset(&v, value.1);
         }
