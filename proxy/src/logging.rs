@@ -2,7 +2,7 @@
 //! `-E`), else syslog through `/dev/log` with `log_facility` and `log_name`; each line of a
 //! message's handling starts with its `log_prefix` expansion.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::sync::Arc;
@@ -13,6 +13,20 @@ use tracing_subscriber::registry::LookupSpan;
 
 thread_local! {
     static PREFIX: RefCell<String> = const { RefCell::new(String::new()) };
+    static FACILITY: Cell<Option<u8>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with its log lines sent to syslog facility `code` instead of the core's
+/// `log_facility` (acc's and xlog's own facility); stderr shows no facility, as Kamailio's.
+pub fn with_facility<R>(code: u8, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u8>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FACILITY.with(|c| c.set(self.0));
+        }
+    }
+    let _r = Restore(FACILITY.with(|c| c.replace(Some(code))));
+    f()
 }
 
 /// Sets this thread's log prefix while a message is handled (`None` clears it).
@@ -209,7 +223,8 @@ impl<'a> MakeWriter<'a> for Syslog {
 impl Syslog {
     fn line(&self, sev: u8) -> Line {
         let mut buf = Vec::with_capacity(256);
-        let pri = u16::from(self.facility) * 8 + u16::from(sev);
+        let facility = FACILITY.with(Cell::get).unwrap_or(self.facility);
+        let pri = u16::from(facility) * 8 + u16::from(sev);
         let _ = write!(buf, "<{pri}>{}[{}]: ", self.ident, std::process::id());
         Line {
             sock: self.sock.clone(),
@@ -279,6 +294,13 @@ mod tests {
         let n = rx.recv(&mut b).expect("recv");
         let got = String::from_utf8_lossy(&b[..n]).into_owned();
         assert_eq!(got, format!("<131>kam[{}]: it broke", std::process::id()));
+        // acc's LOG_LOCAL1 (17) for one line, then the core's facility again.
+        with_facility(17, || drop(s.line(severity(&Level::INFO))));
+        let n = rx.recv(&mut b).expect("recv");
+        assert!(String::from_utf8_lossy(&b[..n]).starts_with("<142>kam["));
+        drop(s.line(severity(&Level::INFO)));
+        let n = rx.recv(&mut b).expect("recv");
+        assert!(String::from_utf8_lossy(&b[..n]).starts_with("<134>kam["));
         let _ = std::fs::remove_file(&dir);
     }
 }

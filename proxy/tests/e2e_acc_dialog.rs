@@ -130,7 +130,6 @@ fn records(log: &str) -> String {
     for l in log.lines() {
         let Some(i) = l.find("ACC: ") else { continue };
         let r = l[i..].trim_end();
-        let r = r.strip_suffix(" facility=\"LOG_DAEMON\"").unwrap_or(r);
         let r = ts.replace(r, "timestamp=T");
         let r = cid.replace(&r, "call_id=1-SIPP@127.0.0.1");
         let r = tag.replace(&r, "to_tag=SIPP-1;");

@@ -198,10 +198,9 @@ fn selection_errors() {
     let l = ListFile::new("err", FIVE);
     let mut e = env(REQ, &l, 2);
     let mut c = e.ctx();
-    assert_eq!(
-        call(&mut c, "dispatcher", "ds_select_dst", &[i(9), i(4)]),
-        -1
-    );
+    // A missing set is an error the VM turns into -1, logged and counted.
+    let err = call_err(&mut c, "dispatcher", "ds_select_dst", &[i(9), i(4)]);
+    assert!(err.contains("destination set [9] not found"), "{err}");
     for alg in [5, 7, 10, 12, 13, 99] {
         let err = call_err(&mut c, "dispatcher", "ds_select_dst", &[i(1), i(alg)]);
         assert!(err.contains(&format!("algorithm {alg}")), "{err}");

@@ -54,10 +54,7 @@ fn records(f: impl FnOnce()) -> Vec<String> {
     let ts = regex::Regex::new(r"timestamp=\d+;").unwrap();
     text.lines()
         .filter_map(|l| l.find("ACC: ").map(|i| &l[i..]))
-        .map(|r| {
-            ts.replace(r.split(" facility=").next().unwrap(), "")
-                .into_owned()
-        })
+        .map(|r| ts.replace(r, "").into_owned())
         .collect()
 }
 

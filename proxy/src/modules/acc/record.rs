@@ -60,7 +60,8 @@ pub struct Acc {
     pub detect_direction: bool,
     pub failed_filter: Vec<u16>,
     pub level: Level,
-    pub facility: String,
+    /// Syslog facility code of `log_facility`.
+    pub facility: u8,
     pub extras: Extras,
     /// Transactions whose missed-call record (on a timeout) carried the local To-tag: the
     /// record of their final reply carries it too, as Kamailio's kept `to_tag` does.
@@ -108,6 +109,8 @@ impl Acc {
         if !FACILITIES.contains(&facility.as_str()) {
             return Err(format!("log_facility: unknown facility {facility:?}"));
         }
+        let facility = crate::logging::facility(&facility)
+            .ok_or_else(|| format!("log_facility: unknown facility {facility:?}"))?;
         let enabled = snap.modules.iter().any(|m| m == "acc");
         // Records of end-to-end ACKs need tm to match a 2xx's ACK to its INVITE: not yet. The
         // default (and the stock file's 0) is what sipvm does.
@@ -173,16 +176,14 @@ pub fn line(what: What, ts: u64, core: &Core, names: &[String], values: &[String
     s
 }
 
-/// Writes a record at acc's level; the facility rides along as a field (sipvm logs through
-/// `tracing`, not syslog).
+/// Writes a record at acc's level to syslog facility `log_facility`.
 pub fn emit(acc: &Acc, text: &str) {
-    let f = acc.facility.as_str();
-    match acc.level {
-        Level::Err => tracing::error!(target: "acc", facility = f, "{text}"),
-        Level::Warn => tracing::warn!(target: "acc", facility = f, "{text}"),
-        Level::Info => tracing::info!(target: "acc", facility = f, "{text}"),
-        Level::Debug => tracing::debug!(target: "acc", facility = f, "{text}"),
-    }
+    crate::logging::with_facility(acc.facility, || match acc.level {
+        Level::Err => tracing::error!(target: "acc", "{text}"),
+        Level::Warn => tracing::warn!(target: "acc", "{text}"),
+        Level::Info => tracing::info!(target: "acc", "{text}"),
+        Level::Debug => tracing::debug!(target: "acc", "{text}"),
+    })
 }
 
 /// Kamailio's `error_text()` (core/error.c): the reason it reports for a reply it made itself.

@@ -156,6 +156,8 @@ fn suspend(ctx: &mut Ctx<'_>, f: &str, route: &str, when: When) -> Result<i64, H
             return Ok(cfg.ret);
         }
     }
+    // t_suspend answers a suspended INVITE 100 Trying: its processing will take a while.
+    crate::modules::tm::natives::auto_trying(ctx);
     let pending = Pending::save(ctx, id, ri);
     if !a.push(
         Item::Suspended(Box::new(pending)),

@@ -335,9 +335,9 @@ fn t_relay_cancel(ctx: &mut Ctx<'_>) -> Result<i64, HostError> {
     Ok(1)
 }
 
-/// Kamailio's auto_inv_100: an INVITE being relayed answers 100 Trying first, once, unless
-/// a reply went up already.
-fn auto_trying(ctx: &mut Ctx<'_>) {
+/// Kamailio's auto_inv_100: an INVITE being relayed (or suspended, as `t_suspend` does)
+/// answers 100 Trying first, once, unless a reply went up already.
+pub fn auto_trying(ctx: &mut Ctx<'_>) {
     if ctx.msg.method() != Some(Method::Invite) {
         return;
     }

@@ -99,7 +99,15 @@ fn xlog(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let (level, text) = match args.len() {
         1 => (Level::Err, arg_str(args, 0)),
         2 => (level_of(&arg_str(args, 0)), arg_str(args, 1)),
-        _ => (level_of(&arg_str(args, 1)), arg_str(args, 2)),
+        _ => {
+            let name = arg_str(args, 0);
+            let Some(code) = crate::logging::facility(&name) else {
+                return Err(HostError(format!("xlog: unknown facility {name:?}")));
+            };
+            let (level, text) = (level_of(&arg_str(args, 1)), arg_str(args, 2));
+            crate::logging::with_facility(code, || emit(level, &text));
+            return Ok(1);
+        }
     };
     emit(level, &text);
     Ok(1)
