@@ -42,7 +42,7 @@ fn corex_matches_kamailio() {
         let (r, _) = phone.recv(Duration::from_secs(2)).expect("a reply");
         got.push(format!("{t} reply {}", start_line(&r)));
     }
-    let log = server.log_text();
+    let log = server.log_with("xlog: SD ", Duration::from_secs(3));
     let port = server.port.to_string();
     for l in log.lines() {
         if let Some(i) = l.find("xlog: ") {

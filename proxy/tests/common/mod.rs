@@ -128,6 +128,19 @@ impl Sipvm {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The log once it holds `needle` (a line the script writes after its reply may land
+    /// later than the reply), or as it is after `limit`.
+    pub fn log_with(&self, needle: &str, limit: Duration) -> String {
+        let end = Instant::now() + limit;
+        loop {
+            let t = self.log_text();
+            if t.contains(needle) || Instant::now() >= end {
+                return t;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
         self.child
