@@ -107,6 +107,11 @@ fn paths_in(t: &Toks, base: &[String]) -> Vec<(Vec<String>, usize)> {
     let (mut out, mut depth, mut i) = (Vec::new(), 0usize, 0);
     let mut inline: Vec<(String, usize)> = Vec::new();
     while i < t.len() {
+        // Unit tests may reach anywhere: a file's `#[cfg(test)] mod x {` ends its edges.
+        let w: Vec<&str> = (i..i + 8).map(|k| at(t, k)).collect();
+        if w[..7] == ["#", "[", "cfg", "(", "test", ")", "]"] && w[7] == "mod" {
+            break;
+        }
         match at(t, i) {
             "{" => depth += 1,
             "}" => {
@@ -117,6 +122,13 @@ fn paths_in(t: &Toks, base: &[String]) -> Vec<(Vec<String>, usize)> {
             }
             "mod" if ident(at(t, i + 1)) && at(t, i + 2) == "{" => {
                 inline.push((at(t, i + 1).to_string(), depth));
+            }
+            // `mod child;`: a parent depends on the child it declares (and reaches by name).
+            "mod" if ident(at(t, i + 1)) && at(t, i + 2) == ";" => {
+                let mut here = base.to_vec();
+                here.extend(inline.iter().map(|m| m.0.clone()));
+                here.push(at(t, i + 1).to_string());
+                out.push((here, t[i].1));
             }
             "crate" | "super" | "self"
                 if at(t, i + 1) == "::" && !matches!(at(t, i.wrapping_sub(1)), "$" | "::") =>

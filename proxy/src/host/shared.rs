@@ -4,13 +4,28 @@
 use super::module::{HookLists, Module, NativeFn, PvGetFn, PvSetFn};
 use sipvm_lang::registry::Registry;
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+static REGISTRY: OnceLock<&'static Registry> = OnceLock::new();
+
+/// The registry the running program was compiled against, for a module's state builder that
+/// compiles script text of its own (acc's `log_extra`); set by the first `Shared::new`.
+pub fn registry() -> Option<&'static Registry> {
+    REGISTRY.get().copied()
+}
+
+/// Sets that registry (done by `Shared::new`; unit tests that build a state call it).
+pub fn set_registry(r: &'static Registry) {
+    let _ = REGISTRY.set(r);
+}
 
 /// Everything workers share: the module list, each module's state (built once from the first
 /// snapshot, outliving reloads), and the native and pseudo-variable tables by registry id, so
 /// a call or a read is one index.
 pub struct Shared {
     pub modules: &'static [&'static Module],
+    /// The registry the ids below index.
+    pub registry: &'static Registry,
     states: Vec<Arc<dyn Any + Send + Sync>>,
     natives: Vec<Option<NativeFn>>,
     pv_get: Vec<Option<PvGetFn>>,
@@ -33,9 +48,10 @@ impl Shared {
     /// `registry`, which must be the registry made of the same `modules`.
     pub fn new(
         modules: &'static [&'static Module],
-        registry: &Registry,
+        registry: &'static Registry,
         snap: &sipvm_cfg::Snapshot,
     ) -> Result<Self, String> {
+        set_registry(registry);
         let mut states = Vec::new();
         for m in modules {
             if let Some(f) = m.state {
@@ -64,6 +80,7 @@ impl Shared {
             .collect();
         Ok(Shared {
             modules,
+            registry,
             states,
             natives,
             pv_get,

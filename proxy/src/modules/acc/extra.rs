@@ -72,7 +72,7 @@ impl Extras {
             "acc log_extra",
             &text,
             &Default::default(),
-            crate::modules::registry(),
+            crate::host::shared::registry().ok_or("log_extra: no registry yet")?,
         )
         .map_err(|f| format!("log_extra: {}", f.render()))?;
         let route = c
@@ -121,6 +121,7 @@ mod tests {
 
     #[test]
     fn compiles_known_pseudo_variables_and_refuses_unknown_ones() {
+        crate::host::shared::set_registry(crate::modules::registry());
         let x = Extras::compile("u=$fU;h=$hdr(X-Foo)", &[]).unwrap();
         assert_eq!(x.names, ["u", "h"]);
         assert!(Extras::compile("u=$nosuchpv", &[]).is_err());

@@ -161,7 +161,8 @@ pub fn remove(ctx: &mut Ctx<'_>, positions: &[usize]) {
 /// implements a getter for it. `$var`, `$xavp` and the `$T_req(...)`-like classes are not
 /// reachable from a native.
 fn class_id(class: &str, shared: &crate::host::Shared) -> Option<u16> {
-    crate::modules::registry()
+    shared
+        .registry
         .pv_classes()
         .find(|(id, _, p)| {
             p.name == class
@@ -201,7 +202,9 @@ pub fn read(ctx: &mut Ctx<'_>, op: &Operand) -> Result<Value, String> {
 
 /// Writes a pseudo-variable by class name (`$rU`, `$rd`): avp_pushto's destinations.
 pub fn write(ctx: &mut Ctx<'_>, class: &str, v: Value) -> Result<(), String> {
-    let id = crate::modules::registry()
+    let id = ctx
+        .shared
+        .registry
         .pv_classes()
         .find(|(id, _, p)| p.name == class && ctx.shared.pv_set(*id).is_some())
         .map(|(id, _, _)| id)
