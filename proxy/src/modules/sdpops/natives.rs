@@ -39,12 +39,21 @@ fn list(args: &[ArgValue<'_>], i: usize) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn sdp_with_media(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+/// 1 when a stream of the message's SDP passes `pick(stream, argument 1)`, else -1.
+fn any_stream(
+    ctx: &Ctx<'_>,
+    args: &[ArgValue<'_>],
+    pick: impl Fn(&Stream<'_>, &str) -> bool,
+) -> Result<i64, HostError> {
     let t = arg_str(args, 0);
     let Some(s) = message_sdp(ctx.msg) else {
         return Ok(-1);
     };
-    Ok(truth(s.streams.iter().any(|st| st.media == t)))
+    Ok(truth(s.streams.iter().any(|st| pick(st, &t))))
+}
+
+pub(super) fn sdp_with_media(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    any_stream(ctx, args, |st, t| st.media == t)
 }
 
 /// A stream of that media with a port other than 0.
@@ -52,28 +61,14 @@ pub(super) fn sdp_with_active_media(
     ctx: &mut Ctx<'_>,
     args: &[ArgValue<'_>],
 ) -> Result<i64, HostError> {
-    let t = arg_str(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else {
-        return Ok(-1);
-    };
-    Ok(truth(
-        s.streams.iter().any(|st| st.media == t && st.port != "0"),
-    ))
+    any_stream(ctx, args, |st, t| st.media == t && st.port != "0")
 }
 
 pub(super) fn sdp_with_transport(
     ctx: &mut Ctx<'_>,
     args: &[ArgValue<'_>],
 ) -> Result<i64, HostError> {
-    let t = arg_str(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else {
-        return Ok(-1);
-    };
-    Ok(truth(
-        s.streams
-            .iter()
-            .any(|st| st.transport.eq_ignore_ascii_case(&t)),
-    ))
+    any_stream(ctx, args, |st, t| st.transport.eq_ignore_ascii_case(t))
 }
 
 /// A stream whose transport contains the text.
@@ -81,13 +76,7 @@ pub(super) fn sdp_with_transport_like(
     ctx: &mut Ctx<'_>,
     args: &[ArgValue<'_>],
 ) -> Result<i64, HostError> {
-    let t = arg_str(args, 0);
-    let Some(s) = message_sdp(ctx.msg) else {
-        return Ok(-1);
-    };
-    Ok(truth(
-        !t.is_empty() && s.streams.iter().any(|st| st.transport.contains(t.as_ref())),
-    ))
+    any_stream(ctx, args, |st, t| !t.is_empty() && st.transport.contains(t))
 }
 
 /// Removes the lines `first..end` of the body (their line ends included).
@@ -206,44 +195,46 @@ fn named(s: &Sdp<'_>, st: &Stream<'_>, pt: &str, names: &[String]) -> bool {
         .is_some_and(|n| names.iter().any(|w| w.eq_ignore_ascii_case(n)))
 }
 
+/// The payloads listed in argument 1 (by id, or by codec name) are dropped, or with `keep`
+/// all the others.
+fn codecs(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], by_name: bool, keep: bool) -> i64 {
+    let items = list(args, 0);
+    filter_codecs(ctx, args, &|s, st, p| {
+        let listed = if by_name {
+            named(s, st, p, &items)
+        } else {
+            items.iter().any(|i| i == p)
+        };
+        listed != keep
+    })
+}
+
 pub(super) fn sdp_remove_codecs_by_id(
     ctx: &mut Ctx<'_>,
     args: &[ArgValue<'_>],
 ) -> Result<i64, HostError> {
-    let ids = list(args, 0);
-    Ok(filter_codecs(ctx, args, &|_, _, p| {
-        ids.iter().any(|i| i == p)
-    }))
+    Ok(codecs(ctx, args, false, false))
 }
 
 pub(super) fn sdp_keep_codecs_by_id(
     ctx: &mut Ctx<'_>,
     args: &[ArgValue<'_>],
 ) -> Result<i64, HostError> {
-    let ids = list(args, 0);
-    Ok(filter_codecs(ctx, args, &|_, _, p| {
-        !ids.iter().any(|i| i == p)
-    }))
+    Ok(codecs(ctx, args, false, true))
 }
 
 pub(super) fn sdp_remove_codecs_by_name(
     ctx: &mut Ctx<'_>,
     args: &[ArgValue<'_>],
 ) -> Result<i64, HostError> {
-    let names = list(args, 0);
-    Ok(filter_codecs(ctx, args, &|s, st, p| {
-        named(s, st, p, &names)
-    }))
+    Ok(codecs(ctx, args, true, false))
 }
 
 pub(super) fn sdp_keep_codecs_by_name(
     ctx: &mut Ctx<'_>,
     args: &[ArgValue<'_>],
 ) -> Result<i64, HostError> {
-    let names = list(args, 0);
-    Ok(filter_codecs(ctx, args, &|s, st, p| {
-        !named(s, st, p, &names)
-    }))
+    Ok(codecs(ctx, args, true, true))
 }
 
 /// Kamailio's answer for a list of payload types: 1 when every stream has each of them, 2
