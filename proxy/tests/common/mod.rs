@@ -703,3 +703,95 @@ pub fn sipp_scenario(dir: &Path, name: &str) -> String {
     std::fs::copy(&src, dir.join(name)).unwrap();
     name.to_string()
 }
+
+/// sipp's error logs and the tail of its screen, for a failure message.
+pub fn sipp_evidence(dir: &Path, runs: &[&Bounded]) -> String {
+    let mut s = String::new();
+    for r in runs {
+        let out = r.output();
+        let tail: Vec<&str> = out.lines().rev().take(30).collect();
+        s.push_str(&format!("--- {}\n", r.what));
+        for l in tail.into_iter().rev() {
+            s.push_str(l);
+            s.push('\n');
+        }
+    }
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with("_errors.log") {
+            let t = std::fs::read_to_string(e.path()).unwrap_or_default();
+            s.push_str(&format!("--- {name}\n{}\n", &t[..t.len().min(4000)]));
+        }
+    }
+    s
+}
+
+/// `tests/sipp/<prefix>-caller.xml` makes `calls` calls at `rate` a second through `server`
+/// to `<prefix>-callee.xml`; both must finish with every call successful and none failed.
+pub fn sipp_calls_through(server: &Sipvm, prefix: &str, calls: u32, rate: u32) {
+    assert!(
+        have_sipp(),
+        "sipp is not installed (apt-get install sip-tester)"
+    );
+    let dir = Scratch::new();
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
+    let (caller_sf, callee_sf) = (
+        format!("{prefix}-caller.xml"),
+        format!("{prefix}-callee.xml"),
+    );
+    for f in [&caller_sf, &callee_sf] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let (n, r) = (calls.to_string(), rate.to_string());
+    let callee_port = free_port();
+    let cp = callee_port.to_string();
+    let mut callee = Bounded::spawn(
+        sipp_command(&["-sf", &callee_sf, "-p", &cp, "-m", &n], "60s"),
+        dir.path(),
+        "callee",
+    );
+    assert!(
+        wait_udp_bound(callee_port, Duration::from_secs(5)),
+        "callee sipp did not bind\n{}",
+        callee.output()
+    );
+    let caller_port = free_port().to_string();
+    let target = format!("127.0.0.1:{}", server.port);
+    let callee_addr = format!("127.0.0.1:{callee_port}");
+    let mut caller = Bounded::spawn(
+        sipp_command(
+            &[
+                "-sf",
+                &caller_sf,
+                &target,
+                "-key",
+                "callee",
+                &callee_addr,
+                "-p",
+                &caller_port,
+                "-m",
+                &n,
+                "-r",
+                &r,
+            ],
+            "60s",
+        ),
+        dir.path(),
+        "caller",
+    );
+    let st = caller.wait(Duration::from_secs(75));
+    let cst = callee.wait(Duration::from_secs(10));
+    let ev = || {
+        format!(
+            "{}\n--- sipvm\n{}",
+            sipp_evidence(dir.path(), &[&caller, &callee]),
+            server.log_text()
+        )
+    };
+    let want = (Some(u64::from(calls)), Some(0));
+    for (who, st, run) in [("caller", st, &caller), ("callee", cst, &callee)] {
+        let st = st.unwrap_or_else(|| panic!("{who} did not finish\n{}", ev()));
+        assert!(st.success(), "{who}: {st}\n{}", ev());
+        assert_eq!(sipp_totals(&run.output()), want, "{who}\n{}", ev());
+    }
+}
