@@ -125,6 +125,15 @@ impl Worker {
         let prog = &snap.program;
         let counters = &*running.counters;
         let before = out.len();
+        if !msg.has_required_headers() {
+            // Before the script, so no transaction is made for it (Kamailio's receive path
+            // drops these): a request gets 400 from its raw lines where it has a Via.
+            tracing::debug!("a message from {src} without its required headers: not routed");
+            if let Some(buf) = crate::forward::raw_reply(&msg, 400, "Bad Request", &[]) {
+                reply_to(out, via, src, Bytes::from(buf));
+            }
+            return;
+        }
         if msg.is_request() {
             if !msg.version_ok() {
                 let mut buf = Vec::with_capacity(256);

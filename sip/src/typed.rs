@@ -268,6 +268,17 @@ impl Msg {
         Ok(())
     }
 
+    /// The headers every message needs before it is routed (RFC 3261 §8.1.1; Kamailio's
+    /// receive path drops a message without them): Via and CSeq parse, From, To and Call-ID
+    /// are there.
+    pub fn has_required_headers(&self) -> bool {
+        self.via().is_ok()
+            && self.cseq().is_ok()
+            && self.find(HeaderName::From).is_some()
+            && self.find(HeaderName::To).is_some()
+            && self.call_id().is_ok()
+    }
+
     /// Enough is readable to answer this request (RFC 3261 §8.2.6): it is a request, its
     /// top Via and its CSeq parse, and From, To and Call-ID are present.
     pub fn can_reply(&self) -> bool {

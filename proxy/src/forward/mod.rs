@@ -1,6 +1,9 @@
 //! Building and sending what the stateless path emits: forwarded requests (own Via, RFC 3581
 //! `received`/`rport` on the sender's Via), local replies, and relayed replies.
 
+mod raw_reply;
+pub use raw_reply::raw_reply;
+
 use crate::host::{Ctx, SendFlags};
 use crate::sip::{build_reply_with_via, Edits, Msg, Scheme, Uri, Via};
 use crate::transport::{Local, Outbox, Outgoing, Proto};

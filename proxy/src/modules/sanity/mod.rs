@@ -28,7 +28,6 @@ use crate::host::natives::arg_int;
 use crate::host::{Ctx, Impl};
 use crate::sip::{HeaderName, Method, Msg, Scheme, Uri};
 use sipvm_vm::{ArgValue, HostError};
-use std::io::Write as _;
 
 /// sanity's natives.
 pub static IMPLS: &[Impl] = &[
@@ -172,38 +171,10 @@ fn reply(
     if m.can_reply() {
         return send::reply(ctx, code, reason, extra);
     }
-    if m.find(HeaderName::Via).is_none() {
-        tracing::debug!("sanity: no Via, {code} not sent");
-        return Ok(());
+    match send::raw_reply(m, code, reason, extra) {
+        Some(buf) => send::reply_raw(ctx, buf),
+        None => tracing::debug!("sanity: no Via, {code} not sent"),
     }
-    let mut buf = Vec::with_capacity(512);
-    let _ = write!(buf, "SIP/2.0 {code} {reason}\r\n");
-    for name in [
-        HeaderName::Via,
-        HeaderName::From,
-        HeaderName::To,
-        HeaderName::CallId,
-        HeaderName::CSeq,
-    ] {
-        let vals: Vec<&[u8]> = match name {
-            HeaderName::Via => m.header_values(name).collect(),
-            _ => m.header_values(name).take(1).collect(),
-        };
-        for v in vals {
-            buf.extend_from_slice(name.as_str().as_bytes());
-            buf.extend_from_slice(b": ");
-            buf.extend_from_slice(v);
-            if name == HeaderName::To && m.to().is_ok_and(|t| t.tag().is_none()) {
-                let _ = write!(buf, ";tag={}", send::to_tag(m));
-            }
-            buf.extend_from_slice(b"\r\n");
-        }
-    }
-    for (n, v) in extra {
-        let _ = write!(buf, "{n}: {v}\r\n");
-    }
-    buf.extend_from_slice(b"Server: sipvm\r\nContent-Length: 0\r\n\r\n");
-    send::reply_raw(ctx, buf);
     Ok(())
 }
 
