@@ -74,6 +74,99 @@ fn delimiter(ct: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// The `boundary` parameter of the received Content-Type (Kamailio's `get_boundary`).
+fn received_boundary(m: &Msg) -> Option<Vec<u8>> {
+    let (_, ct) = content_type(m)?;
+    let semi = memchr::memchr(b';', ct)?;
+    ct[semi + 1..].split(|&c| c == b';').find_map(|p| {
+        let (n, v) = match memchr::memchr(b'=', p) {
+            Some(i) => (&p[..i], &p[i + 1..]),
+            None => (p, &b""[..]),
+        };
+        if !n.trim_ascii().eq_ignore_ascii_case(b"boundary") {
+            return None;
+        }
+        let v = v.trim_ascii();
+        let v = v
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+            .unwrap_or(v);
+        Some(v.to_vec())
+    })
+}
+
+/// Kamailio's `check_boundaries`, run when it sends a request whose multipart body a
+/// function built: each delimiter line (one starting with `--b`) but the last becomes
+/// `--b` CRLF, the last `--b--` CRLF, and what follows it goes. `None` (body left as it is)
+/// with fewer than two delimiter lines.
+fn fix_boundaries(body: &[u8], b: &[u8]) -> Option<Vec<u8>> {
+    let ob = [&b"--"[..], b].concat();
+    let line_b = [&ob[..], b"\r\n"].concat();
+    let mut starts = Vec::new();
+    let mut pos = 0;
+    'find: while body.len() >= pos + ob.len() {
+        let mut st = pos;
+        loop {
+            if body.len() < st + ob.len() {
+                break 'find;
+            }
+            if body[st..].starts_with(&ob) {
+                break;
+            }
+            match memchr::memchr(b'\r', &body[st..body.len() - 1]) {
+                Some(i) if body[st + i + 1] == b'\n' => st += i + 2,
+                _ => break 'find,
+            }
+        }
+        starts.push(st);
+        pos = st + ob.len();
+    }
+    if starts.len() < 2 {
+        return None;
+    }
+    let line_len = |s: usize| match memchr::memchr(b'\r', &body[s..]) {
+        Some(i) if body.get(s + i + 1) == Some(&b'\n') => i + 2,
+        Some(_) => 0,
+        None => body.len() - s,
+    };
+    let mut out = Vec::with_capacity(body.len() + 2);
+    for w in starts.windows(2) {
+        let (s, next) = (w[0], w[1]);
+        let l = line_len(s);
+        if body[s..s + l] != line_b[..] {
+            out.extend_from_slice(&line_b);
+            out.extend_from_slice(&body[(s + l).min(next)..next]);
+        } else {
+            out.extend_from_slice(&body[s..next]);
+        }
+    }
+    out.extend_from_slice(&ob);
+    out.extend_from_slice(b"--\r\n");
+    Some(out)
+}
+
+/// The body with the edits recorded so far.
+fn current_body(ctx: &Ctx<'_>) -> Vec<u8> {
+    let m = ctx.msg;
+    if ctx.edits.is_empty() {
+        return m.body().to_vec();
+    }
+    let mut out = Vec::with_capacity(m.len() + 256);
+    if m.serialize(&ctx.edits, &mut out).is_err() {
+        return m.body().to_vec();
+    }
+    match memchr::memmem::find(&out, b"\r\n\r\n") {
+        Some(i) => out[i + 4..].to_vec(),
+        None => Vec::new(),
+    }
+}
+
+/// Sets a multipart body, its delimiters fixed as Kamailio fixes them when it sends.
+fn put_body(ctx: &mut Ctx<'_>, body: Vec<u8>) {
+    let fixed = received_boundary(ctx.msg).and_then(|b| fix_boundaries(&body, &b));
+    ctx.edits.set_body(fixed.as_deref().unwrap_or(&body));
+}
+
 fn trim_blank(mut p: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = p {
         p = rest;
@@ -136,6 +229,10 @@ pub(super) fn set_body_multipart(
         part(body, t, "", delim, true)
     };
     let Some(nbb) = nbb else {
+        // Kamailio has removed the received body by then, and leaves it removed.
+        if !body.is_empty() {
+            ctx.edits.set_body(b"");
+        }
         return Ok(-1);
     };
     if !is_multi {
@@ -147,7 +244,7 @@ pub(super) fn set_body_multipart(
         ctx.edits
             .add_header_raw(HeaderPos::End, b"Mime-Version: 1.0\r\n");
     }
-    ctx.edits.set_body(&nbb);
+    put_body(ctx, nbb);
     Ok(1)
 }
 
@@ -166,7 +263,9 @@ fn append_part(ctx: &mut Ctx<'_>, txt: &[u8], ctype: &str, disp: &str) -> Result
     let Some(nbb) = part(txt, ctype, disp, &delim, false) else {
         return Ok(-1);
     };
-    ctx.edits.insert_at(m.len(), &nbb);
+    let mut body = current_body(ctx);
+    body.extend_from_slice(&nbb);
+    put_body(ctx, body);
     Ok(1)
 }
 
@@ -247,5 +346,10 @@ mod tests {
             b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b\r\n"
         );
         assert!(part(b"x", "t/p", "", "-b", false).is_none());
+        assert_eq!(
+            fix_boundaries(b"--b\r\nx\r\n--b--\r\ny\r\n--b\r\ntail", b"b").unwrap(),
+            b"--b\r\nx\r\n--b\r\ny\r\n--b--\r\n"
+        );
+        assert!(fix_boundaries(b"--b\r\nx\r\n", b"b").is_none());
     }
 }
