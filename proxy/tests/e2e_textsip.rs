@@ -99,3 +99,52 @@ fn options_reply_answers_a_probe() {
     assert_eq!(header(&r, "Accept"), ["application/sdp"], "{}", text(&r));
     assert_eq!(header(&r, "Accept-Language"), ["en"], "{}", text(&r));
 }
+
+/// The replies of `textsip/replies.cfg` as `textsip/replies.py` normalises them: no Server
+/// line, To-tag, Date value and the client's port replaced.
+fn normalise(data: &[u8], port: u16) -> String {
+    let to = regex::Regex::new(r"^(To: .*;tag=).*$").unwrap();
+    let date =
+        regex::Regex::new(r"^Date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$")
+            .unwrap();
+    String::from_utf8_lossy(data)
+        .split("\r\n")
+        .filter(|l| !l.starts_with("Server:"))
+        .map(|l| {
+            let l = to.replace(l, "${1}TAG");
+            let l = date.replace(&l, "Date: DATE");
+            l.replace(&format!(":{port};"), ":PORT;")
+        })
+        .collect::<Vec<_>>()
+        .join("\\r\\n")
+}
+
+#[test]
+fn reply_lumps_match_kamailio() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/textsip");
+    let cfg = std::fs::read_to_string(dir.join("replies.cfg")).unwrap();
+    let silent = Peer::new();
+    let server = Sipvm::start(&cfg, &[("SILENT", format!("127.0.0.1:{}", silent.port))]);
+    let phone = Peer::new();
+    let mut got = vec![
+        "# Kamailio 5.6.3's replies to replies.cfg (written by replies.py; do not edit)"
+            .to_string(),
+    ];
+    for c in ["a", "b", "c", "d", "e", "f", "g"] {
+        let req = format!(
+            "MESSAGE sip:{c}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bK-rl{c}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=a1\r\nTo: <sip:{c}@127.0.0.1>\r\n\
+             Call-ID: rl-{c}\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n",
+            p = phone.port
+        );
+        phone.send(server.addr, req.as_bytes());
+        let r = phone.recv(std::time::Duration::from_secs(4));
+        got.push(match r {
+            Some((d, _)) => format!("{c}\t{}", normalise(&d, phone.port)),
+            None => format!("{c}\t(no reply)"),
+        });
+    }
+    let want = std::fs::read_to_string(dir.join("replies.txt")).unwrap();
+    let want: Vec<&str> = want.lines().collect();
+    assert_eq!(got, want);
+}

@@ -26,6 +26,11 @@ fn run(body: &str) -> Env {
 
 /// Runs `body` after `head`; the environment and the message as it would leave.
 fn run_with(head: &str, body: &str) -> (Env, String) {
+    run_on(INVITE, head, body)
+}
+
+/// [`run_with`] on another message.
+fn run_on(message: &str, head: &str, body: &str) -> (Env, String) {
     let text = format!("{head}request_route {{\n{body}\n}}\n");
     let c = match compile_str(
         "t.cfg",
@@ -41,7 +46,7 @@ fn run_with(head: &str, body: &str) -> (Env, String) {
         .iter()
         .map(|m| (m.module.as_str(), m.param.as_str(), m.value.clone()))
         .collect();
-    let mut env = Env::with_program(msg(INVITE), &params, c.program);
+    let mut env = Env::with_program(msg(message), &params, c.program);
     let prog = env.snap.program.clone();
     let route = prog.route(RouteKind::Request, "").unwrap();
     let out = {
@@ -201,4 +206,63 @@ fn remote_party_id_from_the_avp() {
         out.contains("Remote-Party-ID: Psip:bob@example.comS\r\n"),
         "{out}"
     );
+}
+
+#[test]
+fn p_charging_vector_generated_when_missing() {
+    let (env, out) = run_with(
+        HEAD,
+        "sip_p_charging_vector(\"g\"); $sht(t=>rc) = $rc;\n\
+         $sht(t=>v) = $pcv(value); $sht(t=>g) = $pcv(genaddr); $sht(t=>all) = $pcv(all);",
+    );
+    assert_eq!(get(&env, "rc"), Value::Int(1));
+    let v = get(&env, "v").to_str().into_owned();
+    assert!(
+        regex::Regex::new("^495653[0-9A-F]{26}$")
+            .unwrap()
+            .is_match(&v),
+        "{v}"
+    );
+    assert_eq!(get(&env, "g"), Value::str("127.0.0.1"));
+    let line = format!("P-Charging-Vector: icid-value={v}; icid-generated-at=127.0.0.1\r\n");
+    assert_eq!(get(&env, "all"), Value::str(&line));
+    assert!(
+        out.ends_with(&format!("Content-Length: 0\r\n{line}\r\n")),
+        "{out}"
+    );
+}
+
+#[test]
+fn p_charging_vector_read_from_the_request() {
+    let m = INVITE.replace(
+        "CSeq: 1 INVITE\n",
+        "CSeq: 1 INVITE\nP-Charging-Vector: icid-value=AB12; icid-generated-at=192.0.2.1;orig-ioi=h.net\n",
+    );
+    let (env, out) = run_on(
+        &m,
+        HEAD,
+        "$sht(t=>v) = $pcv(value); $sht(t=>o) = $pcv(orig); $sht(t=>all) = $pcv(all);\n\
+         sip_p_charging_vector(\"g\"); sip_p_charging_vector(\"r\");",
+    );
+    assert_eq!(get(&env, "v"), Value::str("AB12"));
+    assert_eq!(get(&env, "o"), Value::str("h.net"));
+    assert_eq!(
+        get(&env, "all"),
+        Value::str("icid-value=AB12; icid-generated-at=192.0.2.1;orig-ioi=h.net")
+    );
+    // Kamailio 5.6.3 neither adds a second vector nor removes this one.
+    assert_eq!(out.matches("P-Charging-Vector").count(), 1, "{out}");
+}
+
+#[test]
+fn is_user_needs_authorized_credentials() {
+    let mut e = Env::new(INVITE);
+    let mut ctx = e.ctx();
+    assert_eq!(call(&mut ctx, "siputils", "is_user", &[s("alice")]), -1);
+    ctx.slots
+        .put(sipvm_proxy::modules::siputils::AuthorizedCred {
+            username_user: "alice".into(),
+        });
+    assert_eq!(call(&mut ctx, "siputils", "is_user", &[s("alice")]), 1);
+    assert_eq!(call(&mut ctx, "siputils", "is_user", &[s("Alice")]), -1);
 }

@@ -298,3 +298,81 @@ Content-Length: 0
     let mut c = e.ctx();
     assert_eq!(call(&mut c, "textops", "is_method", &[s("INVITE")]), 1);
 }
+
+#[test]
+fn reply_lumps_go_into_local_replies() {
+    let mut e = Env::new(OPTIONS);
+    {
+        let mut ctx = e.ctx();
+        assert_eq!(
+            call(&mut ctx, "textops", "append_to_reply", &[s("X-A: 1\r\n")]),
+            1
+        );
+        assert_eq!(call(&mut ctx, "textops", "append_to_reply", &[s("")]), -1);
+        assert_eq!(call(&mut ctx, "textops", "append_time", &[]), 1);
+        assert_eq!(
+            call(&mut ctx, "textops", "set_reply_body", &[s(""), s("a/b")]),
+            -1
+        );
+        assert_eq!(
+            call(
+                &mut ctx,
+                "textops",
+                "set_reply_body",
+                &[s("hi"), s("text/plain")]
+            ),
+            1
+        );
+        assert_eq!(
+            call(&mut ctx, "textops", "set_reply_body", &[s("no"), s("a/b")]),
+            -1,
+            "one body"
+        );
+        assert_eq!(
+            call(&mut ctx, "sl", "sl_send_reply", &[i(404), s("Nope")]),
+            1
+        );
+    }
+    let sent = e.sent();
+    assert_eq!(sent.len(), 1);
+    let r = &sent[0];
+    let tail = r.split_once("CSeq: 2 OPTIONS\r\n").unwrap().1;
+    let date = regex::Regex::new(concat!(
+        r"^X-A: 1\r\nDate: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n",
+        r"Content-Type: text/plain\r\nContent-Type: a/b\r\nServer: sipvm\r\n",
+        r"Content-Length: 2\r\n\r\nhi$",
+    ))
+    .unwrap();
+    assert!(date.is_match(tail), "{r}");
+}
+
+#[test]
+fn a_multipart_body_on_a_message_without_one() {
+    // Kamailio 5.6.3 crashes applying this one; sipvm sets the body and its length.
+    let mut e = Env::new(OPTIONS);
+    let mut ctx = e.ctx();
+    assert_eq!(
+        call(
+            &mut ctx,
+            "textops",
+            "set_body_multipart",
+            &[s("hi"), s("text/plain")]
+        ),
+        1
+    );
+    let out = serialized(&ctx);
+    let body =
+        "--unique-boundary-1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--unique-boundary-1\r\n";
+    assert!(
+        out.ends_with(&format!(
+            "Content-Length: {}\r\nContent-Type: multipart/mixed;boundary=\"unique-boundary-1\"\r\n\
+             Mime-Version: 1.0\r\n\r\n{body}",
+            body.len()
+        )),
+        "{out}"
+    );
+    // Without a body to wrap: -1.
+    let mut e = Env::new(OPTIONS);
+    let mut ctx = e.ctx();
+    assert_eq!(call(&mut ctx, "textops", "set_body_multipart", &[]), -1);
+}

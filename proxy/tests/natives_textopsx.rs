@@ -205,3 +205,36 @@ fn body_parts_of_a_multipart_body() {
         "no boundary: the whole body"
     );
 }
+
+#[test]
+fn whole_header_values() {
+    let text =
+        "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK-1\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: v2\r\n\
+        CSeq: 1 INVITE\r\nSupported: timer, path\r\nSupported: gruu\r\nContent-Length: 0\r\n\r\n";
+    let mut e = natives_common::Env::new(text);
+    let mut ctx = e.ctx();
+    assert_eq!(
+        call(&mut ctx, "textopsx", "remove_hf_value2", &[s("supported")]),
+        1
+    );
+    assert_eq!(
+        call(
+            &mut ctx,
+            "textopsx",
+            "assign_hf_value2",
+            &[s("To"), s("<sip:c@example.com>")]
+        ),
+        1
+    );
+    assert_eq!(
+        call(&mut ctx, "textopsx", "remove_hf_value2", &[s("X-No")]),
+        -1
+    );
+    let out = serialized(&ctx);
+    assert!(out.contains("To: <sip:c@example.com>\r\nCall-ID"), "{out}");
+    assert!(
+        !out.contains("timer") && out.contains("Supported: gruu\r\n"),
+        "{out}"
+    );
+}

@@ -26,6 +26,8 @@ pub use headers::{
 pub use msg::{Framing, HeaderRef, Method, Msg, MAX_HEADERS, MAX_MSG_LEN};
 pub use name::HeaderName;
 pub use params::{ParamIter, Params};
-pub use reply::{build_error_reply, build_reply, build_reply_with_via, ReplyError};
+pub use reply::{
+    build_error_reply, build_reply, build_reply_parts, build_reply_with_via, ReplyError, ReplyParts,
+};
 pub use uri::{unescape, HostKind, Scheme, Uri, UriError};
 pub use via::Via;

@@ -45,6 +45,38 @@ pub fn build_reply_with_via(
     extra_headers: &[(&str, &str)],
     out: &mut Vec<u8>,
 ) -> Result<(), ReplyError> {
+    let parts = ReplyParts {
+        to_tag,
+        top_via,
+        extra_headers,
+        ..ReplyParts::default()
+    };
+    build_reply_parts(req, code, reason, &parts, out)
+}
+
+/// What a reply carries beyond what it copies from its request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReplyParts<'a> {
+    pub to_tag: Option<&'a str>,
+    /// See [`build_reply_with_via`].
+    pub top_via: Option<(&'a str, &'a str)>,
+    /// Raw header lines (each ending in CRLF), written first after CSeq.
+    pub raw_headers: &'a [u8],
+    /// `(name, value)` headers, written after `raw_headers`.
+    pub extra_headers: &'a [(&'a str, &'a str)],
+    /// The body; Content-Length gives its length.
+    pub body: &'a [u8],
+}
+
+/// [`build_reply_with_via`] with raw header lines and a body.
+pub fn build_reply_parts(
+    req: &Msg,
+    code: u16,
+    reason: &str,
+    parts: &ReplyParts<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ReplyError> {
+    let (to_tag, top_via) = (parts.to_tag, parts.top_via);
     if !(100..=699).contains(&code) {
         return Err(ReplyError::BadCode(code));
     }
@@ -118,13 +150,17 @@ pub fn build_reply_with_via(
         let v = req.header_values(name).next().unwrap_or_default();
         line(out, name, v);
     }
-    for (n, v) in extra_headers {
+    out.extend_from_slice(parts.raw_headers);
+    for (n, v) in parts.extra_headers {
         out.extend_from_slice(n.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(v.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+    out.extend_from_slice(b"Content-Length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(parts.body.len()).as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(parts.body);
     debug_assert!(out.len() > start);
     Ok(())
 }

@@ -5,7 +5,7 @@ mod raw_reply;
 pub use raw_reply::raw_reply;
 
 use crate::host::{Ctx, SendFlags};
-use crate::sip::{build_reply_with_via, Edits, Msg, Scheme, Uri, Via};
+use crate::sip::{build_reply_parts, Edits, Msg, ReplyParts, Scheme, Uri, Via};
 use crate::transport::{Local, Outbox, Outgoing, Proto};
 use bytes::Bytes;
 use sipvm_vm::HostError;
@@ -365,6 +365,18 @@ fn rfind_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
         .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
+/// What the script added to the replies sipvm makes for the current message (Kamailio's
+/// reply lumps): header lines, then at most one body. A per-message slot any module fills;
+/// the local-reply builders read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplyLumps {
+    /// Raw header lines, in the order added.
+    pub headers: Vec<u8>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl crate::host::MsgState for ReplyLumps {}
+
 /// A stateless reply to the current request; `extra` headers (`Contact` for 3xx...).
 pub fn reply(
     ctx: &mut Ctx<'_>,
@@ -372,7 +384,16 @@ pub fn reply(
     reason: &str,
     extra: &[(&str, &str)],
 ) -> Result<(), HostError> {
-    let buf = build_local_reply(ctx.msg, ctx.src, ctx.force_rport, code, reason, extra)?;
+    let lumps = ctx.slots.get::<ReplyLumps>();
+    let buf = build_local_reply_with(
+        ctx.msg,
+        ctx.src,
+        ctx.force_rport,
+        code,
+        reason,
+        extra,
+        lumps,
+    )?;
     reply_raw(ctx, buf);
     Ok(())
 }
@@ -387,6 +408,19 @@ pub fn build_local_reply(
     reason: &str,
     extra: &[(&str, &str)],
 ) -> Result<Vec<u8>, HostError> {
+    build_local_reply_with(msg, src, force_rport, code, reason, extra, None)
+}
+
+/// [`build_local_reply`] with the script's reply lumps (before `extra` and Server).
+pub fn build_local_reply_with(
+    msg: &Msg,
+    src: SocketAddr,
+    force_rport: bool,
+    code: u16,
+    reason: &str,
+    extra: &[(&str, &str)],
+    lumps: Option<&ReplyLumps>,
+) -> Result<Vec<u8>, HostError> {
     // A 100 carries no To-tag (RFC 3261 §8.2.6.1): no need to compute one.
     let tag = (code > 100).then(|| to_tag(msg));
     let mut headers: Vec<(&str, &str)> = extra.to_vec();
@@ -394,8 +428,14 @@ pub fn build_local_reply(
     let mut buf = Vec::with_capacity(512);
     let via = top_via_with_source(msg, src, force_rport);
     let via = via.as_ref().map(|(old, new)| (*old, new.as_str()));
-    build_reply_with_via(msg, code, reason, tag.as_deref(), via, &headers, &mut buf)
-        .map_err(|e| HostError(e.to_string()))?;
+    let parts = ReplyParts {
+        to_tag: tag.as_deref(),
+        top_via: via,
+        raw_headers: lumps.map_or(&[][..], |l| &l.headers[..]),
+        extra_headers: &headers,
+        body: lumps.and_then(|l| l.body.as_deref()).unwrap_or_default(),
+    };
+    build_reply_parts(msg, code, reason, &parts, &mut buf).map_err(|e| HostError(e.to_string()))?;
     Ok(buf)
 }
 

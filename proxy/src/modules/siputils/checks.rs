@@ -331,3 +331,28 @@ pub(super) fn options_reply(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64
     crate::forward::reply(ctx, 200, "OK", &extra)?;
     Ok(1)
 }
+
+/// The credentials a successful `www_authorize`/`proxy_authorize` accepted for this
+/// request: the digest username's user part. The auth module fills this slot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthorizedCred {
+    pub username_user: String,
+}
+
+impl crate::host::MsgState for AuthorizedCred {}
+
+/// `is_user(user)`: the authorized credentials' username is `user` (case-sensitive); -1
+/// without authorized credentials (Kamailio's "call {www,proxy}_authorize first").
+pub(super) fn is_user(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let want = arg_str(args, 0);
+    let Some(c) = ctx.slots.get::<AuthorizedCred>() else {
+        tracing::error!(
+            "no authorized credentials found (error in scripts): call {{www,proxy}}_authorize before is_user"
+        );
+        return Ok(-1);
+    };
+    if c.username_user.is_empty() || c.username_user != want {
+        return Ok(-1);
+    }
+    Ok(1)
+}

@@ -64,6 +64,7 @@ pub static DECL: ModuleDecl = ModuleDecl {
 mod checks;
 mod contact;
 mod encode;
+mod pcv;
 mod rpid;
 mod uri;
 
@@ -211,7 +212,23 @@ pub static IMPLS: &[Impl] = &[
         name: "is_rpid_user_e164",
         f: rpid::is_rpid_user_e164,
     },
+    Impl {
+        name: "is_user",
+        f: checks::is_user,
+    },
+    Impl {
+        name: "sip_p_charging_vector",
+        f: pcv::sip_p_charging_vector,
+    },
 ];
+
+static PVS: &[crate::host::PvImpl] = &[crate::host::PvImpl {
+    name: "pcv",
+    get: pcv::pv_pcv,
+    set: None,
+}];
+
+pub use checks::AuthorizedCred;
 
 /// The `options_reply` headers (Kamailio's defaults when unset).
 pub struct Options {
@@ -256,6 +273,7 @@ fn state(
 /// The siputils module.
 pub static MODULE: crate::host::Module = crate::host::Module {
     natives: IMPLS,
+    pvs: PVS,
     params: &[
         "options_accept",
         "options_accept_encoding",

@@ -78,6 +78,8 @@ pub static DECL: ModuleDecl = ModuleDecl {
 mod body;
 mod edits;
 mod hdrs;
+mod multipart;
+mod reply;
 mod strs;
 
 use crate::host::natives::arg_str;
@@ -305,6 +307,30 @@ pub static IMPLS: &[Impl] = &[
     Impl {
         name: "regex_substring",
         f: strs::regex_substring,
+    },
+    Impl {
+        name: "append_to_reply",
+        f: reply::append_to_reply,
+    },
+    Impl {
+        name: "append_time",
+        f: reply::append_time,
+    },
+    Impl {
+        name: "set_reply_body",
+        f: reply::set_reply_body,
+    },
+    Impl {
+        name: "set_body_multipart",
+        f: multipart::set_body_multipart,
+    },
+    Impl {
+        name: "append_body_part",
+        f: multipart::append_body_part,
+    },
+    Impl {
+        name: "append_body_part_hex",
+        f: multipart::append_body_part_hex,
     },
 ];
 

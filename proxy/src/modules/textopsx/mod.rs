@@ -1,6 +1,6 @@
 //! `textopsx`: Kamailio 5.6's textopsx module: reply status, body and header value edits,
-//! header and body-line iterators. `msg_apply_changes`, `msg_set_buffer`, `remove_hf_value2`
-//! and `assign_hf_value2` stay declared only (see docs/modules/textopsx.md).
+//! header and body-line iterators. `msg_apply_changes` and `msg_set_buffer` stay declared
+//! only (see docs/modules/textopsx.md).
 
 use sipvm_lang::registry::ArgKind::{Code, Fmt, Regex, Str};
 use sipvm_lang::registry::{FnDecl, ModuleDecl, PvDecl, PvForm, RouteMask};
@@ -74,6 +74,8 @@ static IMPLS: &[Impl] = &[
     Impl { name: "insert_hf_value", f: values::insert_hf_value },
     Impl { name: "remove_hf_value", f: values::remove_hf_value },
     Impl { name: "assign_hf_value", f: values::assign_hf_value },
+    Impl { name: "remove_hf_value2", f: values::remove_hf_value2 },
+    Impl { name: "assign_hf_value2", f: values::assign_hf_value2 },
     Impl { name: "include_hf_value", f: values::include_hf_value },
     Impl { name: "exclude_hf_value", f: values::exclude_hf_value },
     Impl { name: "hf_iterator_start", f: iter::hf_iterator_start },

@@ -189,3 +189,31 @@ pub(super) fn exclude_hf_value(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Resu
     }
     Ok(1)
 }
+
+/// `remove_hf_value2(name)`: the first header `name` goes, whatever values it lists.
+pub(super) fn remove_hf_value2(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let name = hname(args)?;
+    let Some(&i) = headers_named(ctx.msg, &name).first() else {
+        return Ok(-1);
+    };
+    ctx.edits.remove_header(i);
+    Ok(1)
+}
+
+/// `assign_hf_value2(name, value)`: the whole value of the first header `name` becomes
+/// `value` (emptied for an empty one).
+pub(super) fn assign_hf_value2(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let name = hname(args)?;
+    let new = arg_str(args, 1);
+    let m = ctx.msg;
+    let Some(&i) = headers_named(m, &name).first() else {
+        return Ok(-1);
+    };
+    let Some(h) = m.header(i) else {
+        return Ok(-1);
+    };
+    let s = h.value.as_ptr() as usize - m.as_bytes().as_ptr() as usize;
+    ctx.edits
+        .replace_range(s, s + h.value.len(), new.as_bytes());
+    Ok(1)
+}

@@ -39,8 +39,18 @@ fn send_down(out: &mut Outbox, b: &Branch, data: Bytes) {
 
 /// A reply sipvm makes for the transaction's request.
 pub fn local_reply(t: &Txn, code: u16, reason: &str) -> Option<Bytes> {
+    local_reply_with(t, code, reason, t.rpl.as_deref())
+}
+
+/// [`local_reply`] with the given reply lumps.
+fn local_reply_with(
+    t: &Txn,
+    code: u16,
+    reason: &str,
+    lumps: Option<&send::ReplyLumps>,
+) -> Option<Bytes> {
     let req = Msg::parse(t.req.clone()).ok()?;
-    send::build_local_reply(&req, t.src, t.force_rport, code, reason, &[])
+    send::build_local_reply_with(&req, t.src, t.force_rport, code, reason, &[], lumps)
         .ok()
         .map(Bytes::from)
 }
@@ -139,6 +149,7 @@ fn fire(
 fn compact(t: &mut Txn) {
     t.req = Bytes::new();
     t.edits = None;
+    t.rpl = None;
     t.rr = None;
     t.avps = Vec::new();
     t.xavps = None;
@@ -152,7 +163,23 @@ fn compact(t: &mut Txn) {
 
 /// A final reply sipvm makes itself (t_reply, timeouts).
 pub fn reply_local(env: &mut Env<'_>, t: &mut Txn, code: u16, reason: &str) -> bool {
-    match local_reply(t, code, reason) {
+    let lumps = t.rpl.take();
+    let ok = reply_local_with(env, t, code, reason, lumps.as_deref());
+    if t.phase == Phase::Proceeding {
+        t.rpl = lumps;
+    }
+    ok
+}
+
+/// [`reply_local`] with the script's reply lumps of the running route.
+pub fn reply_local_with(
+    env: &mut Env<'_>,
+    t: &mut Txn,
+    code: u16,
+    reason: &str,
+    lumps: Option<&send::ReplyLumps>,
+) -> bool {
+    match local_reply_with(t, code, reason, lumps) {
         Some(data) => {
             reply_up(env, t, code, data, true);
             true
@@ -240,6 +267,9 @@ fn run_route(
     if kind == RouteKind::Failure {
         c.edits = t.edits.as_deref().cloned().unwrap_or_default();
         c.ruri = t.ruri.clone();
+        if let Some(l) = t.rpl.as_deref() {
+            c.slots.put(l.clone());
+        }
         if let Some(rr) = t.rr.as_deref() {
             c.slots.put(rr.clone());
         }

@@ -102,6 +102,7 @@ fn ensure(ctx: &mut Ctx<'_>) -> Ensured {
         picked: None,
         scheduled: None,
         relayed: None,
+        rpl: None,
     });
     match made {
         Lookup::New(t) => {
@@ -148,6 +149,10 @@ fn add_branches(ctx: &mut Ctx<'_>, t: &mut Txn) -> usize {
     );
     if ctx.slots.tm().route != Some(RouteKind::Failure) {
         t.edits = (!ctx.edits.is_empty()).then(|| Box::new(ctx.edits.clone()));
+        t.rpl = ctx
+            .slots
+            .get::<send::ReplyLumps>()
+            .map(|l| Box::new(l.clone()));
         t.ruri = ctx.ruri.clone();
         t.flags = ctx.flags;
         t.avps = ctx.avps.clone();
@@ -412,20 +417,21 @@ fn t_check_trans(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError
 
 /// A stateful reply on the script's transaction; false without one.
 pub fn reply_stateful(ctx: &mut Ctx<'_>, code: u16, reason: &str) -> Option<bool> {
+    let lumps = ctx.slots.get::<send::ReplyLumps>().cloned();
     let mut tx = std::mem::take(&mut ctx.slots.tm().tx);
     let r = match &mut tx {
         Tx::None => None,
         Tx::Held(t) => {
             let mut g = lock(t);
             let mut e = env(ctx);
-            let ok = flow::reply_local(&mut e, &mut g, code, reason);
+            let ok = flow::reply_local_with(&mut e, &mut g, code, reason, lumps.as_ref());
             e.tm.schedule(&mut g);
             Some(ok)
         }
         Tx::Lent(t) => {
             let t = t.get();
             let mut e = env(ctx);
-            let ok = flow::reply_local(&mut e, t, code, reason);
+            let ok = flow::reply_local_with(&mut e, t, code, reason, lumps.as_ref());
             e.tm.schedule(t);
             Some(ok)
         }

@@ -157,6 +157,9 @@ pub struct Txn {
     pub scheduled: Option<u64>,
     /// The branch whose reply is being relayed upstream (Kamailio's relayed_reply_branch).
     pub relayed: Option<usize>,
+    /// The script's reply lumps at t_relay: local replies (t_reply in failure routes,
+    /// timeouts) carry them.
+    pub rpl: Option<Box<crate::forward::ReplyLumps>>,
 }
 
 impl Txn {
