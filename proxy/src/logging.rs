@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::format::Writer;
@@ -114,8 +115,16 @@ pub fn sink(snap: &sipvm_cfg::Snapshot, force_stderr: bool) -> Result<Sink, Stri
     Ok(Sink::Syslog { facility, name })
 }
 
+/// Whether log lines go to stderr (Kamailio's `log_stderr`, which xlog's `$C` reads).
+static TO_STDERR: AtomicBool = AtomicBool::new(true);
+
+pub fn to_stderr() -> bool {
+    TO_STDERR.load(Ordering::Relaxed)
+}
+
 /// Starts logging to `sink` with the tracing filter `filter`.
 pub fn init(sink: &Sink, filter: &str) {
+    TO_STDERR.store(*sink == Sink::Stderr, Ordering::Relaxed);
     let filter = tracing_subscriber::EnvFilter::new(filter);
     match sink {
         Sink::Stderr => {

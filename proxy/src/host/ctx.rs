@@ -52,6 +52,8 @@ pub struct Ctx<'a> {
     pub pv_out: Vec<(sipvm_vm::PvIdx, Value)>,
     /// Values of the current native's pseudo-variable arguments only the VM can read.
     pub pv_in: Vec<(sipvm_vm::PvIdx, Value)>,
+    /// Where the native being called sits in the program (its line, for `xlogl`).
+    pub call_pc: Option<sipvm_vm::Pc>,
 }
 
 /// Kamailio's `SND_F_FORCE_CON_REUSE` and `SND_F_CON_CLOSE` for replies and for forwarded
@@ -101,6 +103,7 @@ impl<'a> Ctx<'a> {
             slots: Slots::default(),
             pv_out: Vec::new(),
             pv_in: Vec::new(),
+            call_pc: None,
         }
     }
 
@@ -238,6 +241,10 @@ impl Host for Ctx<'_> {
                 n.module, n.name
             ))),
         }
+    }
+
+    fn calling_at(&mut self, pc: sipvm_vm::Pc) {
+        self.call_pc = Some(pc);
     }
 
     fn failed(&mut self, prog: &Program, pc: sipvm_vm::Pc, err: &HostError) {
