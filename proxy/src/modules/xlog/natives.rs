@@ -118,7 +118,7 @@ fn log(
 ) -> Result<i64, HostError> {
     let c = cfg(ctx);
     if text.len() >= c.buf_size {
-        tracing::error!(target: "xlog", "buffer overflow -- increase the buffer size...");
+        tracing::error!(target: "xlog::buffer", "buffer overflow -- increase the buffer size...");
         return Ok(-1);
     }
     let text = text.strip_suffix('\n').unwrap_or(text);
