@@ -111,3 +111,36 @@ fn abort_ends_the_server() {
     }
     assert!(!server.alive(), "still running:\n{log}");
 }
+
+/// `route_if_exists`: the route's return value, -1 for a missing route, and `return 0` or
+/// `exit` in it end the script (`cfgutils/route_if_exists.txt`, from Kamailio 5.6.3).
+#[test]
+fn route_if_exists_matches_kamailio() {
+    let server = Sipvm::start(&data("route_if_exists.cfg").replace("MYPORT", "5060"), &[]);
+    let phone = Peer::new();
+    let mut got = Vec::new();
+    for t in ["plain", "zero", "exit"] {
+        let m = format!(
+            "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{};branch=z9hG4bK-{t}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\n\
+             Call-ID: r-{t}\r\nCSeq: 1 OPTIONS\r\nX-T: {t}\r\nContent-Length: 0\r\n\r\n",
+            phone.port
+        );
+        phone.send(server.addr, m.as_bytes());
+        let (r, _) = phone.recv(Duration::from_secs(2)).expect("a reply");
+        got.push(format!("{t} {}", start_line(&r)));
+    }
+    phone.expect_nothing(Duration::from_millis(300), "a second reply");
+    let log = server.log_text();
+    for l in log.lines() {
+        if let Some(i) = l.find("xlog: ") {
+            got.push(l[i + 6..].to_string());
+        }
+    }
+    let want: Vec<String> = data("route_if_exists.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(got, want, "sipvm's log:\n{log}");
+}

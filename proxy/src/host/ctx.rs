@@ -54,6 +54,8 @@ pub struct Ctx<'a> {
     pub pv_in: Vec<(sipvm_vm::PvIdx, Value)>,
     /// Where the native being called sits in the program (its line, for `xlogl`).
     pub call_pc: Option<sipvm_vm::Pc>,
+    /// A route a native asked the VM to run in its place, taken after the call.
+    pub route_call: Option<sipvm_vm::RouteIdx>,
 }
 
 /// Kamailio's `SND_F_FORCE_CON_REUSE` and `SND_F_CON_CLOSE` for replies and for forwarded
@@ -104,6 +106,7 @@ impl<'a> Ctx<'a> {
             pv_out: Vec::new(),
             pv_in: Vec::new(),
             call_pc: None,
+            route_call: None,
         }
     }
 
@@ -241,6 +244,10 @@ impl Host for Ctx<'_> {
                 n.module, n.name
             ))),
         }
+    }
+
+    fn take_route_call(&mut self) -> Option<sipvm_vm::RouteIdx> {
+        self.route_call.take()
     }
 
     fn calling_at(&mut self, pc: sipvm_vm::Pc) {

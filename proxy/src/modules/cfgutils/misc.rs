@@ -103,6 +103,19 @@ pub fn check_route_exists(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
     Ok(if found { 1 } else { -1 })
 }
 
+/// `route_if_exists(name)`: runs `route[name]` now when the file has one (its return value
+/// is the result; `return 0` or `exit` there end the script), else -1.
+pub fn route_if_exists(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let name = arg_str(args, 0);
+    match ctx.snap.program.route(RouteKind::Sub, &name) {
+        Some(r) => {
+            ctx.route_call = Some(r);
+            Ok(1)
+        }
+        None => Ok(-1),
+    }
+}
+
 /// `abort()`: logs and aborts the whole server (a core dump where the system keeps them), as
 /// Kamailio's process does.
 pub fn abort(_: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {

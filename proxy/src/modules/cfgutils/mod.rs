@@ -111,6 +111,10 @@ pub static IMPLS: &[Impl] = &[
         f: misc::check_route_exists,
     },
     Impl {
+        name: "route_if_exists",
+        f: misc::route_if_exists,
+    },
+    Impl {
         name: "abort",
         f: misc::abort,
     },
