@@ -46,3 +46,23 @@ fn xlog_matches_kamailio() {
         .collect();
     assert_eq!(got, want, "sipvm's log:\n{log}");
 }
+
+/// `long_format=1`: `xlogl` names the file (as given to `sipvm run -f`) and the line.
+#[test]
+fn long_format_names_the_file() {
+    let cfg = "listen=udp:127.0.0.1:5060\nchildren=1\nloadmodule \"sl.so\"\n\
+               loadmodule \"xlog.so\"\nmodparam(\"xlog\", \"long_format\", 1)\n\
+               request_route {\n\txlogl(\"L_INFO\", \"long $rm\\n\");\n\
+               \tsl_send_reply(\"200\", \"OK\");\n}\n";
+    let server = Sipvm::start(cfg, &[]);
+    let phone = Peer::new();
+    let req = phone.request("OPTIONS", "sip:x@127.0.0.1", "long-1", "");
+    phone.send(server.addr, &req);
+    phone.recv(Duration::from_secs(2)).expect("a reply");
+    let log = server.log_with("long OPTIONS", Duration::from_secs(3));
+    let file = server.cfg_path().display().to_string();
+    assert!(
+        log.contains(&format!("xlog: {file}:7:long OPTIONS")),
+        "{file}\n{log}"
+    );
+}
