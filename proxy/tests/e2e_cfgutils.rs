@@ -144,3 +144,37 @@ fn route_if_exists_matches_kamailio() {
         .collect();
     assert_eq!(got, want, "sipvm's log:\n{log}");
 }
+
+/// The global flags are the server's, not the file's: a reload (SIGHUP) keeps them.
+#[test]
+fn gflags_survive_a_reload() {
+    let cfg = |reason: &str, body: &str| {
+        format!(
+            "listen=udp:127.0.0.1:5060\nchildren=2\nloadmodule \"sl.so\"\n\
+             loadmodule \"cfgutils.so\"\nrequest_route {{\n{body}\n\
+             if (is_gflag(\"4\")) {{ sl_send_reply(\"200\", \"{reason} set\"); exit; }}\n\
+             sl_send_reply(\"200\", \"{reason} clear\");\n}}\n"
+        )
+    };
+    let server = Sipvm::start(&cfg("v1", "set_gflag(\"4\");"), &[]);
+    let phone = Peer::new();
+    let mut ask = |n: u32| {
+        let req = phone.request("OPTIONS", "sip:x@127.0.0.1", &format!("gf-{n}"), "");
+        phone.send(server.addr, &req);
+        let (r, _) = phone.recv(Duration::from_secs(2)).expect("a reply");
+        start_line(&r).to_string()
+    };
+    assert_eq!(ask(0), "SIP/2.0 200 v1 set");
+    let text = cfg("v2", "").replace("127.0.0.1:5060", &format!("127.0.0.1:{}", server.port));
+    std::fs::write(server.cfg_path(), text).unwrap();
+    assert!(server.signal("HUP"));
+    let mut last = String::new();
+    for n in 1..40 {
+        last = ask(n);
+        if last.contains("v2") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(last, "SIP/2.0 200 v2 set", "{}", server.log_text());
+}
