@@ -48,19 +48,23 @@ fn buf_size_bounds_the_text() {
 #[test]
 fn xlogm_follows_methods_filter() {
     let m = |text: &str, filter: Option<i64>| {
-        let params: Vec<(&str, &str, Value)> = filter
+        sipvm_proxy::logging::init(&sipvm_proxy::logging::Sink::Stderr, "info");
+        let mut params: Vec<(&str, &str, Value)> = filter
             .map(|f| ("xlog", "methods_filter", Value::Int(f)))
             .into_iter()
             .collect();
+        params.push(("xlog", "buf_size", Value::Int(2)));
         let mut env = Env::with_params(text, &params);
         let mut ctx = env.ctx();
-        call(&mut ctx, "xlog", "xlogm", &[s("L_ERR"), s("x")])
+        call(&mut ctx, "xlog", "xlogm", &[s("L_ERR"), s("xyz")])
     };
-    // 1 whether or not it logged: -1 (the default) and a matching method log nothing.
+    // 1 whether or not it logged; a line that logs is formatted, so a text longer than
+    // `buf_size` tells the two apart (-1: it was going to log).
     assert_eq!(m(MESSAGE, None), 1);
     assert_eq!(m(MESSAGE, Some(256)), 1);
     assert_eq!(m(REPLY, Some(512)), 1);
-    assert_eq!(m(MESSAGE, Some(512)), 1);
+    assert_eq!(m(MESSAGE, Some(512)), -1);
+    assert_eq!(m(REPLY, Some(256)), -1);
 }
 
 #[test]

@@ -4,9 +4,11 @@
 use crate::host::log::{level_of, Level};
 use crate::host::natives::arg_str;
 use crate::host::{Ctx, Impl, PvImpl};
+use sipvm_lang::compile::ModParamSetting;
 use sipvm_vm::{ArgValue, HostError, PvKey, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Kamailio's default prefix, which the `xlog` target already stands for.
 const DEFAULT_PREFIX: &str = "<script>: ";
@@ -65,17 +67,21 @@ impl XlogCfg {
     }
 }
 
+/// The parameters of one snapshot: the cache holds its `modparams`, so a new snapshot (a
+/// reload) can never share the allocation.
+type Cached = (Arc<[ModParamSetting]>, Rc<XlogCfg>);
+
 thread_local! {
-    /// This worker's parameters, for the snapshot generation that set them.
-    static CFG: RefCell<Option<(u64, Rc<XlogCfg>)>> = const { RefCell::new(None) };
+    /// This worker's parameters, for the snapshot that set them.
+    static CFG: RefCell<Option<Cached>> = const { RefCell::new(None) };
 }
 
 fn cfg(ctx: &Ctx<'_>) -> Rc<XlogCfg> {
-    let generation = ctx.snap.generation;
+    let params = &ctx.snap.modparams;
     CFG.with(|c| {
         let mut c = c.borrow_mut();
-        if let Some((g, x)) = &*c {
-            if *g == generation {
+        if let Some((p, x)) = &*c {
+            if Arc::ptr_eq(p, params) {
                 return x.clone();
             }
         }
@@ -85,7 +91,7 @@ fn cfg(ctx: &Ctx<'_>) -> Rc<XlogCfg> {
                 .or_else(|_| XlogCfg::read(|_| None))
                 .expect("defaults are valid"),
         );
-        *c = Some((generation, x.clone()));
+        *c = Some((params.clone(), x.clone()));
         x
     })
 }
