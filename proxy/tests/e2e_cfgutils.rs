@@ -158,7 +158,7 @@ fn gflags_survive_a_reload() {
     };
     let server = Sipvm::start(&cfg("v1", "set_gflag(\"4\");"), &[]);
     let phone = Peer::new();
-    let mut ask = |n: u32| {
+    let ask = |n: u32| {
         let req = phone.request("OPTIONS", "sip:x@127.0.0.1", &format!("gf-{n}"), "");
         phone.send(server.addr, &req);
         let (r, _) = phone.recv(Duration::from_secs(2)).expect("a reply");
