@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::format::Writer;
@@ -114,35 +115,117 @@ pub fn sink(snap: &sipvm_cfg::Snapshot, force_stderr: bool) -> Result<Sink, Stri
     Ok(Sink::Syslog { facility, name })
 }
 
+/// Whether log lines go to stderr (Kamailio's `log_stderr`, which xlog's `$C` reads).
+static TO_STDERR: AtomicBool = AtomicBool::new(true);
+
+pub fn to_stderr() -> bool {
+    TO_STDERR.load(Ordering::Relaxed)
+}
+
 /// Starts logging to `sink` with the tracing filter `filter`.
 pub fn init(sink: &Sink, filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::new(filter);
+    use tracing_subscriber::prelude::*;
+    TO_STDERR.store(*sink == Sink::Stderr, Ordering::Relaxed);
+    let filter = LocalLevel(tracing_subscriber::EnvFilter::new(filter));
     match sink {
         Sink::Stderr => {
-            let _ = tracing_subscriber::fmt()
+            let fmt = tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
                 .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_env_filter(filter)
-                .event_format(Prefixed(tracing_subscriber::fmt::format()))
+                .event_format(Prefixed(tracing_subscriber::fmt::format()));
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(fmt)
                 .try_init();
         }
         Sink::Syslog { facility, name } => {
             let w = Syslog::connect(*facility, name);
-            let _ = tracing_subscriber::fmt()
+            let fmt = tracing_subscriber::fmt::layer()
                 .with_writer(w)
                 .with_ansi(false)
-                .without_time()
-                .with_target(false)
-                .with_level(false)
-                .with_env_filter(filter)
                 .event_format(Prefixed(
                     tracing_subscriber::fmt::format()
                         .without_time()
                         .with_target(false)
                         .with_level(false),
-                ))
+                ));
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(fmt)
                 .try_init();
         }
+    }
+}
+
+thread_local! {
+    /// This thread's own most verbose level (Kamailio's per-process `setdebug`).
+    static LOCAL: Cell<Option<Level>> = const { Cell::new(None) };
+}
+
+/// Set once a thread has had its own level: from then on every call site is asked each time.
+static LOCAL_USED: AtomicBool = AtomicBool::new(false);
+
+/// Gives this thread its own level (`None`: back to the configured filter), as Kamailio's
+/// `set_local_debug_level`/`reset_local_debug_level` do for a process.
+pub fn set_thread_level(level: Option<Level>) {
+    LOCAL.with(|c| c.set(level));
+    if level.is_some() && !LOCAL_USED.swap(true, Ordering::SeqCst) {
+        tracing::callsite::rebuild_interest_cache();
+    }
+}
+
+/// The configured filter, overridden on threads that set their own level.
+struct LocalLevel(tracing_subscriber::EnvFilter);
+
+impl<S> tracing_subscriber::Layer<S> for LocalLevel
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> tracing::subscriber::Interest {
+        let i = <tracing_subscriber::EnvFilter as tracing_subscriber::Layer<S>>::register_callsite(
+            &self.0, meta,
+        );
+        if LOCAL_USED.load(Ordering::SeqCst) {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            i
+        }
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) -> bool {
+        match LOCAL.with(Cell::get) {
+            Some(max) => meta.level() <= &max,
+            None => self.0.enabled(meta, ctx),
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<tracing_subscriber::filter::LevelFilter> {
+        if LOCAL_USED.load(Ordering::SeqCst) {
+            Some(tracing_subscriber::filter::LevelFilter::TRACE)
+        } else {
+            <tracing_subscriber::EnvFilter as tracing_subscriber::Layer<S>>::max_level_hint(&self.0)
+        }
+    }
+
+    fn on_new_span(
+        &self,
+        a: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_new_span(a, id, ctx)
+    }
+
+    fn on_enter(&self, id: &tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_enter(id, ctx)
+    }
+
+    fn on_exit(&self, id: &tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_exit(id, ctx)
+    }
+
+    fn on_close(&self, id: tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_close(id, ctx)
     }
 }
 

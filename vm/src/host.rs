@@ -50,6 +50,14 @@ pub trait Host {
         native: NativeIdx,
         args: &[ArgValue<'_>],
     ) -> Result<i64, HostError>;
+    /// A route the native just called asked to run now, in its place (cfgutils'
+    /// `route_if_exists`); the VM takes it after each call.
+    fn take_route_call(&mut self) -> Option<crate::RouteIdx> {
+        None
+    }
+    /// The native about to be called is the instruction at `pc` (for natives that print
+    /// their place in the file, like xlog's `xlogl`).
+    fn calling_at(&mut self, _pc: crate::Pc) {}
     /// `uri == myself`: whether the URI names this server (its listen addresses and aliases).
     fn is_myself(&mut self, uri: &str) -> bool;
     /// A native, a pseudo-variable read or an assignment failed at `pc`; the script goes on

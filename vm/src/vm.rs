@@ -411,6 +411,32 @@ impl Vm {
                 }
                 Op::Call { dst, native, args } => {
                     let rc = self.call(prog, host, native, args, cur)?;
+                    // A native that runs a route now: its result is the route's.
+                    if let Some(route) = host.take_route_call() {
+                        if self.frames.len() + 1 >= self.max_depth {
+                            let pc = Pc(cur as u32);
+                            return Err(VmError::Recursion {
+                                pc,
+                                limit: self.max_depth,
+                            });
+                        }
+                        let r = prog
+                            .routes
+                            .get(route.ix())
+                            .ok_or_else(|| bad(cur, "route"))?;
+                        if base + dst.ix() >= self.regs.len() {
+                            return Err(bad(cur, "register outside the frame"));
+                        }
+                        self.frames.push(Frame {
+                            base,
+                            ret_pc: pc,
+                            dst,
+                        });
+                        base = self.regs.len();
+                        self.regs.resize(base + r.nregs as usize, Value::Null);
+                        pc = r.entry.ix();
+                        continue;
+                    }
                     self.rc = rc;
                     set!(self, base, cur, dst, Value::Int(rc));
                     if rc == 0 {

@@ -52,6 +52,10 @@ pub struct Ctx<'a> {
     pub pv_out: Vec<(sipvm_vm::PvIdx, Value)>,
     /// Values of the current native's pseudo-variable arguments only the VM can read.
     pub pv_in: Vec<(sipvm_vm::PvIdx, Value)>,
+    /// Where the native being called sits in the program (its line, for `xlogl`).
+    pub call_pc: Option<sipvm_vm::Pc>,
+    /// A route a native asked the VM to run in its place, taken after the call.
+    pub route_call: Option<sipvm_vm::RouteIdx>,
 }
 
 /// Kamailio's `SND_F_FORCE_CON_REUSE` and `SND_F_CON_CLOSE` for replies and for forwarded
@@ -101,6 +105,8 @@ impl<'a> Ctx<'a> {
             slots: Slots::default(),
             pv_out: Vec::new(),
             pv_in: Vec::new(),
+            call_pc: None,
+            route_call: None,
         }
     }
 
@@ -238,6 +244,14 @@ impl Host for Ctx<'_> {
                 n.module, n.name
             ))),
         }
+    }
+
+    fn take_route_call(&mut self) -> Option<sipvm_vm::RouteIdx> {
+        self.route_call.take()
+    }
+
+    fn calling_at(&mut self, pc: sipvm_vm::Pc) {
+        self.call_pc = Some(pc);
     }
 
     fn failed(&mut self, prog: &Program, pc: sipvm_vm::Pc, err: &HostError) {

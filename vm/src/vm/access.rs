@@ -58,6 +58,7 @@ impl Vm {
             .arglists
             .get(args.ix())
             .ok_or_else(|| bad(cur, "argument list"))?;
+        host.calling_at(Pc(cur as u32));
         let r = if list.len() <= INLINE_ARGS {
             let mut vals: [ArgValue<'_>; INLINE_ARGS] =
                 std::array::from_fn(|_| ArgValue::Val(Value::Null));

@@ -1,8 +1,9 @@
-//! cfgutils' shared state: the lock set of `lock()`/`unlock()` and `rand_event()`'s
-//! probability, one for every worker as Kamailio keeps them in shared memory.
+//! cfgutils' shared state: the lock set of `lock()`/`unlock()`, `rand_event()`'s
+//! probability, the global flags and the `hash_file` digest, one for every worker as Kamailio
+//! keeps them in shared memory (and kept across reloads).
 
 use crate::host::{MsgState, Shared};
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU32};
 use std::sync::{Condvar, Mutex};
 
 /// cfgutils' lock set: `lock("key")` and `unlock("key")` are separate native calls, so a lock
@@ -65,6 +66,10 @@ pub struct Cfgutils {
     pub locks: LockSet,
     /// `rand_event()` probability in percent (`initial_probability`, default 10).
     pub rand_prob: AtomicI64,
+    /// The 32 global flags (`initial_gflags`).
+    pub gflags: AtomicU32,
+    /// `hash_file` and the hex MD5 of its content at start-up.
+    pub hash: Option<(String, String)>,
 }
 
 pub fn state(
@@ -76,9 +81,27 @@ pub fn state(
     let prob = snap
         .modparam_int("cfgutils", "initial_probability", 10)
         .clamp(0, 100);
+    let gflags = snap.modparam_int("cfgutils", "initial_gflags", 0) as u32;
+    let file = snap
+        .modparam("cfgutils", "hash_file")
+        .map(|v| v.to_str().into_owned());
+    let hash = match file {
+        Some(f) => {
+            let h = super::misc::md5_file(&f)
+                .map_err(|e| format!("cfgutils: could not hash the config file {f}: {e}"))?;
+            tracing::debug!(target: "cfgutils", "config file hash is {h}");
+            Some((f, h))
+        }
+        None => {
+            tracing::info!(target: "cfgutils", "no hash_file given, disable hash functionality");
+            None
+        }
+    };
     Ok(std::sync::Arc::new(Cfgutils {
         locks: LockSet::new(size),
         rand_prob: AtomicI64::new(prob),
+        gflags: AtomicU32::new(gflags),
+        hash,
     }))
 }
 

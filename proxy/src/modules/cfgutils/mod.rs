@@ -43,10 +43,12 @@ pub static DECL: ModuleDecl = ModuleDecl {
 // ---- implementations ----
 
 use crate::host::natives::{arg_int, arg_str};
-use crate::host::{Ctx, Impl};
+use crate::host::{Ctx, Impl, PvImpl};
 use lock::{Cfgutils, HeldLocks};
 
 pub mod lock;
+pub mod misc;
+mod rpc;
 use sipvm_vm::{ArgValue, HostError};
 use std::sync::atomic::Ordering;
 
@@ -88,7 +90,57 @@ pub static IMPLS: &[Impl] = &[
         name: "usleep",
         f: usleep,
     },
+    Impl {
+        name: "set_gflag",
+        f: misc::set_gflag,
+    },
+    Impl {
+        name: "reset_gflag",
+        f: misc::reset_gflag,
+    },
+    Impl {
+        name: "is_gflag",
+        f: misc::is_gflag,
+    },
+    Impl {
+        name: "core_hash",
+        f: misc::w_core_hash,
+    },
+    Impl {
+        name: "check_route_exists",
+        f: misc::check_route_exists,
+    },
+    Impl {
+        name: "route_if_exists",
+        f: misc::route_if_exists,
+    },
+    Impl {
+        name: "abort",
+        f: misc::abort,
+    },
+    Impl {
+        name: "pkg_status",
+        f: misc::pkg_status,
+    },
+    Impl {
+        name: "shm_status",
+        f: misc::shm_status,
+    },
+    Impl {
+        name: "pkg_summary",
+        f: misc::pkg_summary,
+    },
+    Impl {
+        name: "shm_summary",
+        f: misc::shm_summary,
+    },
 ];
+
+static PVS: &[PvImpl] = &[PvImpl {
+    name: "RANDOM",
+    get: misc::random,
+    set: None,
+}];
 
 fn lock(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let slot = ctx.state::<Cfgutils>().locks.slot(&arg_str(args, 0));
@@ -188,9 +240,21 @@ fn usleep(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
 
 /// The cfgutils module.
 pub static MODULE: crate::host::Module = crate::host::Module {
-    params: &["initial_probability", "lock_set_size"],
-    restart: &["lock_set_size", "initial_probability"],
+    params: &[
+        "initial_probability",
+        "lock_set_size",
+        "initial_gflags",
+        "hash_file",
+    ],
+    restart: &[
+        "lock_set_size",
+        "initial_probability",
+        "initial_gflags",
+        "hash_file",
+    ],
     natives: IMPLS,
+    pvs: PVS,
     state: Some(lock::state),
+    rpc: Some(rpc::register),
     ..crate::host::Module::decl(&DECL)
 };

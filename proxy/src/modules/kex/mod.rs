@@ -32,8 +32,8 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 mod natives;
 
-/// kex: flags, the destination URI, `pv_printf`, `is_myself`, `$sruid`. `setdebug` and
-/// `resetdebug` stay declared only (sipvm's log level is one for the whole server).
+/// kex: flags, the destination URI, `pv_printf`, `is_myself`, `setdebug`/`resetdebug`
+/// (a worker's own log level), `$sruid`.
 pub static MODULE: crate::host::Module = crate::host::Module {
     natives: natives::IMPLS,
     pvs: natives::PVS,

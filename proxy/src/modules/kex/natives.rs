@@ -55,6 +55,14 @@ pub static IMPLS: &[Impl] = &[
         name: "is_myself",
         f: is_myself,
     },
+    Impl {
+        name: "setdebug",
+        f: setdebug,
+    },
+    Impl {
+        name: "resetdebug",
+        f: resetdebug,
+    },
 ];
 
 pub static PVS: &[PvImpl] = &[PvImpl {
@@ -238,6 +246,28 @@ fn is_myself(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError>
         .iter()
         .any(|&p| crate::host::ctx::is_local(&locals, ctx.snap, &host, p));
     Ok(truth(found))
+}
+
+/// `setdebug(level)`: this worker's own log level from now on, for every message it handles
+/// until `resetdebug()` (Kamailio's per-process level): 4 and above trace, 3 debug, 1 and 2
+/// info, 0 warn, below 0 error. Returns 1.
+fn setdebug(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    use tracing::Level;
+    let level = match arg_int(args, 0)? {
+        l if l >= 4 => Level::TRACE,
+        3 => Level::DEBUG,
+        1 | 2 => Level::INFO,
+        0 => Level::WARN,
+        _ => Level::ERROR,
+    };
+    crate::logging::set_thread_level(Some(level));
+    Ok(1)
+}
+
+/// `resetdebug()`: back to the server's `debug` level. Returns 1.
+fn resetdebug(_: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    crate::logging::set_thread_level(None);
+    Ok(1)
 }
 
 /// Each worker's `$sruid` root (Kamailio's `srid-<time>-<pid>-`) and counter.

@@ -38,83 +38,43 @@ pub static DECL: ModuleDecl = ModuleDecl {
 
 // ---- implementations ----
 
-use crate::host::log::{level_of, Level};
-use crate::host::natives::arg_str;
-use crate::host::{Ctx, Impl};
-use sipvm_vm::{ArgValue, HostError};
+mod natives;
 
-/// xlog's natives: messages go through `tracing` (target `xlog`).
-pub static IMPLS: &[Impl] = &[
-    Impl {
-        name: "xlog",
-        f: xlog,
-    },
-    Impl {
-        name: "xdbg",
-        f: |_, a| at(Level::Debug, a),
-    },
-    Impl {
-        name: "xinfo",
-        f: |_, a| at(Level::Info, a),
-    },
-    Impl {
-        name: "xnotice",
-        f: |_, a| at(Level::Info, a),
-    },
-    Impl {
-        name: "xwarn",
-        f: |_, a| at(Level::Warn, a),
-    },
-    Impl {
-        name: "xerr",
-        f: |_, a| at(Level::Err, a),
-    },
-    Impl {
-        name: "xbug",
-        f: |_, a| at(Level::Err, a),
-    },
-    Impl {
-        name: "xalert",
-        f: |_, a| at(Level::Err, a),
-    },
-    Impl {
-        name: "xcrit",
-        f: |_, a| at(Level::Err, a),
-    },
-];
-
-fn emit(level: Level, text: &str) {
-    crate::log_at!("xlog", level, text.strip_suffix('\n').unwrap_or(text));
-}
-
-/// `xdbg(fmt)`, `xinfo(fmt)`, `xwarn(fmt)`, `xerr(fmt)` and their aliases: `fmt` at one level.
-fn at(level: Level, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    emit(level, &arg_str(args, 0));
-    Ok(1)
-}
-
-/// `xlog(fmt)`, `xlog(level, fmt)`, `xlog(facility, level, fmt)`; `xlog(fmt)` logs at error,
-/// as Kamailio's does.
-fn xlog(_: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let (level, text) = match args.len() {
-        1 => (Level::Err, arg_str(args, 0)),
-        2 => (level_of(&arg_str(args, 0)), arg_str(args, 1)),
-        _ => {
-            let name = arg_str(args, 0);
-            let Some(code) = crate::logging::facility(&name) else {
-                return Err(HostError(format!("xlog: unknown facility {name:?}")));
-            };
-            let (level, text) = (level_of(&arg_str(args, 1)), arg_str(args, 2));
-            crate::logging::with_facility(code, || emit(level, &text));
-            return Ok(1);
-        }
+/// Refuses the parameters sipvm cannot honour (docs/modules/xlog.md).
+fn check(params: &[sipvm_lang::compile::ModParamSetting]) -> Result<(), String> {
+    if params
+        .iter()
+        .any(|m| m.module == "xlog" && m.param == "log_colors")
+    {
+        return Err(
+            "xlog: log_colors is not supported: sipvm does not colour its log lines \
+                    by level (core log_color)"
+                .into(),
+        );
+    }
+    let get = |n: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|m| m.module == "xlog" && m.param == n)
+            .map(|m| m.value.clone())
     };
-    emit(level, &text);
-    Ok(1)
+    natives::XlogCfg::read(get).map(|_| ())
 }
 
 /// The xlog module.
 pub static MODULE: crate::host::Module = crate::host::Module {
-    natives: IMPLS,
+    natives: natives::IMPLS,
+    pvs: natives::PVS,
+    params: &[
+        "buf_size",
+        "force_color",
+        "long_format",
+        "prefix",
+        "log_facility",
+        "methods_filter",
+        "prefix_mode",
+    ],
+    check: Some(check),
     ..crate::host::Module::decl(&DECL)
 };
