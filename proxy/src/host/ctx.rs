@@ -52,6 +52,8 @@ pub struct Ctx<'a> {
     pub pv_out: Vec<(sipvm_vm::PvIdx, Value)>,
     /// Values of the current native's pseudo-variable arguments only the VM can read.
     pub pv_in: Vec<(sipvm_vm::PvIdx, Value)>,
+    /// The instruction reading a pseudo-variable now (`None` outside the VM).
+    pub pc: Option<sipvm_vm::Pc>,
 }
 
 /// Kamailio's `SND_F_FORCE_CON_REUSE` and `SND_F_CON_CLOSE` for replies and for forwarded
@@ -101,6 +103,7 @@ impl<'a> Ctx<'a> {
             slots: Slots::default(),
             pv_out: Vec::new(),
             pv_in: Vec::new(),
+            pc: None,
         }
     }
 
@@ -193,6 +196,18 @@ fn alias_matches(raw: &str, host: &str, port: Option<u16>) -> bool {
 }
 
 impl Host for Ctx<'_> {
+    fn get_pv_at(
+        &mut self,
+        prog: &Program,
+        key: PvKey<'_>,
+        pc: sipvm_vm::Pc,
+    ) -> Result<Value, HostError> {
+        let was = self.pc.replace(pc);
+        let v = self.get_pv(prog, key);
+        self.pc = was;
+        v
+    }
+
     fn get_pv(&mut self, prog: &Program, key: PvKey<'_>) -> Result<Value, HostError> {
         let class = prog.pvs[key.pv.ix()].class;
         match self.shared.pv_get(class) {
