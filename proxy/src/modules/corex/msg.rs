@@ -94,14 +94,10 @@ pub fn set_source_address(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i6
 /// `is_faked_msg()`: 1 when the script runs on the core's faked request (timer and event
 /// routes), -1 on a received message.
 pub fn is_faked_msg(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    // The faked request is always built over the same static text; nothing received is.
-    let faked = crate::modules::rtimer::FAKED_MSG.as_bytes();
-    let b = ctx.msg.bytes();
-    Ok(if b.as_ptr() == faked.as_ptr() && b.len() == faked.len() {
-        1
-    } else {
-        -1
-    })
+    // The faked request: the core's fixed text from the core's fixed (byte-swapped) source.
+    use crate::modules::rtimer::{faked_src, FAKED_MSG};
+    let faked = ctx.src == faked_src() && ctx.msg.bytes()[..] == *FAKED_MSG.as_bytes();
+    Ok(if faked { 1 } else { -1 })
 }
 
 /// `is_incoming()`: 1 only inside the network I/O interception routes (`nio_intercept`),
