@@ -19,12 +19,27 @@ Content-Length: 0
 fn internal_flags_by_name() {
     let mut e = Env::new(OPTIONS);
     let mut c = e.ctx();
-    assert_eq!(call(&mut c, "corex", "msg_iflag_is_set", &[s("UAC_AUTH")]), -2);
+    assert_eq!(
+        call(&mut c, "corex", "msg_iflag_is_set", &[s("UAC_AUTH")]),
+        -2
+    );
     assert_eq!(call(&mut c, "corex", "msg_iflag_set", &[s("uac_auth")]), 1);
-    assert_eq!(call(&mut c, "corex", "msg_iflag_is_set", &[s("UAC_AUTH")]), 1);
-    assert_eq!(call(&mut c, "corex", "msg_iflag_is_set", &[s("USE_UAC_TO")]), -2);
-    assert_eq!(call(&mut c, "corex", "msg_iflag_reset", &[s("UAC_AUTH")]), 1);
-    assert_eq!(call(&mut c, "corex", "msg_iflag_is_set", &[s("UAC_AUTH")]), -2);
+    assert_eq!(
+        call(&mut c, "corex", "msg_iflag_is_set", &[s("UAC_AUTH")]),
+        1
+    );
+    assert_eq!(
+        call(&mut c, "corex", "msg_iflag_is_set", &[s("USE_UAC_TO")]),
+        -2
+    );
+    assert_eq!(
+        call(&mut c, "corex", "msg_iflag_reset", &[s("UAC_AUTH")]),
+        1
+    );
+    assert_eq!(
+        call(&mut c, "corex", "msg_iflag_is_set", &[s("UAC_AUTH")]),
+        -2
+    );
     assert_eq!(call(&mut c, "corex", "msg_iflag_set", &[s("OTHER")]), -1);
     assert_eq!(call(&mut c, "corex", "msg_iflag_is_set", &[s("")]), -1);
 }
@@ -34,14 +49,26 @@ fn source_address_parsed_and_checked() {
     let mut e = Env::new(OPTIONS);
     let mut c = e.ctx();
     assert_eq!(
-        call(&mut c, "corex", "set_source_address", &[s("tcp:127.0.0.5:7000")]),
+        call(
+            &mut c,
+            "corex",
+            "set_source_address",
+            &[s("tcp:127.0.0.5:7000")]
+        ),
         1
     );
     assert_eq!(c.src.to_string(), "127.0.0.5:7000");
-    assert_eq!(call(&mut c, "corex", "set_source_address", &[s("[::1]:9")]), 1);
+    assert_eq!(
+        call(&mut c, "corex", "set_source_address", &[s("[::1]:9")]),
+        1
+    );
     assert_eq!(c.src.to_string(), "[::1]:9");
     for bad in ["", "udp:127.0.0.1:x", "udp:", "127.0.0.1:99999"] {
-        assert_eq!(call(&mut c, "corex", "set_source_address", &[s(bad)]), -1, "{bad}");
+        assert_eq!(
+            call(&mut c, "corex", "set_source_address", &[s(bad)]),
+            -1,
+            "{bad}"
+        );
     }
     assert_eq!(c.src.to_string(), "[::1]:9");
 }
@@ -68,12 +95,26 @@ fn sendx_sends_where_the_script_says() {
     let mut c = e.ctx();
     let to = "sip:127.0.0.1:5999";
     assert_eq!(
-        call(&mut c, "corex", "sendx", &[s(to), s("udp:127.0.0.1:5060"), s("DATA1")]),
+        call(
+            &mut c,
+            "corex",
+            "sendx",
+            &[s(to), s("udp:127.0.0.1:5060"), s("DATA1")]
+        ),
         1
     );
-    assert_eq!(call(&mut c, "corex", "sendx", &[s(to), s(""), s("DATA2")]), 1);
-    assert_eq!(call(&mut c, "corex", "sendx", &[s(to), s("a:b:c:d"), s("X")]), -1);
-    assert_eq!(call(&mut c, "corex", "sendx", &[s("nota uri"), s(""), s("X")]), -1);
+    assert_eq!(
+        call(&mut c, "corex", "sendx", &[s(to), s(""), s("DATA2")]),
+        1
+    );
+    assert_eq!(
+        call(&mut c, "corex", "sendx", &[s(to), s("a:b:c:d"), s("X")]),
+        -1
+    );
+    assert_eq!(
+        call(&mut c, "corex", "sendx", &[s("nota uri"), s(""), s("X")]),
+        -1
+    );
     drop(c);
     let items = e.out.items();
     assert_eq!(items.len(), 2);
