@@ -92,6 +92,11 @@ fn ipops_as_kamailio() {
 }
 
 #[test]
+fn static_branch_as_kamailio() {
+    side_by_side("sbranch");
+}
+
+#[test]
 fn more_pv_classes_as_kamailio() {
     side_by_side("pvs");
 }

@@ -43,6 +43,10 @@ pub trait Host {
     fn get_pv(&mut self, prog: &Program, key: PvKey<'_>) -> Result<Value, HostError>;
     /// Write a pseudo-variable; `Value::Null` deletes where that makes sense.
     fn set_pv(&mut self, prog: &Program, key: PvKey<'_>, v: Value) -> Result<(), HostError>;
+    /// `get_pv` from the instruction at `pc` (`$cfg(line)` needs the place).
+    fn get_pv_at(&mut self, prog: &Program, key: PvKey<'_>, _pc: Pc) -> Result<Value, HostError> {
+        self.get_pv(prog, key)
+    }
     /// Run a native; its integer result is the return code (>0 true, <0 false, 0 ends the script).
     fn call(
         &mut self,

@@ -56,6 +56,8 @@ pub struct Ctx<'a> {
     pub call_pc: Option<sipvm_vm::Pc>,
     /// A route a native asked the VM to run in its place, taken after the call.
     pub route_call: Option<sipvm_vm::RouteIdx>,
+    /// The instruction reading a pseudo-variable now (`None` outside the VM).
+    pub pc: Option<sipvm_vm::Pc>,
 }
 
 /// Kamailio's `SND_F_FORCE_CON_REUSE` and `SND_F_CON_CLOSE` for replies and for forwarded
@@ -107,6 +109,7 @@ impl<'a> Ctx<'a> {
             pv_in: Vec::new(),
             call_pc: None,
             route_call: None,
+            pc: None,
         }
     }
 
@@ -199,6 +202,18 @@ fn alias_matches(raw: &str, host: &str, port: Option<u16>) -> bool {
 }
 
 impl Host for Ctx<'_> {
+    fn get_pv_at(
+        &mut self,
+        prog: &Program,
+        key: PvKey<'_>,
+        pc: sipvm_vm::Pc,
+    ) -> Result<Value, HostError> {
+        let was = self.pc.replace(pc);
+        let v = self.get_pv(prog, key);
+        self.pc = was;
+        v
+    }
+
     fn get_pv(&mut self, prog: &Program, key: PvKey<'_>) -> Result<Value, HostError> {
         let class = prog.pvs[key.pv.ix()].class;
         match self.shared.pv_get(class) {

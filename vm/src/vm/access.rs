@@ -238,7 +238,7 @@ impl Vm {
                     index,
                 };
                 // A failed read is `$null` (Kamailio prints `<null>`), logged by the host.
-                match host.get_pv(prog, key) {
+                match host.get_pv_at(prog, key, Pc(cur as u32)) {
                     Ok(v) => v,
                     Err(err) => {
                         host.failed(prog, Pc(cur as u32), &err);

@@ -221,6 +221,7 @@ pub static PVS: &[PvImpl] = &[
     // pv's eXtended AVPs (modules/pv/xpv.rs).
     rw("xavp", xpv::get_xavp, xpv::set_xavp), rw("xavi", xpv::get_xavi, xpv::set_xavi),
     rw("xavu", xpv::get_xavu, xpv::set_xavu),
+    rw("sbranch", crate::modules::pv::sbranch::get, crate::modules::pv::sbranch::set),
     // Aliases Kamailio's pv module declares for the classes above.
     rw("ruri", ru, set_ru), rw("ruri.user", ru_user, |c, _, v| set_ru_part(c, &v, UriChange::user)),
     rw("ruri.domain", ru_host, set_ru_host), rw("duri", du, set_du),

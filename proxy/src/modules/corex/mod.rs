@@ -54,7 +54,9 @@ use crate::host::natives::arg_str;
 use crate::host::{Ctx, Impl};
 use sipvm_vm::{ArgValue, HostError};
 
+mod msg;
 mod natives;
+mod pvs;
 
 /// corex's natives sipvm implements.
 pub static IMPLS: &[Impl] = &[
@@ -114,6 +116,38 @@ pub static IMPLS: &[Impl] = &[
         name: "send_data",
         f: natives::send_data,
     },
+    Impl {
+        name: "sendx",
+        f: natives::sendx,
+    },
+    Impl {
+        name: "forward_reply",
+        f: msg::forward_reply,
+    },
+    Impl {
+        name: "is_incoming",
+        f: msg::is_incoming,
+    },
+    Impl {
+        name: "msg_iflag_set",
+        f: msg::msg_iflag_set,
+    },
+    Impl {
+        name: "msg_iflag_reset",
+        f: msg::msg_iflag_reset,
+    },
+    Impl {
+        name: "msg_iflag_is_set",
+        f: msg::msg_iflag_is_set,
+    },
+    Impl {
+        name: "set_source_address",
+        f: msg::set_source_address,
+    },
+    Impl {
+        name: "is_faked_msg",
+        f: msg::is_faked_msg,
+    },
 ];
 
 /// `append_branch()` adds the current Request-URI to the destination set;
@@ -135,8 +169,23 @@ fn append_branch(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostEr
     Ok(1)
 }
 
+/// `$cfg(..)` and `$lsock(..)`.
+static PVS: &[crate::host::PvImpl] = &[
+    crate::host::PvImpl {
+        name: "cfg",
+        get: pvs::cfg_get,
+        set: None,
+    },
+    crate::host::PvImpl {
+        name: "lsock",
+        get: pvs::lsock_get,
+        set: None,
+    },
+];
+
 /// The corex module.
 pub static MODULE: crate::host::Module = crate::host::Module {
     natives: IMPLS,
+    pvs: PVS,
     ..crate::host::Module::decl(&DECL)
 };

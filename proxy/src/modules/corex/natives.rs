@@ -111,6 +111,22 @@ pub fn is_socket_name(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, H
 type Spec = (Option<Proto>, Option<std::net::IpAddr>, Option<u16>);
 
 fn parse_spec(spec: &str) -> Option<Spec> {
+    // Kamailio's parse_phostport: at most two colons outside brackets.
+    let mut depth = 0i32;
+    let colons = spec
+        .chars()
+        .filter(|c| {
+            depth += match c {
+                '[' => 1,
+                ']' => -1,
+                _ => 0,
+            };
+            *c == ':' && depth == 0
+        })
+        .count();
+    if colons > 2 {
+        return None;
+    }
     let (proto, rest) = match spec.split_once(':') {
         Some((p, r)) if Proto::from_name(p).is_some() => (Proto::from_name(p), r),
         _ => (None, spec),
@@ -217,9 +233,20 @@ pub fn send_tcp(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostErr
 /// (UDP by default), from a socket of that protocol; -1 when it has nowhere to go.
 pub fn send_data(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
     let (uri, data) = (arg_str(args, 0).into_owned(), arg_str(args, 1).into_owned());
-    let Ok(u) = crate::sip::Uri::parse(&uri) else {
-        tracing::error!("send_data: bad destination uri [{uri}]");
-        return Ok(-1);
+    Ok(send_raw(ctx, &uri, "", data))
+}
+
+/// `sendx(uri, socket, data)`: `send_data` from the socket `socket` names
+/// (`udp:127.0.0.1:5060`; empty, or not ours: as `send_data`, with a warning).
+pub fn sendx(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let (uri, sock) = (arg_str(args, 0).into_owned(), arg_str(args, 1).into_owned());
+    Ok(send_raw(ctx, &uri, &sock, arg_str(args, 2).into_owned()))
+}
+
+fn send_raw(ctx: &mut Ctx<'_>, uri: &str, sock: &str, data: String) -> i64 {
+    let Ok(u) = crate::sip::Uri::parse(uri) else {
+        tracing::error!("bad dst sip uri <{uri}>");
+        return -1;
     };
     let default = if u.scheme() == crate::sip::Scheme::Sips {
         5061
@@ -227,12 +254,28 @@ pub fn send_data(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostEr
         5060
     };
     let Some(dst) = send::resolve(u.host(), u.port(), default) else {
-        return Ok(-1);
+        tracing::error!("failed to resolve [{}]", u.host());
+        return -1;
     };
-    let proto = send::uri_proto(&uri);
-    let Some(out) = send::sending_socket(ctx, proto, dst) else {
-        tracing::error!("send_data: no {proto} socket for {dst}");
-        return Ok(-1);
+    let proto = send::uri_proto(uri);
+    let locals = ctx.locals;
+    let named = match sock {
+        "" => None,
+        s => match find_socket(locals, s, false) {
+            Err(()) => {
+                tracing::error!("invalid socket specification");
+                return -1;
+            }
+            Ok(None) => {
+                tracing::warn!("local socket not found: {s}");
+                None
+            }
+            Ok(found) => found.filter(|l| l.proto == proto),
+        },
+    };
+    let Some(out) = named.or_else(|| send::sending_socket(ctx, proto, dst)) else {
+        tracing::error!("no socket for dst sip uri <{uri}>");
+        return -1;
     };
     let (index, proto) = (out.index, out.proto);
     let flags = ctx.send_flags;
@@ -244,5 +287,5 @@ pub fn send_data(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostEr
         Bytes::from(data.into_bytes()),
         flags,
     );
-    Ok(1)
+    1
 }

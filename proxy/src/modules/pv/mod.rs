@@ -4,6 +4,7 @@
 
 pub mod core_pvs;
 pub mod natives;
+pub mod sbranch;
 pub mod time_pvs;
 pub mod trans;
 #[cfg(test)]
@@ -150,6 +151,18 @@ pub static IMPLS: &[Impl] = &[
     Impl {
         name: "xavp_copy",
         f: natives::xavp_copy,
+    },
+    Impl {
+        name: "sbranch_set_ruri",
+        f: sbranch::sbranch_set_ruri,
+    },
+    Impl {
+        name: "sbranch_append",
+        f: sbranch::sbranch_append,
+    },
+    Impl {
+        name: "sbranch_reset",
+        f: sbranch::sbranch_reset,
     },
 ];
 
