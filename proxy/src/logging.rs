@@ -3,6 +3,7 @@
 //! message's handling starts with its `log_prefix` expansion.
 
 use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -229,7 +230,10 @@ where
     }
 }
 
-/// Puts the thread's `log_prefix` in front of what the inner format writes.
+/// Puts the thread's `log_prefix` in front of what the inner format writes, and keeps the
+/// line one line: CR, LF, NUL and the other control characters that message data may carry
+/// (a folded header printed by `xlog`) are written as `\r`, `\n`, `\x00`. Colours are not
+/// kept (the line is formatted into a buffer first).
 struct Prefixed<F>(F);
 
 impl<S, N, F> FormatEvent<S, N> for Prefixed<F>
@@ -244,16 +248,33 @@ where
         mut writer: Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
-        PREFIX.with(|p| {
-            let p = p.borrow();
-            if p.is_empty() {
-                Ok(())
-            } else {
-                writer.write_str(&p)
-            }
-        })?;
-        self.0.format_event(ctx, writer, event)
+        let mut line = String::with_capacity(256);
+        PREFIX.with(|p| line.push_str(&p.borrow()));
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        let body = line.strip_suffix('\n').unwrap_or(&line);
+        writer.write_str(&escape_controls(body))?;
+        writer.write_char('\n')
     }
+}
+
+/// `text` with control characters other than TAB escaped (borrowed when there are none).
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push('\t'),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.into()
 }
 
 /// Syslog over the local datagram socket, one datagram per line (RFC 3164 framing, as
@@ -355,6 +376,15 @@ mod tests {
         assert_eq!(facility("LOG_DAEMON"), Some(3));
         assert_eq!(facility("LOG_LOCAL8"), None);
         assert_eq!(facility("nonsense"), None);
+    }
+
+    #[test]
+    fn control_characters_cannot_start_a_log_line() {
+        assert_eq!(escape_controls("a\tb"), "a\tb");
+        assert_eq!(
+            escape_controls("X-H: a\r\n b\0\x07"),
+            "X-H: a\\r\\n b\\x00\\x07"
+        );
     }
 
     #[test]
