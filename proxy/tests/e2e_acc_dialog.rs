@@ -5,7 +5,10 @@
 //! dialog `dlg_flag` makes, ended by `dlg.end_dlg` (BYEs to both sides), one ended by
 //! `dlg_bye("all")` in the script, one ended by its dialog timeout (timeout route, BYEs).
 //! The acc records must be Kamailio 5.6.3's for the same traffic: tests/golden/acc_records.txt
-//! (see acc_records.md; `SIPVM_BLESS=1` rewrites it).
+//! (see acc_records.md; `SIPVM_BLESS=1` rewrites it). A second test runs
+//! tests/data/acc_dialog/acc_request.cfg (acc_request, time_mode 2, reason_from_hf and the
+//! dialog parameters sipvm honours) as Kamailio ran it: tests/golden/acc_request_records.txt
+//! (see acc_request_records.md).
 
 mod common;
 use common::*;
@@ -387,4 +390,71 @@ fn acc_records_match_kamailio_and_dialogs_follow_and_end_calls() {
     }
     let want = std::fs::read_to_string(&golden).unwrap();
     assert_eq!(got, want, "acc records differ from Kamailio's\n{log}");
+}
+
+/// The acc records and the script's `dlgtest` lines, volatile fields normalised.
+fn request_records(log: &str) -> String {
+    let ts = regex::Regex::new(r"timestamp=\d+").unwrap();
+    let ms = regex::Regex::new(r"t_ms=\d+\.\d{3}").unwrap();
+    let mut out = String::new();
+    for l in log.lines() {
+        let Some(i) = l.find("ACC: ").or_else(|| l.find("dlgtest")) else {
+            continue;
+        };
+        let r = ts.replace(l[i..].trim_end(), "timestamp=T");
+        out.push_str(&ms.replace(&r, "t_ms=T.MMM"));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn acc_request_time_mode_and_dialog_parameters_match_kamailio() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cfg = std::fs::read_to_string(dir.join("tests/data/acc_dialog/acc_request.cfg")).unwrap();
+    let server = Sipvm::start(&cfg.replace("PORT", "5060"), &[]);
+    let phone = Peer::new();
+    let ruri = format!("sip:bob@127.0.0.1:{}", server.port);
+    phone.send(server.addr, &fixed_request(&phone, "OPTIONS", &ruri, "r1"));
+    let (m, _) = phone.recv(WAIT).expect("200 to OPTIONS");
+    assert_eq!(status(&m), Some(200));
+
+    let callee = Peer::new();
+    let ruri = format!("sip:busy@127.0.0.1:{}", callee.port);
+    phone.send(server.addr, &fixed_request(&phone, "INVITE", &ruri, "r2"));
+    let (inv, from) = callee.recv(WAIT).expect("INVITE at the callee");
+    callee.send(from, &callee_reply(&inv, 180, "Ringing"));
+    let busy = String::from_utf8(callee_reply(&inv, 486, "Busy Here"))
+        .unwrap()
+        .replace(
+            "Content-Length: 0",
+            "Reason: SIP;cause=486;text=\"Busy from callee\"\r\nContent-Length: 0",
+        );
+    callee.send(from, busy.as_bytes());
+    let mut codes = Vec::new();
+    while let Some((m, _)) = phone.recv(WAIT) {
+        codes.push(status(&m).unwrap_or(0));
+        if codes.last() == Some(&486) {
+            break;
+        }
+    }
+    assert_eq!(codes.last(), Some(&486), "{codes:?}");
+    let ack = String::from_utf8(fixed_request(&phone, "ACK", &ruri, "r2"))
+        .unwrap()
+        .replace(
+            "To: <sip:bob@example.org>",
+            "To: <sip:bob@example.org>;tag=calleetag",
+        );
+    phone.send(server.addr, ack.as_bytes());
+    wait_for("the records", WAIT, || {
+        server.log_text().contains("ACC: transaction answered")
+    });
+    let log = server.log_text();
+    let got = request_records(&log);
+    let golden = dir.join("tests/golden/acc_request_records.txt");
+    if std::env::var_os("SIPVM_BLESS").is_some_and(|v| !v.is_empty() && v != "0") {
+        std::fs::write(&golden, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&golden).unwrap();
+    assert_eq!(got, want, "records differ from Kamailio's\n{log}");
 }

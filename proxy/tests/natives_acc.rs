@@ -23,10 +23,17 @@ const EXTRA: &str =
 
 /// An environment whose snapshot loads acc.so with the stock settings.
 fn env(text: &str) -> Env {
-    let mut snap = snapshot(&[
+    env_with(text, &[])
+}
+
+/// The stock settings and `more`.
+fn env_with(text: &str, more: &[(&str, &str, Value)]) -> Env {
+    let mut params = vec![
         ("acc", "log_flag", Value::Int(1)),
         ("acc", "log_extra", Value::Str(EXTRA.into())),
-    ]);
+    ];
+    params.extend(more.iter().cloned());
+    let mut snap = snapshot(&params);
     snap.modules = Arc::from(vec!["acc".to_string()]);
     let shared = sipvm_proxy::modules::shared(&snap).expect("acc state");
     let base = Env::new(text);
@@ -131,6 +138,75 @@ fn the_level_follows_log_level() {
     assert!(log.contains("ERROR acc: ACC: request accounted:"), "{log}");
     // No log_extra: the fixed attributes only.
     assert!(record(&log).ends_with(";code=;reason=x"), "{log}");
+}
+
+#[test]
+fn acc_request_logs_the_request_and_checks_its_comment() {
+    let mut e = env(OPTIONS);
+    let log = logged(|| {
+        let mut c = e.ctx();
+        let args = [s("202 Accepted here"), s("acc")];
+        assert_eq!(call(&mut c, "acc", "acc_request", &args), 1);
+        assert_eq!(call(&mut c, "acc", "acc_request", &[s(""), s("acc")]), -1);
+        assert_eq!(
+            call(&mut c, "acc", "acc_request", &[s("a $x"), s("acc")]),
+            -1
+        );
+    });
+    assert_eq!(log.matches("ACC: ").count(), 1, "{log}");
+    assert_eq!(
+        record(&log),
+        "ACC: request accounted: timestamp=T;method=OPTIONS;from_tag=ftag1;to_tag=;call_id=c1;\
+         code=202;reason=Accepted here;src_user=alice;src_domain=example.com;src_ip=192.0.2.7;\
+         dst_ouser=bob;dst_user=bob;dst_domain=127.0.0.1"
+    );
+    assert!(log.contains("cfg variable detected"), "{log}");
+}
+
+#[test]
+fn time_mode_adds_kamailios_time_attribute() {
+    let cases: [(i64, &str); 4] = [
+        (1, r"timestamp=\d+;te=\d+;method="),
+        (2, r"timestamp=(\d+);ta=(\d+)\.\d{3};method="),
+        (3, r"timestamp=\d+;ta=\d{4}/\d{2};method="),
+        (4, r"timestamp=\d+;ta=\d{4}/\d{2};method="),
+    ];
+    for (mode, re) in cases {
+        let mut e = env_with(
+            OPTIONS,
+            &[
+                ("acc", "time_mode", Value::Int(mode)),
+                ("acc", "time_attr", Value::Str("ta".into())),
+                ("acc", "time_exten", Value::Str("te".into())),
+                ("acc", "time_format", Value::Str("%Y/%m".into())),
+            ],
+        );
+        let log = logged(|| {
+            let mut c = e.ctx();
+            assert_eq!(call(&mut c, "acc", "acc_log_request", &[s("x")]), 1);
+        });
+        let line = log.lines().find(|l| l.contains("ACC: ")).unwrap();
+        let m = regex::Regex::new(re).unwrap().captures(line);
+        assert!(m.is_some(), "time_mode {mode}: {line}");
+        if mode == 2 {
+            let m = m.unwrap();
+            assert_eq!(&m[1], &m[2], "the same second: {line}");
+        }
+    }
+}
+
+#[test]
+fn acc_extra_size_caps_log_extra() {
+    let snap = |n| {
+        let mut s = snapshot(&[
+            ("acc", "log_extra", Value::Str(EXTRA.into())),
+            ("acc", "acc_extra_size", Value::Int(n)),
+        ]);
+        s.modules = Arc::from(vec!["acc".to_string()]);
+        s
+    };
+    assert!(sipvm_proxy::modules::shared(&snap(5)).is_err(), "6 extras");
+    assert!(sipvm_proxy::modules::shared(&snap(6)).is_ok());
 }
 
 #[test]

@@ -230,3 +230,168 @@ fn bad_settings_stop_start_up() {
     ]);
     assert!(sipvm_proxy::modules::shared(&snap).is_err());
 }
+
+#[test]
+fn dlg_get_makes_a_dialog_the_message_s() {
+    let mut e = env(INVITE);
+    let mut c = e.ctx();
+    assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
+    let t = &c.shared.state::<Dlg>().table;
+    let (id, _) = t.find("d1@example.com", "ftag1", None).unwrap();
+    t.with(id, |d| d.callee.tag = "ttag1".into());
+    drop(c);
+    // Another message (an OPTIONS out of the dialog) picks the dialog by its identifiers.
+    let other = INVITE
+        .replace("d1@example.com", "other")
+        .replace("ftag1", "zz");
+    let base = env(&other);
+    let mut e2 = Env {
+        msg: base.msg,
+        locals: base.locals,
+        out: base.out,
+        snap: base.snap,
+        shared: e.shared,
+    };
+    let mut c = e2.ctx();
+    assert_eq!(call(&mut c, "dialog", "is_known_dlg", &[]), -1);
+    let get = |c: &mut sipvm_proxy::host::Ctx<'_>, a: &str, b: &str, t: &str| {
+        call(c, "dialog", "dlg_get", &[s(a), s(b), s(t)])
+    };
+    assert_eq!(get(&mut c, "d1@example.com", "ftag1", ""), -1);
+    assert_eq!(get(&mut c, "d1@example.com", "ftag1", "bad"), -1);
+    assert_eq!(
+        get(&mut c, "d1@example.com", "ttag1", "ftag1"),
+        1,
+        "upstream"
+    );
+    assert_eq!(get(&mut c, "d1@example.com", "ftag1", "ttag1"), 1);
+    assert_eq!(call(&mut c, "dialog", "is_known_dlg", &[]), 1);
+    assert_eq!(call(&mut c, "dialog", "dlg_set_timeout", &[i(77)]), 1);
+    assert_eq!(t_lifetime(&c), 77);
+}
+
+fn t_lifetime(c: &sipvm_proxy::host::Ctx<'_>) -> u64 {
+    let t = &c.shared.state::<Dlg>().table;
+    let (id, _) = t.find("d1@example.com", "ftag1", None).unwrap();
+    t.with(id, |d| d.lifetime).unwrap()
+}
+
+#[test]
+fn dlg_set_timeout_by_profile_changes_the_dialogs_of_a_profile() {
+    let mut e = env(INVITE);
+    let mut c = e.ctx();
+    assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
+    assert_eq!(call(&mut c, "dialog", "set_dlg_profile", &[s("calls")]), 1);
+    let args = [s("caller"), s("alice")];
+    assert_eq!(call(&mut c, "dialog", "set_dlg_profile", &args), 1);
+    // Unconfirmed: untouched, as Kamailio.
+    let r = call(
+        &mut c,
+        "dialog",
+        "dlg_set_timeout_by_profile",
+        &[s("calls"), s("60")],
+    );
+    assert_eq!(r, 1);
+    assert_eq!(t_lifetime(&c), 120);
+    let t = &c.shared.state::<Dlg>().table;
+    let (id, _) = t.find("d1@example.com", "ftag1", None).unwrap();
+    t.with(id, |d| d.state = State::Confirmed);
+    let r = call(
+        &mut c,
+        "dialog",
+        "dlg_set_timeout_by_profile",
+        &[s("calls"), s("60")],
+    );
+    assert_eq!(r, 1);
+    assert_eq!(t_lifetime(&c), 60);
+    let args = [s("caller"), s("bob"), s("90")];
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_set_timeout_by_profile", &args),
+        1
+    );
+    assert_eq!(t_lifetime(&c), 60, "another value");
+    let args = [s("caller"), s("alice"), s("90")];
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_set_timeout_by_profile", &args),
+        1
+    );
+    assert_eq!(t_lifetime(&c), 90);
+    let args = [s("caller"), s(""), s("90")];
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_set_timeout_by_profile", &args),
+        -1
+    );
+    let err = call_err(
+        &mut c,
+        "dialog",
+        "dlg_set_timeout_by_profile",
+        &[s("x"), s("9")],
+    );
+    assert!(err.contains("not defined"), "{err}");
+}
+
+#[test]
+fn properties_and_dlg_set_ruri() {
+    let mut e = env(INVITE);
+    let mut c = e.ctx();
+    assert_eq!(call(&mut c, "dialog", "dlg_set_ruri", &[]), -1, "no dialog");
+    let p = [s("timeout-noreset")];
+    assert_eq!(call(&mut c, "dialog", "dlg_set_property", &p), 1);
+    assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
+    let t = &c.shared.state::<Dlg>().table;
+    let (id, _) = t.find("d1@example.com", "ftag1", None).unwrap();
+    assert_eq!(
+        t.with(id, |d| d.iflags),
+        Some(1 << 3),
+        "moved into the dialog"
+    );
+    assert_eq!(call(&mut c, "dialog", "dlg_reset_property", &p), 1);
+    assert_eq!(t.with(id, |d| d.iflags), Some(0));
+    assert_eq!(call(&mut c, "dialog", "dlg_set_property", &[s("nope")]), -1);
+    let ka = call_err(&mut c, "dialog", "dlg_set_property", &[s("ka-src")]);
+    assert!(ka.contains("not implemented"), "{ka}");
+    assert_eq!(
+        call(&mut c, "dialog", "dlg_set_ruri", &[]),
+        -1,
+        "no callee contact"
+    );
+    t.with(id, |d| d.callee.contact = "sip:bob@192.0.2.9:5062".into());
+    assert_eq!(call(&mut c, "dialog", "dlg_set_ruri", &[]), 1);
+    assert_eq!(c.ruri.as_deref(), Some("sip:bob@192.0.2.9:5062"));
+}
+
+#[test]
+fn timeout_avp_gives_the_lifetime() {
+    let mut e = Env::with_params(
+        INVITE,
+        &[("dialog", "timeout_avp", Value::Str("$avp(dlg_to)".into()))],
+    );
+    let mut c = e.ctx();
+    c.avps.push(("dlg_to".into(), Value::Int(33)));
+    assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
+    assert_eq!(t_lifetime(&c), 33);
+    let mut e = Env::with_params(
+        INVITE,
+        &[("dialog", "timeout_avp", Value::Str("$avp(dlg_to)".into()))],
+    );
+    let mut c = e.ctx();
+    c.avps.push(("dlg_to".into(), Value::Str("33".into())));
+    assert_eq!(call(&mut c, "dialog", "dlg_manage", &[]), 1);
+    assert_eq!(t_lifetime(&c), 43200, "a string AVP is not a timeout");
+}
+
+#[test]
+fn honoured_parameters_are_checked() {
+    let ok =
+        |p: &str, v: Value| sipvm_proxy::modules::shared(&snapshot(&[("dialog", p, v)])).is_ok();
+    assert!(ok("hash_size", Value::Int(1024)));
+    assert!(!ok("hash_size", Value::Int(1000)));
+    assert!(ok("detect_spirals", Value::Int(1)));
+    assert!(!ok("detect_spirals", Value::Int(0)));
+    assert!(ok("dlg_match_mode", Value::Int(2)));
+    assert!(!ok("dlg_match_mode", Value::Int(0)));
+    assert!(ok("timeout_noreset", Value::Int(1)));
+    assert!(!ok("timeout_noreset", Value::Int(2)));
+    assert!(!ok("early_timeout", Value::Int(-1)));
+    assert!(!ok("timeout_avp", Value::Str("$var(x)".into())));
+}

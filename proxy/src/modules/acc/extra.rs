@@ -26,8 +26,9 @@ impl std::fmt::Debug for Extras {
     }
 }
 
-/// Splits `name=$pv;name=$pv` (blanks around each part ignored).
-pub fn split(spec: &str) -> Result<Vec<(String, String)>, String> {
+/// Splits `name=$pv;name=$pv` (blanks around each part ignored), at most `max` pairs
+/// (`acc_extra_size`).
+pub fn split(spec: &str, max: usize) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for part in spec.split(';') {
         let part = part.trim();
@@ -43,16 +44,18 @@ pub fn split(spec: &str) -> Result<Vec<(String, String)>, String> {
         }
         out.push((name.to_string(), pv.to_string()));
     }
-    if out.len() > MAX_EXTRAS {
-        return Err(format!("log_extra: more than {MAX_EXTRAS} attributes"));
+    if out.len() > max {
+        return Err(format!(
+            "log_extra: more than {max} attributes (acc_extra_size)"
+        ));
     }
     Ok(out)
 }
 
 impl Extras {
     /// Compiles `spec` for a script that loads `modules`.
-    pub fn compile(spec: &str, modules: &[String]) -> Result<Extras, String> {
-        let pairs = split(spec)?;
+    pub fn compile(spec: &str, modules: &[String], max: usize) -> Result<Extras, String> {
+        let pairs = split(spec, max)?;
         if pairs.is_empty() {
             return Ok(Extras::default());
         }
@@ -111,19 +114,23 @@ mod tests {
 
     #[test]
     fn splits_the_stock_extras() {
-        let p = split("src_user=$fU;src_domain=$fd; src_ip=$si ;dst_ouser=$tU;").unwrap();
+        let p = split(
+            "src_user=$fU;src_domain=$fd; src_ip=$si ;dst_ouser=$tU;",
+            64,
+        )
+        .unwrap();
         let names: Vec<&str> = p.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["src_user", "src_domain", "src_ip", "dst_ouser"]);
         assert_eq!(p[2].1, "$si");
-        assert!(split("src_user").is_err());
-        assert!(split("a=b").is_err());
+        assert!(split("src_user", 64).is_err());
+        assert!(split("a=b", 64).is_err());
     }
 
     #[test]
     fn compiles_known_pseudo_variables_and_refuses_unknown_ones() {
         crate::host::shared::set_registry(crate::modules::registry());
-        let x = Extras::compile("u=$fU;h=$hdr(X-Foo)", &[]).unwrap();
+        let x = Extras::compile("u=$fU;h=$hdr(X-Foo)", &[], 64).unwrap();
         assert_eq!(x.names, ["u", "h"]);
-        assert!(Extras::compile("u=$nosuchpv", &[]).is_err());
+        assert!(Extras::compile("u=$nosuchpv", &[], 64).is_err());
     }
 }

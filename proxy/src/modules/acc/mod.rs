@@ -93,10 +93,11 @@ fn startup(shared: &Shared, _: &sipvm_cfg::Snapshot) -> Result<(), String> {
     Ok(())
 }
 
-fn now_secs() -> u64 {
+/// Now, as seconds and microseconds.
+fn now() -> (u64, u32) {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or((0, 0), |d| (d.as_secs(), d.subsec_micros()))
 }
 
 fn tag_of(h: Result<&crate::sip::NameAddr<'_>, crate::sip::HeaderError>) -> String {
@@ -140,7 +141,9 @@ fn core(acc: &Acc, ctx: &Ctx<'_>, to_tag: String, code: String, reason: String) 
 fn write(acc: &Acc, ctx: &mut Ctx<'_>, what: What, to_tag: String, code: String, reason: String) {
     let c = core(acc, ctx, to_tag, code, reason);
     let values = acc.extras.values(ctx);
-    record::emit(acc, &line(what, now_secs(), &c, &acc.extras.names, &values));
+    let (secs, usec) = now();
+    let stamp = acc.time.stamp(secs, usec);
+    record::emit(acc, &line(what, &stamp, &c, &acc.extras.names, &values));
 }
 
 /// Kamailio's `should_acc_reply`: a negative reply only with the failed-transaction flag and
@@ -185,12 +188,7 @@ fn on_tx(env: &mut TxEnv<'_>, ev: &TxEvent<'_>) -> u64 {
         .and_then(|b| t.branches.get(b))
         .map(|b| b.uri.clone());
     let (reply_tag, reason) = match ev.reply {
-        Some(r) => (
-            tag_of(r.to()),
-            r.reason()
-                .map(|r| String::from_utf8_lossy(r).into_owned())
-                .unwrap_or_default(),
-        ),
+        Some(r) => (tag_of(r.to()), reply_reason(acc, r)),
         None => (tag_of(ev.req.to()), error_text(ev.code).to_string()),
     };
     // A reply sipvm made has the request's To: its tag is the one local replies carry, which
@@ -236,63 +234,109 @@ fn on_tx(env: &mut TxEnv<'_>, ev: &TxEvent<'_>) -> u64 {
     clear
 }
 
-/// `acc_log_request(comment)`: a record of the request now; a comment starting with three
-/// digits gives the code, the rest the reason. 1, or -1 when the request lacks the headers.
-fn acc_log_request(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
-    let acc = ctx.state::<Acc>();
-    let msg = ctx.msg;
-    if msg.call_id().is_err() || msg.cseq().is_err() || msg.from().is_err() || msg.to().is_err() {
-        return Ok(-1);
-    }
-    let comment = arg_str(args, 0).into_owned();
+/// The reason of a received reply: its status line's, or with `reason_from_hf` the value
+/// of its first Reason header (Kamailio's `env_set_code_status`).
+fn reply_reason(acc: &Acc, r: &Msg) -> String {
+    let hf = if acc.reason_from_hf {
+        r.header_values_by_name("Reason").next()
+    } else {
+        None
+    };
+    hf.or_else(|| r.reason())
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .unwrap_or_default()
+}
+
+/// Kamailio's `acc_parse_code`: a comment starting with three digits gives the code, the
+/// rest (blanks skipped) the reason; otherwise no code and the whole comment.
+fn comment_parts(comment: &str) -> (String, String) {
     let b = comment.as_bytes();
-    let (code, reason) = if b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit) {
+    if b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit) {
         (
             comment[..3].to_string(),
             comment[3..].trim_start().to_string(),
         )
     } else {
-        (String::new(), comment.clone())
-    };
-    let to_tag = tag_of(msg.to());
-    write(acc, ctx, What::Request, to_tag, code, reason);
-    Ok(1)
+        (String::new(), comment.to_string())
+    }
 }
 
-static IMPLS: &[Impl] = &[Impl {
-    name: "acc_log_request",
-    f: acc_log_request,
-}];
+/// A record of the request now (`ACC: request accounted:`), with the request's To tag.
+/// -1 when the request lacks Call-ID, CSeq, From or To.
+fn request_record(ctx: &mut Ctx<'_>, comment: &str) -> i64 {
+    let acc = ctx.state::<Acc>();
+    let msg = ctx.msg;
+    if msg.call_id().is_err() || msg.cseq().is_err() || msg.from().is_err() || msg.to().is_err() {
+        return -1;
+    }
+    let (code, reason) = comment_parts(comment);
+    let to_tag = tag_of(msg.to());
+    write(acc, ctx, What::Request, to_tag, code, reason);
+    1
+}
+
+/// `acc_log_request(comment)`: a record of the request now. 1, or -1 (headers missing).
+fn acc_log_request(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let comment = arg_str(args, 0).into_owned();
+    Ok(request_record(ctx, &comment))
+}
+
+/// `acc_request(comment, table)`: Kamailio's `ki_acc_request`: the comment, once evaluated,
+/// must be non-empty and free of `$`; the log record is written (the table names a database
+/// table: the database backend is not enabled, so only the log gets it). 1 or -1.
+fn acc_request(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let comment = arg_str(args, 0).into_owned();
+    if comment.is_empty() {
+        tracing::error!(target: "acc", "acc_request: invalid parameters");
+        return Ok(-1);
+    }
+    if comment.contains('$') {
+        tracing::error!(target: "acc", "acc_request: cfg variable detected - not supported");
+        return Ok(-1);
+    }
+    Ok(request_record(ctx, &comment))
+}
+
+static IMPLS: &[Impl] = &[
+    Impl {
+        name: "acc_log_request",
+        f: acc_log_request,
+    },
+    Impl {
+        name: "acc_request",
+        f: acc_request,
+    },
+];
+
+/// Parameters sipvm honours (all read at start-up).
+const PARAMS: &[&str] = &[
+    "early_media",
+    "failed_transaction_flag",
+    "failed_filter",
+    "report_ack",
+    "report_cancels",
+    "detect_direction",
+    "log_flag",
+    "log_missed_flag",
+    "log_level",
+    "log_facility",
+    "log_extra",
+    "reason_from_hf",
+    "acc_extra_nullable",
+    "acc_extra_size",
+    "acc_prepare_always",
+    "clone_msg",
+    "time_mode",
+    "time_attr",
+    "time_exten",
+    "time_format",
+];
 
 /// The acc module, log backend: transactions, missed calls and requests to the log.
 pub static MODULE: Module = Module {
     natives: IMPLS,
-    params: &[
-        "early_media",
-        "failed_transaction_flag",
-        "failed_filter",
-        "report_ack",
-        "report_cancels",
-        "detect_direction",
-        "log_flag",
-        "log_missed_flag",
-        "log_level",
-        "log_facility",
-        "log_extra",
-    ],
-    restart: &[
-        "early_media",
-        "failed_transaction_flag",
-        "failed_filter",
-        "report_ack",
-        "report_cancels",
-        "detect_direction",
-        "log_flag",
-        "log_missed_flag",
-        "log_level",
-        "log_facility",
-        "log_extra",
-    ],
+    params: PARAMS,
+    restart: PARAMS,
     state: Some(state),
     hooks: Hooks {
         startup: Some(startup),

@@ -63,9 +63,87 @@ pub struct Acc {
     /// Syslog facility code of `log_facility`.
     pub facility: u8,
     pub extras: Extras,
+    /// `time_mode` and its attribute names and format.
+    pub time: TimeMode,
+    /// `reason_from_hf`: a received reply's Reason header gives the reason.
+    pub reason_from_hf: bool,
     /// Transactions whose missed-call record (on a timeout) carried the local To-tag: the
     /// record of their final reply carries it too, as Kamailio's kept `to_tag` does.
     pub local_tags: std::sync::Mutex<std::collections::HashMap<u64, String>>,
+}
+
+/// Kamailio's `time_mode`: what follows `timestamp=` in a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeMode {
+    /// 0 (and any other value): the seconds only.
+    Secs,
+    /// 1: `;<time_exten>=<microseconds>`.
+    Usec(String),
+    /// 2: `;<time_attr>=<seconds.milliseconds>`.
+    Float(String),
+    /// 3 (local time) and 4 (UTC): `;<time_attr>=<strftime(time_format)>`.
+    Format {
+        attr: String,
+        fmt: String,
+        utc: bool,
+    },
+}
+
+impl TimeMode {
+    fn from_snapshot(snap: &Snapshot) -> TimeMode {
+        let attr = || str_param(snap, "time_attr").unwrap_or_else(|| "time_attr".into());
+        match snap.modparam_int("acc", "time_mode", 0) {
+            1 => {
+                TimeMode::Usec(str_param(snap, "time_exten").unwrap_or_else(|| "time_exten".into()))
+            }
+            2 => TimeMode::Float(attr()),
+            m @ (3 | 4) => TimeMode::Format {
+                attr: attr(),
+                fmt: str_param(snap, "time_format").unwrap_or_else(|| "%Y-%m-%d %H:%M:%S".into()),
+                utc: m == 4,
+            },
+            _ => TimeMode::Secs,
+        }
+    }
+
+    /// `timestamp=S` and the mode's attribute, for a time of `secs` and `usec`.
+    pub fn stamp(&self, secs: u64, usec: u32) -> String {
+        match self {
+            TimeMode::Secs => format!("timestamp={secs}"),
+            TimeMode::Usec(n) => format!("timestamp={secs};{n}={usec}"),
+            TimeMode::Float(n) => {
+                let f = secs as f64 + f64::from(usec) / 1e6;
+                format!("timestamp={secs};{n}={f:.3}")
+            }
+            TimeMode::Format { attr, fmt, utc } => {
+                format!("timestamp={secs};{attr}={}", strftime(secs, *utc, fmt))
+            }
+        }
+    }
+}
+
+/// C's `strftime` into Kamailio's 128-byte buffer (empty when it does not fit).
+fn strftime(secs: u64, utc: bool, fmt: &str) -> String {
+    let t = secs as libc::time_t;
+    // SAFETY: an all-zero tm is valid; the *_r functions write only into it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let r = unsafe {
+        if utc {
+            libc::gmtime_r(&t, &mut tm)
+        } else {
+            libc::localtime_r(&t, &mut tm)
+        }
+    };
+    let Ok(f) = std::ffi::CString::new(fmt) else {
+        return String::new();
+    };
+    if r.is_null() {
+        return String::new();
+    }
+    let mut buf = [0u8; 128];
+    // SAFETY: buf is writable for its length; f is NUL-terminated; tm is initialised.
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), f.as_ptr(), &tm) };
+    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 /// At most this many transactions wait for their final record with a remembered To-tag.
@@ -117,8 +195,10 @@ impl Acc {
         if snap.modparam_int("acc", "report_ack", 0) != 0 {
             return Err("report_ack 1 is not implemented by sipvm yet".into());
         }
+        let max = snap.modparam_int("acc", "acc_extra_size", super::extra::MAX_EXTRAS as i64);
+        let max = usize::try_from(max).map_err(|_| format!("acc_extra_size {max} < 0"))?;
         let extras = match str_param(snap, "log_extra") {
-            Some(s) if enabled => Extras::compile(&s, &snap.modules)?,
+            Some(s) if enabled => Extras::compile(&s, &snap.modules, max)?,
             _ => Extras::default(),
         };
         Ok(Acc {
@@ -135,6 +215,8 @@ impl Acc {
             level: level_of_int(snap.modparam_int("acc", "log_level", 1)),
             facility,
             extras,
+            time: TimeMode::from_snapshot(snap),
+            reason_from_hf: snap.modparam_int("acc", "reason_from_hf", 0) != 0,
             local_tags: Default::default(),
         })
     }
@@ -155,10 +237,10 @@ pub struct Core {
     pub reason: String,
 }
 
-/// One record's text, as Kamailio writes it (`acc_time_mode` 0).
-pub fn line(what: What, ts: u64, core: &Core, names: &[String], values: &[String]) -> String {
+/// One record's text, as Kamailio writes it; `stamp` from [`TimeMode::stamp`].
+pub fn line(what: What, stamp: &str, core: &Core, names: &[String], values: &[String]) -> String {
     let mut s = format!(
-        "{}timestamp={ts};method={};from_tag={};to_tag={};call_id={};code={};reason={}",
+        "{}{stamp};method={};from_tag={};to_tag={};call_id={};code={};reason={}",
         what.text(),
         core.method,
         core.from_tag,
@@ -265,11 +347,30 @@ mod tests {
         let names = vec!["src_user".to_string(), "src_ip".to_string()];
         let vals = vec!["caller".to_string(), "127.0.0.1".to_string()];
         assert_eq!(
-            line(What::Answered, 1796191641, &core, &names, &vals),
+            line(What::Answered, "timestamp=1796191641", &core, &names, &vals),
             "ACC: transaction answered: timestamp=1796191641;method=INVITE;from_tag=1;\
              to_tag=25711-1;call_id=1-25746@127.0.0.1;code=200;reason=OK;src_user=caller;\
              src_ip=127.0.0.1"
         );
+    }
+
+    #[test]
+    fn time_modes_write_kamailios_attributes() {
+        assert_eq!(TimeMode::Secs.stamp(10, 5), "timestamp=10");
+        assert_eq!(
+            TimeMode::Usec("te".into()).stamp(10, 5),
+            "timestamp=10;te=5"
+        );
+        assert_eq!(
+            TimeMode::Float("ta".into()).stamp(10, 123_456),
+            "timestamp=10;ta=10.123"
+        );
+        let f = TimeMode::Format {
+            attr: "ta".into(),
+            fmt: "%Y-%m-%d %H:%M:%S".into(),
+            utc: true,
+        };
+        assert_eq!(f.stamp(86_400, 0), "timestamp=86400;ta=1970-01-02 00:00:00");
     }
 
     #[test]

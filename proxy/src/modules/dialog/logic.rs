@@ -2,7 +2,7 @@
 //! moved on by the INVITE's replies (tm's events), by ACK and BYE (before the script), ended
 //! by timeouts and by BYEs sipvm sends both ways.
 
-use super::table::EARLY_TIMEOUT;
+use super::table::IFLAG_TIMER_NORESET;
 use super::table::{ByeTo, Dialog, Dir, Leg, PendingBye, State, IFLAG_TIMEOUT_BYE};
 use super::Dlg;
 use crate::host::{Ctx, Env, MsgState, Shared};
@@ -25,6 +25,8 @@ pub struct DlgCtx {
     /// The message's dialog, once known.
     pub id: Option<u64>,
     pub dir: u8,
+    /// Internal flags a dialog made by this message starts with (`dlg_set_property`).
+    pub iflags: u32,
     /// The dialog was made by this message (dropped if it gets no transaction).
     pub created: bool,
     pub vars: Vec<(String, String)>,
@@ -88,8 +90,9 @@ pub fn create(ctx: &mut Ctx<'_>) -> Option<u64> {
     }
     let dlg = ctx.state::<Dlg>();
     let now = now_secs();
+    let lifetime = timeout_of(dlg, ctx).unwrap_or(dlg.default_timeout);
     let s = ctx.slots.entry::<DlgCtx>();
-    let (flags, to_bye, to_route) = (s.flags, s.to_bye, s.to_route.clone());
+    let (flags, to_bye, to_route, iflags) = (s.flags, s.to_bye, s.to_route.clone(), s.iflags);
     let vars = std::mem::take(&mut s.vars);
     let caller = Leg {
         tag: ftag.to_string(),
@@ -118,14 +121,15 @@ pub fn create(ctx: &mut Ctx<'_>) -> Option<u64> {
         init_ts: now,
         start_ts: 0,
         end_ts: 0,
-        lifetime: dlg.default_timeout,
-        timer_at: now + EARLY_TIMEOUT,
+        lifetime,
+        timer_at: 0,
         sflags: flags,
-        iflags: if to_bye != 0 || dlg.send_bye {
-            IFLAG_TIMEOUT_BYE
-        } else {
-            0
-        },
+        iflags: iflags
+            | if to_bye != 0 || dlg.send_bye {
+                IFLAG_TIMEOUT_BYE
+            } else {
+                0
+            },
         toroute: to_route,
         profiles: Vec::new(),
         vars,
@@ -138,6 +142,15 @@ pub fn create(ctx: &mut Ctx<'_>) -> Option<u64> {
     s.id = Some(id);
     s.created |= new;
     Some(id)
+}
+
+/// `timeout_avp`'s value when it is an integer above 0 (Kamailio's `get_dlg_timeout`).
+fn timeout_of(dlg: &Dlg, ctx: &Ctx<'_>) -> Option<u64> {
+    let name = dlg.timeout_avp.as_deref()?;
+    match ctx.avps.iter().rev().find(|(n, _)| &**n == name) {
+        Some((_, sipvm_vm::Value::Int(n))) if *n > 0 => Some(*n as u64),
+        _ => None,
+    }
 }
 
 /// Route set towards the callee from the 2xx's Record-Route: the entries above our own
@@ -266,7 +279,12 @@ pub fn request_in(shared: &Shared, msg: &Msg, _: std::net::SocketAddr) -> bool {
                 d.timer_at = d.start_ts + d.lifetime;
             }
             Some(Method::Bye) => d.delete(now),
-            _ if d.state == State::Confirmed => d.timer_at = now + d.lifetime,
+            _ if d.state == State::Confirmed
+                && !dlg.timeout_noreset
+                && d.iflags & IFLAG_TIMER_NORESET == 0 =>
+            {
+                d.timer_at = now + d.lifetime
+            }
             _ => {}
         }
     });

@@ -133,6 +133,62 @@ pub struct Dlg {
     pub send_bye: bool,
     pub profiles_wv: Vec<String>,
     pub profiles_nv: Vec<String>,
+    /// `timeout_avp`: the AVP's name (`$avp(name)`).
+    pub timeout_avp: Option<String>,
+    /// `timeout_noreset`: requests within the dialog do not restart its timeout.
+    pub timeout_noreset: bool,
+}
+
+/// A 0/1 parameter (Kamailio refuses other values).
+fn bool_param(snap: &sipvm_cfg::Snapshot, name: &str, default: i64) -> Result<bool, String> {
+    match snap.modparam_int("dialog", name, default) {
+        0 => Ok(false),
+        1 => Ok(true),
+        n => Err(format!("invalid value {n} for {name} param")),
+    }
+}
+
+/// A parameter sipvm honours at one value only (what it does).
+fn only(snap: &sipvm_cfg::Snapshot, name: &str, default: i64, what: &str) -> Result<(), String> {
+    match snap.modparam_int("dialog", name, default) {
+        n if n == default => Ok(()),
+        n => Err(format!(
+            "{name} {n}: sipvm implements only {default} ({what})"
+        )),
+    }
+}
+
+/// `hash_size`: below 1 is 1 (as Kamailio); a power of two.
+fn hash_size(snap: &sipvm_cfg::Snapshot) -> Result<u32, String> {
+    let n = snap
+        .modparam_int("dialog", "hash_size", i64::from(table::HASH_SIZE))
+        .max(1);
+    match u32::try_from(n) {
+        Ok(n) if n.is_power_of_two() => Ok(n),
+        _ => Err(format!("hash_size {n} is not a power of 2")),
+    }
+}
+
+/// `early_timeout`, `noack_timeout`, `end_timeout`: seconds.
+fn limit(snap: &sipvm_cfg::Snapshot, name: &str, default: u64) -> Result<u64, String> {
+    let n = snap.modparam_int("dialog", name, default as i64);
+    u64::try_from(n).map_err(|_| format!("{name} {n} is negative"))
+}
+
+/// `timeout_avp`: `$avp(name)`.
+fn timeout_avp(snap: &sipvm_cfg::Snapshot) -> Result<Option<String>, String> {
+    let Some(v) = snap.modparam("dialog", "timeout_avp") else {
+        return Ok(None);
+    };
+    let v = v.to_str();
+    match v
+        .trim()
+        .strip_prefix("$avp(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        Some(n) if !n.is_empty() => Ok(Some(n.to_string())),
+        _ => Err(format!("timeout_avp {v:?}: not an AVP definition")),
+    }
 }
 
 /// `profiles_with_value` / `profiles_no_value`: names separated by `;`.
@@ -166,14 +222,30 @@ fn state(snap: &sipvm_cfg::Snapshot) -> Result<Arc<dyn std::any::Any + Send + Sy
     if let Some(p) = wv.iter().find(|p| nv.contains(p)) {
         return Err(format!("profile {p} is defined twice"));
     }
+    // Spirals: a second pass of the INVITE finds the dialog it made (same key). Sequential
+    // requests match on Call-ID and tags, never on an `rr_param` (Kamailio's mode 2).
+    only(snap, "detect_spirals", 1, "spirals are always detected")?;
+    only(
+        snap,
+        "dlg_match_mode",
+        2,
+        "requests match by Call-ID and tags",
+    )?;
+    let limits = table::Limits {
+        early: limit(snap, "early_timeout", 300)?,
+        noack: limit(snap, "noack_timeout", 60)?,
+        end: limit(snap, "end_timeout", 300)?,
+    };
     Ok(Arc::new(Dlg {
         enabled: snap.modules.iter().any(|m| m == "dialog"),
-        table: table::Table::default(),
+        table: table::Table::new(table::MAX_DIALOGS, hash_size(snap)?, limits),
         dlg_flag,
         default_timeout: default_timeout as u64,
         send_bye: snap.modparam_int("dialog", "send_bye", 0) != 0,
         profiles_wv: wv,
         profiles_nv: nv,
+        timeout_avp: timeout_avp(snap)?,
+        timeout_noreset: bool_param(snap, "timeout_noreset", 0)?,
     }))
 }
 
@@ -185,24 +257,29 @@ fn startup(shared: &Shared, _: &sipvm_cfg::Snapshot) -> Result<(), String> {
     Ok(())
 }
 
+/// Parameters sipvm honours (read at start-up).
+const PARAMS: &[&str] = &[
+    "dlg_flag",
+    "default_timeout",
+    "profiles_with_value",
+    "profiles_no_value",
+    "send_bye",
+    "timeout_avp",
+    "timeout_noreset",
+    "hash_size",
+    "detect_spirals",
+    "dlg_match_mode",
+    "early_timeout",
+    "noack_timeout",
+    "end_timeout",
+];
+
 /// The dialog module: dialogs, profiles, timeouts, `dlg.*` RPCs.
 pub static MODULE: Module = Module {
     natives: natives::IMPLS,
     pvs: pvs::PVS,
-    params: &[
-        "dlg_flag",
-        "default_timeout",
-        "profiles_with_value",
-        "profiles_no_value",
-        "send_bye",
-    ],
-    restart: &[
-        "dlg_flag",
-        "default_timeout",
-        "profiles_with_value",
-        "profiles_no_value",
-        "send_bye",
-    ],
+    params: PARAMS,
+    restart: PARAMS,
     state: Some(state),
     rpc: Some(rpc::register),
     hooks: Hooks {

@@ -1,7 +1,7 @@
 //! dialog's script functions.
 
 use super::logic::{create, current, DlgCtx};
-use super::table::{ByeTo, State};
+use super::table::{ByeTo, Dir, State, IFLAG_TIMER_NORESET};
 use super::Dlg;
 use crate::host::natives::{arg_int, arg_str, static_key};
 use crate::host::{Ctx, Impl};
@@ -212,7 +212,162 @@ fn dlg_set_timeout(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, Host
     Ok(if done.is_some() { 1 } else { -1 })
 }
 
+/// `dlg_get(callid, ftag, ttag)`: makes the dialog with these identifiers (either
+/// direction) the message's; 1, or -1 when an argument is empty or none matches.
+fn dlg_get(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let (c, f, t) = (arg_str(args, 0), arg_str(args, 1), arg_str(args, 2));
+    if c.is_empty() || f.is_empty() || t.is_empty() {
+        return Ok(-1);
+    }
+    let Some((id, dir)) = ctx.state::<Dlg>().table.find(&c, &f, Some(&t)) else {
+        return Ok(-1);
+    };
+    let s = ctx.slots.entry::<DlgCtx>();
+    s.id = Some(id);
+    s.dir = dir as u8;
+    Ok(1)
+}
+
+/// Kamailio's `atoi`: leading blanks, a sign, then digits; 0 without any.
+fn atoi(s: &str) -> i64 {
+    let s = s.trim_start();
+    let (neg, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = rest
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+/// `dlg_set_timeout_by_profile(profile, [value,] timeout)`: the lifetime of every dialog in
+/// the profile (with that value, for a profile with values) past the unconfirmed state; a
+/// running timeout restarts from now. 1; -1 for an empty value.
+fn dlg_set_timeout_by_profile(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let dlg = ctx.state::<Dlg>();
+    let name = arg_str(args, 0).into_owned();
+    let with_value = dlg.profiles_wv.contains(&name);
+    if !with_value && !dlg.profiles_nv.contains(&name) {
+        return Err(HostError(format!(
+            "dlg_set_timeout_by_profile: profile <{name}> not defined"
+        )));
+    }
+    let (value, timeout) = if args.len() >= 3 {
+        (Some(arg_str(args, 1).into_owned()), arg_str(args, 2))
+    } else {
+        (None, arg_str(args, 1))
+    };
+    let value = value.filter(|_| with_value);
+    if value.as_deref() == Some("") {
+        return Ok(-1);
+    }
+    let to = atoi(&timeout).clamp(0, i64::from(u32::MAX)) as u64;
+    let now = super::logic::now_secs();
+    dlg.table.each_mut(|d| {
+        if !d.in_profile(&name, value.as_deref()) {
+            return;
+        }
+        match d.state {
+            State::Early => d.lifetime = to,
+            State::ConfirmedNa | State::Confirmed => {
+                d.lifetime = to;
+                d.timer_at = now + to;
+            }
+            _ => {}
+        }
+    });
+    Ok(1)
+}
+
+/// `dlg_set_property` / `dlg_reset_property`: `timeout-noreset` on the message's dialog
+/// and on one it makes. The keep-alive properties are not implemented.
+fn change_property(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>], set: bool) -> Result<i64, HostError> {
+    let p = arg_str(args, 0).into_owned();
+    let flag = match p.as_str() {
+        "" => return Ok(-1),
+        "timeout-noreset" => IFLAG_TIMER_NORESET,
+        "ka-src" | "ka-dst" => {
+            return Err(HostError(format!(
+                "dlg_set_property: {p}: dialog keep-alives are not implemented by sipvm"
+            )))
+        }
+        _ => return Ok(-1),
+    };
+    let apply = |v: &mut u32| {
+        if set {
+            *v |= flag
+        } else {
+            *v &= !flag
+        }
+    };
+    apply(&mut ctx.slots.entry::<DlgCtx>().iflags);
+    if let Some(id) = current(ctx) {
+        ctx.state::<Dlg>().table.with(id, |d| apply(&mut d.iflags));
+    }
+    Ok(1)
+}
+
+fn dlg_set_property(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    change_property(ctx, args, true)
+}
+
+fn dlg_reset_property(ctx: &mut Ctx<'_>, args: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    change_property(ctx, args, false)
+}
+
+/// `dlg_set_ruri()`: the Request-URI becomes the other side's Contact (the callee's for a
+/// request from the caller); -1 without a dialog or a Contact.
+fn dlg_set_ruri(ctx: &mut Ctx<'_>, _: &[ArgValue<'_>]) -> Result<i64, HostError> {
+    let Some(id) = current(ctx) else {
+        return Ok(-1);
+    };
+    let upstream = ctx.slots.get::<DlgCtx>().map(|s| s.dir) == Some(Dir::Upstream as u8);
+    let contact = ctx.state::<Dlg>().table.with(id, |d| {
+        if upstream {
+            d.caller.contact.clone()
+        } else {
+            d.callee.contact.clone()
+        }
+    });
+    match contact {
+        Some(c) if !c.is_empty() => {
+            ctx.ruri = Some(c);
+            Ok(1)
+        }
+        _ => Ok(-1),
+    }
+}
+
 pub static IMPLS: &[Impl] = &[
+    Impl {
+        name: "dlg_get",
+        f: dlg_get,
+    },
+    Impl {
+        name: "dlg_set_timeout_by_profile",
+        f: dlg_set_timeout_by_profile,
+    },
+    Impl {
+        name: "dlg_set_property",
+        f: dlg_set_property,
+    },
+    Impl {
+        name: "dlg_reset_property",
+        f: dlg_reset_property,
+    },
+    Impl {
+        name: "dlg_set_ruri",
+        f: dlg_set_ruri,
+    },
     Impl {
         name: "dlg_manage",
         f: dlg_manage,

@@ -14,11 +14,27 @@ use std::sync::Mutex;
 pub const MAX_DIALOGS: usize = 100_000;
 /// Kamailio's hash table size (`hash_size` default): `h_entry` is the Call-ID's slot in it.
 pub const HASH_SIZE: u32 = 4096;
-/// An early dialog that never gets a final reply is dropped after this (Kamailio's
-/// `early_timeout` default), seconds.
-pub const EARLY_TIMEOUT: u64 = 300;
-/// A deleted dialog stays visible this long for its BYE's transaction, seconds.
-pub const END_LINGER: u64 = 10;
+
+/// The clean-up limits (Kamailio's `early_timeout`, `noack_timeout`, `end_timeout`), seconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// An unconfirmed or early dialog older than this goes.
+    pub early: u64,
+    /// A 2xx without ACK for longer than this: the dialog's lifetime becomes 10 s.
+    pub noack: u64,
+    /// A deleted dialog still there after this goes.
+    pub end: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            early: 300,
+            noack: 60,
+            end: 300,
+        }
+    }
+}
 /// BYEs waiting for their reply, at most.
 pub const MAX_PENDING_BYES: usize = 4096;
 
@@ -33,7 +49,9 @@ pub enum State {
 }
 
 /// Kamailio's `DLG_IFLAG_TIMEOUTBYE`.
-pub const IFLAG_TIMEOUT_BYE: u32 = 1 << 1;
+pub const IFLAG_TIMEOUT_BYE: u32 = 1 << 0;
+/// Kamailio's `DLG_IFLAG_TIMER_NORESET` (`dlg_set_property("timeout-noreset")`).
+pub const IFLAG_TIMER_NORESET: u32 = 1 << 3;
 
 /// One side of the dialog.
 #[derive(Clone, Debug, Default)]
@@ -104,7 +122,6 @@ impl Dialog {
         if self.state != State::Deleted {
             self.state = State::Deleted;
             self.end_ts = now;
-            self.timer_at = now + END_LINGER;
         }
     }
 }
@@ -148,6 +165,9 @@ pub struct Table {
     /// The second of the last timer sweep.
     pub swept: AtomicU64,
     pub stats: Stats,
+    /// `hash_size`: a power of two.
+    hash_size: u32,
+    limits: Limits,
 }
 
 impl Default for Table {
@@ -156,15 +176,15 @@ impl Default for Table {
     }
 }
 
-/// The Call-ID's slot, as `h_entry`.
-pub fn h_entry(callid: &str) -> u32 {
+/// The Call-ID's slot in a table of `size` slots, as `h_entry`.
+pub fn h_entry(callid: &str, size: u32) -> u32 {
     // FNV-1a: stable across runs, like Kamailio's core hash (not the same numbers).
     let mut h: u32 = 0x811c_9dc5;
     for b in callid.bytes() {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    h % HASH_SIZE
+    h % size.max(1)
 }
 
 /// Where a message sits in its dialog.
@@ -179,7 +199,14 @@ pub enum Dir {
 impl Table {
     /// A table holding at most `cap` dialogs.
     pub fn with_cap(cap: usize) -> Table {
+        Table::new(cap, HASH_SIZE, Limits::default())
+    }
+
+    /// A table of `hash_size` slots holding at most `cap` dialogs, cleaned up by `limits`.
+    pub fn new(cap: usize, hash_size: u32, limits: Limits) -> Table {
         Table {
+            hash_size,
+            limits,
             inner: Mutex::default(),
             cap,
             next_id: AtomicU64::new(0),
@@ -210,7 +237,7 @@ impl Table {
             return None;
         }
         let h_id = (self.next_id.fetch_add(1, Relaxed) % u64::from(u32::MAX)) as u32 + 1;
-        let d = make(h_entry(callid), h_id);
+        let d = make(h_entry(callid, self.hash_size), h_id);
         let id = d.id();
         g.by_key.insert(key, id);
         g.by_id.insert(id, d);
@@ -261,6 +288,12 @@ impl Table {
         }
     }
 
+    /// Every dialog, through `f`, to change.
+    pub fn each_mut(&self, mut f: impl FnMut(&mut Dialog)) {
+        let mut g = self.lock();
+        g.by_id.values_mut().for_each(&mut f);
+    }
+
     /// How many dialogs not deleted are in profile `name` (with `value` when given).
     pub fn profile_size(&self, name: &str, value: Option<&str>) -> usize {
         let g = self.lock();
@@ -298,11 +331,28 @@ impl Table {
         for (id, d) in g.by_id.iter_mut() {
             if let Some(to) = d.bye_to.take() {
                 ending.push((*id, to));
-            } else if timers && d.timer_at <= now {
+            } else if timers {
+                let l = &self.limits;
                 match d.state {
-                    State::Deleted => gone.push(*id),
-                    State::Unconfirmed | State::Early => gone.push(*id),
-                    State::ConfirmedNa | State::Confirmed => timed.push(*id),
+                    State::Deleted if now > d.end_ts + l.end => gone.push(*id),
+                    State::Unconfirmed | State::Early if now > d.init_ts + l.early => {
+                        gone.push(*id)
+                    }
+                    State::ConfirmedNa | State::Confirmed => {
+                        // Kamailio's clean-up: a 2xx left without ACK ends in 10 s.
+                        if d.state == State::ConfirmedNa
+                            && d.start_ts > 0
+                            && now > d.start_ts + l.noack
+                            && d.lifetime != 10
+                        {
+                            d.lifetime = 10;
+                            d.timer_at = now + 10;
+                        }
+                        if d.timer_at <= now {
+                            timed.push(*id);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -408,7 +458,7 @@ mod tests {
             start_ts: 0,
             end_ts: 0,
             lifetime: 10,
-            timer_at: EARLY_TIMEOUT,
+            timer_at: 0,
             sflags: 0,
             iflags: 0,
             toroute: None,
@@ -454,11 +504,40 @@ mod tests {
         assert!(ending.is_empty());
         assert_eq!(timed, vec![b]);
         assert_eq!(t.len(), 2, "the early one is not due yet");
-        let _ = t.due(EARLY_TIMEOUT, true);
+        let _ = t.due(300, true);
+        assert!(t.with(a, |_| ()).is_some(), "not older than early_timeout");
+        let _ = t.due(301, true);
         assert!(t.with(a, |_| ()).is_none());
         assert_eq!(t.counts(), [0, 0, 0, 1]);
         assert!(t.end(b, ByeTo::Both));
         assert_eq!(t.due(0, false).0, vec![(b, ByeTo::Both)]);
+    }
+
+    #[test]
+    fn limits_cut_unacknowledged_dialogs_and_drop_deleted_ones() {
+        let l = Limits {
+            early: 5,
+            noack: 3,
+            end: 7,
+        };
+        let t = Table::new(10, 1, l);
+        let (a, _) = t.insert("a", "1", |e, i| dialog(e, i, "a", "1")).unwrap();
+        assert_eq!(t.with(a, |d| d.h_entry), Some(0), "one slot");
+        t.with(a, |d| {
+            d.state = State::ConfirmedNa;
+            d.start_ts = 100;
+            d.lifetime = 1000;
+            d.timer_at = 1100;
+        });
+        assert!(t.due(103, true).1.is_empty());
+        assert!(t.due(104, true).1.is_empty());
+        assert_eq!(t.with(a, |d| (d.lifetime, d.timer_at)), Some((10, 114)));
+        assert_eq!(t.due(114, true).1, vec![a]);
+        t.with(a, |d| d.delete(120));
+        let _ = t.due(127, true);
+        assert!(t.with(a, |_| ()).is_some());
+        let _ = t.due(128, true);
+        assert!(t.with(a, |_| ()).is_none());
     }
 
     #[test]
