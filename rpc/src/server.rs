@@ -153,9 +153,9 @@ async fn connection(
 ) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = find(&buf, b"\r\n\r\n") {
-            break i;
+    let (head_end, sep) = loop {
+        if let Some(end) = head_end(&buf) {
+            break end;
         }
         if buf.len() > MAX_HEAD {
             return reply(&mut sock, 431, "Request Header Fields Too Large", None).await;
@@ -167,25 +167,11 @@ async fn connection(
         buf.extend_from_slice(&chunk[..n]);
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut start = lines.next().unwrap_or("").split(' ');
-    let method = start.next().unwrap_or("");
-    let target = start.next().unwrap_or("");
-    let mut length = None;
-    let mut chunked = false;
-    let mut expect_continue = false;
-    for l in lines {
-        if let Some((n, v)) = l.split_once(':') {
-            let n = n.trim();
-            if n.eq_ignore_ascii_case("content-length") {
-                length = Some(v.trim().parse::<usize>().ok());
-            } else if n.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = true;
-            } else if n.eq_ignore_ascii_case("expect") {
-                expect_continue = v.trim().eq_ignore_ascii_case("100-continue");
-            }
-        }
-    }
+    let Some(h) = Head::parse(&head) else {
+        return reply(&mut sock, 400, "Bad Request", None).await;
+    };
+    let (method, target, length, chunked, expect_continue) =
+        (h.method, h.target, h.length, h.chunked, h.expect_continue);
     if method == "GET" {
         let path = target.split('?').next().unwrap_or("");
         if let (Some(m), "/metrics") = (metrics, path) {
@@ -199,14 +185,14 @@ async fn connection(
         return reply(&mut sock, 405, "Method Not Allowed", None).await;
     }
     let length = match (length, chunked) {
-        (Some(Some(n)), false) => n,
-        (Some(None), _) => return reply(&mut sock, 400, "Bad Request", None).await,
-        _ => return reply(&mut sock, 411, "Length Required", None).await,
+        (Some(n), false) => n,
+        (Some(_), true) => return reply(&mut sock, 400, "Bad Request", None).await,
+        (None, _) => return reply(&mut sock, 411, "Length Required", None).await,
     };
     if length > MAX_BODY {
         return reply(&mut sock, 413, "Payload Too Large", None).await;
     }
-    let mut body = buf.split_off(head_end + 4);
+    let mut body = buf.split_off(head_end + sep);
     if expect_continue && body.len() < length {
         sock.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
     }
@@ -269,6 +255,60 @@ async fn send(
     sock.shutdown().await
 }
 
+/// Where the head ends and how long its blank line is: CRLF CRLF, or a bare LF LF (a client
+/// that writes bare LFs is answered, not left waiting).
+fn head_end(buf: &[u8]) -> Option<(usize, usize)> {
+    let crlf = find(buf, b"\r\n\r\n").map(|i| (i, 4));
+    let lf = find(buf, b"\n\n").map(|i| (i, 2));
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The request line and the headers the server reads, framed strictly (RFC 9112): no space
+/// before a header's colon, Content-Length only digits and only once.
+struct Head<'a> {
+    method: &'a str,
+    target: &'a str,
+    length: Option<usize>,
+    chunked: bool,
+    expect_continue: bool,
+}
+
+impl<'a> Head<'a> {
+    fn parse(head: &'a str) -> Option<Head<'a>> {
+        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let mut start = lines.next().unwrap_or("").split(' ');
+        let mut h = Head {
+            method: start.next().unwrap_or(""),
+            target: start.next().unwrap_or(""),
+            length: None,
+            chunked: false,
+            expect_continue: false,
+        };
+        for l in lines {
+            let (n, v) = l.split_once(':')?;
+            if n.is_empty() || n.ends_with([' ', '\t']) || n.starts_with([' ', '\t']) {
+                return None;
+            }
+            let v = v.trim();
+            if n.eq_ignore_ascii_case("content-length") {
+                let ok = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+                if h.length.is_some() || !ok {
+                    return None;
+                }
+                h.length = Some(v.parse().ok()?);
+            } else if n.eq_ignore_ascii_case("transfer-encoding") {
+                h.chunked = true;
+            } else if n.eq_ignore_ascii_case("expect") {
+                h.expect_continue = v.eq_ignore_ascii_case("100-continue");
+            }
+        }
+        Some(h)
+    }
+}
+
 pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -285,6 +325,41 @@ mod tests {
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out
+    }
+
+    fn raw(addr: SocketAddr, req: &str) -> String {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+
+    #[test]
+    fn framing_is_strict_and_bare_lf_is_answered() {
+        let h = serve("127.0.0.1:0", Arc::new(Registry::new())).unwrap();
+        let a = h.local_addr();
+        let body = r#"{"jsonrpc":"2.0","method":"x","id":1}"#;
+        let n = body.len();
+        for bad in [
+            format!("POST /RPC HTTP/1.1\r\nContent-Length: {n}\r\nContent-Length: {n}\r\n\r\n{body}"),
+            format!("POST /RPC HTTP/1.1\r\nContent-Length : {n}\r\n\r\n{body}"),
+            format!("POST /RPC HTTP/1.1\r\nContent-Length: +{n}\r\n\r\n{body}"),
+            format!("POST /RPC HTTP/1.1\r\nContent-Length: {n}\r\nTransfer-Encoding: chunked\r\n\r\n{body}"),
+            "POST /RPC HTTP/1.1\r\nno colon here\r\n\r\n".to_string(),
+        ] {
+            let r = raw(a, &bad);
+            assert!(r.starts_with("HTTP/1.1 400 "), "{bad:?} → {r}");
+        }
+        let t0 = std::time::Instant::now();
+        let r = raw(
+            a,
+            &format!("POST /RPC HTTP/1.1\nContent-Length: {n}\n\n{body}"),
+        );
+        assert!(r.starts_with("HTTP/1.1 200 "), "{r}");
+        assert!(r.contains("Method Not Found"), "{r}");
+        assert!(t0.elapsed() < Duration::from_secs(4), "bare LF waited");
     }
 
     #[test]
