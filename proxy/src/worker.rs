@@ -55,7 +55,11 @@ impl Worker {
             return;
         }
         let mut buf = Vec::with_capacity(256);
-        if build_error_reply(&err, 400, err.detail(), None, &mut buf).is_ok() {
+        let (code, reason) = match err.kind() {
+            ParseErrorKind::TooLarge => (513, "Message Too Large"),
+            _ => (400, err.detail()),
+        };
+        if build_error_reply(&err, code, reason, None, &mut buf).is_ok() {
             reply_to(out, via, src, Bytes::from(buf));
         }
     }

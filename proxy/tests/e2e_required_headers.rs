@@ -70,3 +70,21 @@ fn incomplete_requests_are_answered_400_and_make_no_transaction() {
         .expect("tm.stats");
     assert_eq!(stats["created"], Value::from(1u64), "{stats}");
 }
+
+#[test]
+fn more_than_1000_headers_get_513() {
+    let server = Sipvm::start(
+        "listen=udp:127.0.0.1:5060\nloadmodule \"sl.so\"\nrequest_route {\n    sl_send_reply(\"200\", \"OK\");\n}\n",
+        &[],
+    );
+    let phone = Peer::new();
+    let mut m = String::from_utf8(invite(phone.port, "many", "", "1 INVITE")).unwrap();
+    m.truncate(m.len() - 2);
+    for i in 0..1100 {
+        m.push_str(&format!("X-{i}: v\r\n"));
+    }
+    m.push_str("\r\n");
+    phone.send(server.addr, m.as_bytes());
+    let (r, _) = phone.recv(Duration::from_secs(2)).expect("an answer");
+    assert_eq!(start_line(&r), "SIP/2.0 513 Message Too Large");
+}

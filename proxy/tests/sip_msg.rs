@@ -346,6 +346,18 @@ fn framing_errors() {
         Msg::parse(Bytes::from(big)).unwrap_err().kind(),
         ParseErrorKind::TooLarge
     );
+    // More than 1000 headers: refused, but the first ones can still answer it.
+    let mut many = String::from(
+        "OPTIONS sip:a SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\n\
+         From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n",
+    );
+    for i in 0..1200 {
+        many.push_str(&format!("X-{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    let err = Msg::parse(Bytes::from(many)).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::TooLarge);
+    assert!(err.can_reply(), "the first headers are kept");
     // Leading CRLFs are skipped; bare LF line ends are tolerated.
     let m = Msg::parse(Bytes::from_static(
         b"\r\nOPTIONS sip:a SIP/2.0\nCall-ID: x\n\n",

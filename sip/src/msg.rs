@@ -319,7 +319,9 @@ impl Msg {
                 }
             }
             if headers.len() >= MAX_HEADERS {
-                return Err(ParseError::new(K::TooLarge, "too many headers"));
+                // Kept as a partial message, so the first headers can still answer it.
+                framing_err.get_or_insert((K::TooLarge, "too many headers"));
+                break b.len();
             }
             headers.push(Hdr {
                 name,
