@@ -316,7 +316,8 @@ fn reload_without_a_store_is_kamailios_error() {
     );
     assert_eq!(
         cmd(&url, &["htable.seti", "students", "n", "notanint"]),
-        "error: 500 - Not enough parameters (htable name, key name and value)\n"
+        // Kamailio says "Not enough parameters" here; sipvm names the fault (issue #19).
+        "error: 500 - parameter 3 is not a 32-bit integer\n"
     );
     assert_eq!(
         cmd(&url, &["htable.get", "students", "n"]),
@@ -380,4 +381,30 @@ fn malformed_definition_fails_the_start() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("htable \"t\" is defined twice"));
+}
+
+/// Issue #19: `htable.seti` keeps Kamailio's 32-bit integers: a wider value or a non-number
+/// is refused with its own error, and the item keeps its value.
+#[test]
+fn seti_refuses_what_does_not_fit_32_bits() {
+    let rpc = free_port();
+    let _server = Sipvm::start(&students_cfg(rpc, ""), &[]);
+    let url = format!("http://127.0.0.1:{rpc}/RPC");
+    let call = |params: Vec<Value>| {
+        let body = serde_json::json!({"jsonrpc": "2.0", "method": "htable.seti", "params": params, "id": 1});
+        let (_, b) = client::post(&url, body.to_string().as_bytes()).unwrap();
+        serde_json::from_slice::<Value>(&b).unwrap()
+    };
+    let ok = call(vec!["students".into(), "bob".into(), 2147483647i64.into()]);
+    assert_eq!(ok["result"], "Ok. Key set to new value.", "{ok}");
+    for bad in [Value::from(2147483648i64), Value::from("twelve")] {
+        let r = call(vec!["students".into(), "bob".into(), bad.clone()]);
+        let msg = r["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.contains("not a 32-bit integer"), "{bad}: {r}");
+    }
+    let got = cmd(&url, &["htable.get", "students", "bob"]);
+    assert!(got.contains("2147483647"), "{got}");
 }

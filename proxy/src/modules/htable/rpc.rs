@@ -22,13 +22,16 @@ fn s(p: &Params, i: usize) -> Option<String> {
 }
 
 /// `rpc->scan("d")`: an integer, or a string holding one; Kamailio's C `int`.
-fn d(p: &Params, i: usize) -> Option<i64> {
-    let n = match p.get(i)? {
-        Value::Number(n) => n.as_i64()?,
-        Value::String(s) => sipvm_vm::value::parse_int(s.trim())?,
-        _ => return None,
+fn d(p: &Params, i: usize) -> Result<Option<i64>, RpcError> {
+    let bad = || fault(&format!("parameter {} is not a 32-bit integer", i + 1));
+    let n = match p.get(i) {
+        None => return Ok(None),
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(bad)?,
+        Some(Value::String(s)) => sipvm_vm::value::parse_int(s.trim()).ok_or_else(bad)?,
+        Some(_) => return Err(bad()),
     };
-    Some(crate::modules::htable::table::w32(n))
+    // htable keeps Kamailio's 32-bit integers: a wider value is refused, not wrapped.
+    i32::try_from(n).map(i64::from).map(Some).map_err(|_| bad())
 }
 
 /// The tables after the current snapshot's definitions (a reload may have added some).
@@ -121,7 +124,7 @@ fn set(st: &State, p: &Params, int_value: bool, with_expire: bool) -> Result<Val
         return Err(fault(not_enough));
     };
     let v = if int_value {
-        d(p, 2).map(V::Int)
+        d(p, 2)?.map(V::Int)
     } else {
         s(p, 2).map(|x| V::str(&x))
     };
@@ -129,7 +132,7 @@ fn set(st: &State, p: &Params, int_value: bool, with_expire: bool) -> Result<Val
         return Err(fault(not_enough));
     };
     let exv = match with_expire {
-        true => d(p, 3).ok_or_else(|| fault(not_enough))?,
+        true => d(p, 3)?.ok_or_else(|| fault(not_enough))?,
         false => 0,
     };
     let t = find(st, &tname)?;
@@ -138,7 +141,7 @@ fn set(st: &State, p: &Params, int_value: bool, with_expire: bool) -> Result<Val
 }
 
 fn setex(st: &State, p: &Params) -> Result<Value, RpcError> {
-    let (Some(tname), Some(key), Some(exv)) = (s(p, 0), s(p, 1), d(p, 2)) else {
+    let (Some(tname), Some(key), Some(exv)) = (s(p, 0), s(p, 1), d(p, 2)?) else {
         return Err(fault(
             "Not enough parameters (htable name, item name and expire)",
         ));
