@@ -46,6 +46,16 @@ pub enum CustomError {
         name: String,
         value: String,
     },
+    /// Kamailio keeps a custom integer in 32 bits.
+    #[error("`{group}.{name}`: {value} does not fit a 32-bit integer")]
+    OutOfRange {
+        group: String,
+        name: String,
+        value: i64,
+    },
+    /// A string with CR, LF or NUL could end up splitting a header or a log line.
+    #[error("`{group}.{name}`: the value holds a CR, LF or NUL")]
+    ControlChars { group: String, name: String },
 }
 
 /// The custom parameters for a freshly compiled snapshot whose file declares `declared`, given
@@ -72,6 +82,24 @@ pub(crate) fn carry_runtime_values(cur: &Running, declared: &[CustomParam]) -> A
 /// `value` converted to the declared parameter's type, as Kamailio converts: an integer into a
 /// string parameter becomes its decimal text, a string into an integer parameter must be one.
 fn coerce(p: &CustomParam, value: &Value) -> Result<Value, CustomError> {
+    let v = coerce_type(p, value)?;
+    match &v {
+        Value::Int(n) if i32::try_from(*n).is_err() => Err(CustomError::OutOfRange {
+            group: p.group.clone(),
+            name: p.name.clone(),
+            value: *n,
+        }),
+        Value::Str(s) if s.as_bytes().iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) => {
+            Err(CustomError::ControlChars {
+                group: p.group.clone(),
+                name: p.name.clone(),
+            })
+        }
+        _ => Ok(v),
+    }
+}
+
+fn coerce_type(p: &CustomParam, value: &Value) -> Result<Value, CustomError> {
     match (&p.value, value) {
         (Value::Int(_), Value::Int(n)) => Ok(Value::Int(*n)),
         (Value::Int(_), Value::Str(s)) => {

@@ -88,6 +88,19 @@ fn bad_changes_are_refused_and_change_nothing() {
         live.set_custom("pstn", "gw_port", Value::str("abc")),
         Err(CustomError::NotInt { .. })
     ));
+    // Issue #19: 32-bit integers as Kamailio keeps them, and no CR/LF/NUL in a string.
+    for n in [i64::MAX, 2_147_483_648, -2_147_483_649] {
+        assert!(matches!(
+            live.set_custom("pstn", "gw_port", Value::Int(n)),
+            Err(CustomError::OutOfRange { .. })
+        ));
+    }
+    for s in ["a\r\nX-Injected: 1", "a\nb", "a\0b"] {
+        assert!(matches!(
+            live.set_custom("pstn", "gw_ip", Value::str(s)),
+            Err(CustomError::ControlChars { .. })
+        ));
+    }
     assert!(live.stage_custom("nogroup", "x", Value::Int(1)).is_err());
     assert_eq!(
         live.reset_custom("nogroup").err(),
