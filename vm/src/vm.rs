@@ -269,6 +269,41 @@ impl Vm {
         }
     }
 
+    /// Enters `route` from the instruction at `cur` (the caller's frame at `base`, going on
+    /// at `pc` with the result in `dst`): the new frame's base and entry.
+    #[inline(always)]
+    fn enter(
+        &mut self,
+        prog: &Program,
+        route: RouteIdx,
+        base: usize,
+        pc: usize,
+        cur: usize,
+        dst: Reg,
+    ) -> Result<(usize, usize), VmError> {
+        if self.frames.len() + 1 >= self.max_depth {
+            return Err(VmError::Recursion {
+                pc: Pc(cur as u32),
+                limit: self.max_depth,
+            });
+        }
+        let r = prog
+            .routes
+            .get(route.ix())
+            .ok_or_else(|| bad(cur, "route"))?;
+        if base + dst.ix() >= self.regs.len() {
+            return Err(bad(cur, "register outside the frame"));
+        }
+        self.frames.push(Frame {
+            base,
+            ret_pc: pc,
+            dst,
+        });
+        let base = self.regs.len();
+        self.regs.resize(base + r.nregs as usize, Value::Null);
+        Ok((base, r.entry.ix()))
+    }
+
     /// Run `route` of `prog` for one message.
     pub fn run<H: Host + ?Sized>(
         &mut self,
@@ -413,28 +448,7 @@ impl Vm {
                     let rc = self.call(prog, host, native, args, cur)?;
                     // A native that runs a route now: its result is the route's.
                     if let Some(route) = host.take_route_call() {
-                        if self.frames.len() + 1 >= self.max_depth {
-                            let pc = Pc(cur as u32);
-                            return Err(VmError::Recursion {
-                                pc,
-                                limit: self.max_depth,
-                            });
-                        }
-                        let r = prog
-                            .routes
-                            .get(route.ix())
-                            .ok_or_else(|| bad(cur, "route"))?;
-                        if base + dst.ix() >= self.regs.len() {
-                            return Err(bad(cur, "register outside the frame"));
-                        }
-                        self.frames.push(Frame {
-                            base,
-                            ret_pc: pc,
-                            dst,
-                        });
-                        base = self.regs.len();
-                        self.regs.resize(base + r.nregs as usize, Value::Null);
-                        pc = r.entry.ix();
+                        (base, pc) = self.enter(prog, route, base, pc, cur, dst)?;
                         continue;
                     }
                     self.rc = rc;
@@ -444,28 +458,7 @@ impl Vm {
                     }
                 }
                 Op::CallRoute { dst, route } => {
-                    if self.frames.len() + 1 >= self.max_depth {
-                        let pc = Pc(cur as u32);
-                        return Err(VmError::Recursion {
-                            pc,
-                            limit: self.max_depth,
-                        });
-                    }
-                    let r = prog
-                        .routes
-                        .get(route.ix())
-                        .ok_or_else(|| bad(cur, "route"))?;
-                    if base + dst.ix() >= self.regs.len() {
-                        return Err(bad(cur, "register outside the frame"));
-                    }
-                    self.frames.push(Frame {
-                        base,
-                        ret_pc: pc,
-                        dst,
-                    });
-                    base = self.regs.len();
-                    self.regs.resize(base + r.nregs as usize, Value::Null);
-                    pc = r.entry.ix();
+                    (base, pc) = self.enter(prog, route, base, pc, cur, dst)?;
                 }
                 Op::Return { src } => {
                     // Falling off the end returns 1 (N19); a string return converts (N20).

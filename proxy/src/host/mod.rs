@@ -2,6 +2,7 @@
 //! is (`module`), native argument helpers, and the state shared across workers.
 
 pub mod ctx;
+pub mod hash;
 pub mod log;
 pub mod module;
 pub mod natives;

@@ -99,25 +99,7 @@ pub fn now() -> i64 {
 /// Kamailio's `core_hash` of one string (the AoR's `HashID` in `ul.dump`; its low bits pick
 /// the slot). Bytes are signed as C's `char` is on x86.
 pub fn core_hash(s: &[u8]) -> u32 {
-    let b = |i: usize| s[i] as i8 as i32 as u32;
-    let mut h: u32 = 0;
-    let mut p = 0;
-    while p + 4 <= s.len() {
-        let v = (b(p) << 24)
-            .wrapping_add(b(p + 1) << 16)
-            .wrapping_add(b(p + 2) << 8)
-            .wrapping_add(b(p + 3));
-        h = h.wrapping_add(v ^ (v >> 3));
-        p += 4;
-    }
-    let mut v: u32 = 0;
-    while p < s.len() {
-        v = (v << 8).wrapping_add(b(p));
-        p += 1;
-    }
-    h = h.wrapping_add(v ^ (v >> 3));
-    h.wrapping_add(h >> 11)
-        .wrapping_add((h >> 13).wrapping_add(h >> 23))
+    crate::host::hash::core_hash(s, None, 0)
 }
 
 /// Kamailio's method bits (`METHOD_INVITE` = 1 ...), for a contact's `methods`.
